@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine with Python 3.11+: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# A listen backlog big enough for a reconnect storm (daphne's default stalls under a burst).
+ENDPOINT := tcp:$(PORT):interface=$(HOST):backlog=1024
+
+.PHONY: run test install serve bench clean
+
+$(INSTALLED): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(MAKE) serve
+
+serve: $(INSTALLED)
+	@echo "Serving on http://$(HOST):$(PORT)/ (WebSocket ws://$(HOST):$(PORT)/v1/ws)"
+	$(BIN)/daphne -e $(ENDPOINT) cantondex.asgi:application
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache

@@ -1,0 +1,38 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from cantondex.ids import PublicIdField
+
+
+class KycStatus(models.TextChoices):
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+
+
+class KycTier(models.TextChoices):
+    TIER_0 = "tier_0"
+    TIER_1 = "tier_1"
+    TIER_2 = "tier_2"
+    TIER_3 = "tier_3"
+
+
+class Account(models.Model):
+    """A trader's trading account: the `acc_` id every account stream and REST call names."""
+
+    id = PublicIdField(prefix="acc")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="account")
+    kyc_status = models.CharField(max_length=20, choices=KycStatus.choices, default=KycStatus.PENDING_REVIEW)
+    kyc_tier = models.CharField(max_length=10, choices=KycTier.choices, default=KycTier.TIER_0)
+    credit_line = models.DecimalField(max_digits=30, decimal_places=8, default=Decimal("0"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.user.get_username()})"

@@ -1,0 +1,60 @@
+"""The three kinds of user and what each may do; roles are Django groups."""
+
+from django.contrib.auth.models import Group, Permission
+
+TRADER = "trader"
+COMPLIANCE = "compliance"
+ADMIN = "admin"
+ROLES = (TRADER, COMPLIANCE, ADMIN)
+
+GROUP_NAMES = {TRADER: "Traders", COMPLIANCE: "Compliance officers", ADMIN: "Administrators"}
+
+# Model permissions ("app_label.codename") granted to each group. Administrators are superusers in
+# the demo; the group still carries what a non-superuser administrator needs.
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    TRADER: [],
+    COMPLIANCE: [
+        "accounts.view_account",
+        "auth.view_user",
+    ],
+    ADMIN: [
+        "accounts.view_account",
+        "accounts.change_account",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+    ],
+}
+
+
+def extend_group_permissions(role: str, codenames: list[str]) -> None:
+    """Domain apps add the permissions of their own models (called from their AppConfig.ready)."""
+    GROUP_PERMISSIONS[role].extend(c for c in codenames if c not in GROUP_PERMISSIONS[role])
+
+
+def role_groups_sync() -> None:
+    for role, name in GROUP_NAMES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for dotted in GROUP_PERMISSIONS[role]:
+            app_label, codename = dotted.split(".", 1)
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+
+def role_groups_sync_after_migrate(sender, **kwargs) -> None:
+    from django.apps import apps as global_apps
+
+    # post_migrate is sent once per app; the last one comes after every app's permissions exist.
+    if sender is list(global_apps.get_app_configs())[-1]:
+        role_groups_sync()
+
+
+def user_roles(user) -> frozenset[str]:
+    if not user.is_authenticated:
+        return frozenset()
+    names = {group.name for group in user.groups.all()}
+    roles = {role for role, name in GROUP_NAMES.items() if name in names}
+    if user.is_superuser:
+        roles.add(ADMIN)
+    return frozenset(roles)

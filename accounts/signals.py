@@ -1,0 +1,21 @@
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
+
+from streams.api import connections_close
+
+User = get_user_model()
+
+
+@receiver(pre_save, sender=User, dispatch_uid="accounts.user_remember_active")
+def user_remember_active(sender, instance, **kwargs):
+    instance._was_active = (
+        User.objects.filter(pk=instance.pk).values_list("is_active", flat=True).first() if instance.pk else None
+    )
+
+
+@receiver(post_save, sender=User, dispatch_uid="accounts.user_disabled_disconnect")
+def user_disabled_disconnect(sender, instance, created, **kwargs):
+    """However a user is disabled (admin, service, shell), their open sockets close after commit."""
+    if not created and getattr(instance, "_was_active", None) and not instance.is_active:
+        connections_close(user_id=instance.pk, reason="user_disabled")

@@ -1,0 +1,48 @@
+"""REST error shape shared by every endpoint."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .json import plain
+
+
+class ServiceError(Exception):
+    """A business rule refused the request; REST answers 400 (or `status_code`) with `code` and `message`."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, code: str, message: str, *, details: dict | None = None, status_code: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+        if status_code is not None:
+            self.status_code = status_code
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        body = {"code": exc.code, "message": exc.message}
+        if exc.details:
+            body["details"] = exc.details
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        response.data = {"code": "VALIDATION_ERROR", "message": "Invalid input.", "errors": response.data}
+    return response
+
+
+class MoneyField(serializers.DecimalField):
+    """Exact money and quantities: parsed without float, written as plain JSON numbers (150.5, 100000)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 30)
+        kwargs.setdefault("decimal_places", 8)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return plain(super().to_representation(value))

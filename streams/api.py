@@ -1,0 +1,60 @@
+"""The one way domain code sends anything to connected clients.
+
+    from streams.api import publish
+    publish(channel="orders", key=order.account_id, event={"type": "order_created", ...})
+
+`publish` stamps `channel`, `sequence` (per stream, from 1, no gaps) and `timestamp`, writes the
+encoded message to the event log inside the caller's transaction and wakes the relay once the
+transaction commits. A rolled-back transaction leaves neither an event nor a used sequence number.
+"""
+
+from typing import Any
+
+from django.db import connection, transaction
+
+from cantondex.json import dumps, utcnow_iso
+
+from . import registry, relay
+from .models import StreamEvent
+
+CONTROL_DISCONNECT = "disconnect"
+
+
+def publish(*, channel: str, event: dict[str, Any], key: str = "") -> int:
+    """Queue `event` on the stream (channel, key); returns the sequence number it was given."""
+    registry.get(channel)  # an unknown channel is a programming error, caught here and not on the wire
+    stream = registry.group_name(channel, key)
+    with transaction.atomic():
+        sequence = _next_sequence(stream)
+        message = {"type": event["type"], **event, "channel": channel, "sequence": sequence}
+        message.setdefault("timestamp", utcnow_iso())
+        StreamEvent.objects.create(stream=stream, channel=channel, sequence=sequence, text=dumps(message))
+        transaction.on_commit(relay.wake)
+    return sequence
+
+
+def connections_close(*, user_id: int, reason: str) -> None:
+    """Close every open socket of a user, on every gateway process, once the transaction commits."""
+    transaction.on_commit(lambda: relay.send_control(user_id=user_id, action=CONTROL_DISCONNECT, reason=reason))
+
+
+def stream_sequence(*, channel: str, key: str = "") -> int:
+    """The last sequence given out on a stream (0 before its first event); snapshots read it first."""
+    stream = registry.group_name(channel, key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_sequence FROM streams_streamcursor WHERE stream = %s", [stream])
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def _next_sequence(stream: str) -> int:
+    # One statement on PostgreSQL and SQLite alike; the row stays locked until the transaction ends,
+    # so a stream's events commit in sequence order.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO streams_streamcursor (stream, last_sequence) VALUES (%s, 1) "
+            "ON CONFLICT (stream) DO UPDATE SET last_sequence = streams_streamcursor.last_sequence + 1 "
+            "RETURNING last_sequence",
+            [stream],
+        )
+        return cursor.fetchone()[0]

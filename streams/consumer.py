@@ -1,0 +1,369 @@
+"""The one WebSocket consumer: authentication, subscriptions, heartbeats and limits of one connection."""
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.consumer import get_handler_name
+from django.conf import settings
+
+from . import registry
+from .auth import AuthError, Authenticated, authenticate_session, authenticate_token
+from .hub import Hub, Subscription, get_hub
+from .limits import RateLimiter, connection_counter, new_connection_id
+from .protocol import CloseCode, ErrorCode, ProtocolError, correlation_id_of, encode, encode_error, parse
+
+log = logging.getLogger(__name__)
+
+PRE_AUTH_TYPES = {"auth", "ping", "pong"}
+
+
+class GatewayConsumer(AsyncWebsocketConsumer):
+    # No per-connection channel-layer channel: the process's hub reads the layer for every socket.
+    channel_layer_alias = "cdx.no-per-connection-channel"
+
+    hub: Hub
+    auth: Authenticated | None
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections on the ORM thread before every message. This
+        # consumer reaches the database only through database_sync_to_async, which does that itself,
+        # so skip a thread hop per message.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # Life cycle
+
+    async def connect(self):
+        self.hub = await get_hub()
+        self.connection_id = new_connection_id()
+        self.auth = None
+        self.counted_owner: str | None = None
+        self.subscriptions: dict[tuple[str, str], Subscription] = {}
+        self.rate = RateLimiter(settings.CDX_WS_RATE_LIMIT_PER_S)
+        self.last_heard = time.monotonic()
+        self.ping_sent_at: float | None = None
+        self.closing = False
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.tasks: set[asyncio.Task] = set()
+        await self.accept()
+        self._schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
+        session = await authenticate_session(self.scope.get("user"))
+        if session is not None:
+            await self._admit(session, correlation_id=None, announce=False)
+        else:
+            self._schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
+
+    async def disconnect(self, code):
+        self.closing = True
+        for timer in self.timers.values():
+            timer.cancel()
+        self.timers.clear()
+        await self.hub.unsubscribe(self.subscriptions.values())
+        self.subscriptions.clear()
+        if self.auth is not None:
+            await self.hub.connection_remove(self)
+        if self.counted_owner is not None:
+            await connection_counter().release(self.counted_owner, self.connection_id)
+            self.counted_owner = None
+
+    @property
+    def user_id(self) -> int | None:
+        return self.auth.principal.user_id if self.auth else None
+
+    async def push(self, text: str) -> None:
+        if not self.closing:
+            await self.send(text_data=text)
+
+    async def close_for(self, reason: str) -> None:
+        """The hub asks: the user was disabled."""
+        await self._close_with_error(
+            ErrorCode.CONNECTION_CLOSED, "Your access was revoked", {"reason": reason}, CloseCode.DISABLED
+        )
+
+    # Client messages
+
+    async def receive(self, text_data=None, bytes_data=None):
+        self.last_heard = time.monotonic()
+        if self.closing:
+            return
+        size = _size_in_bytes(text_data, bytes_data)
+        if size > settings.CDX_WS_MAX_MESSAGE_BYTES:
+            await self._error(
+                ErrorCode.MESSAGE_SIZE_EXCEEDED,
+                "Message too large",
+                {"size": size, "limit": settings.CDX_WS_MAX_MESSAGE_BYTES},
+            )
+            return
+        retry_after_ms = self.rate.take()
+        if retry_after_ms:
+            await self._error(
+                ErrorCode.RATE_LIMITED,
+                "Rate limit exceeded",
+                {"retry_after_ms": retry_after_ms, "limit_per_s": settings.CDX_WS_RATE_LIMIT_PER_S},
+            )
+            return
+        correlation_id = None
+        try:
+            message = parse(text_data)
+            correlation_id = correlation_id_of(message)
+            kind = message["type"]
+            if self.auth is None and kind not in PRE_AUTH_TYPES:
+                raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Authenticate first", {"type": kind})
+            handler = self.HANDLERS.get(kind)
+            if handler is None:
+                raise ProtocolError(ErrorCode.INVALID_REQUEST, "Unknown message type", {"type": kind})
+            await handler(self, message, correlation_id)
+        except ProtocolError as error:
+            await self._error(error.code, error.message, error.details, correlation_id)
+
+    async def _on_auth(self, message: dict[str, Any], correlation_id: Any) -> None:
+        try:
+            authenticated = await authenticate_token(message.get("token"))
+        except AuthError as error:
+            await self.send(
+                text_data=encode(
+                    "auth_response",
+                    correlation_id,
+                    status="failed",
+                    error_code="INVALID_TOKEN",
+                    error_message=str(error),
+                )
+            )
+            return
+        if self.auth is not None and authenticated.principal.user_id != self.auth.principal.user_id:
+            raise ProtocolError(
+                ErrorCode.AUTH_FAILED, "A connection cannot change user; open a new one", {"reason": "user_mismatch"}
+            )
+        await self._admit(authenticated, correlation_id, announce=True)
+
+    async def _admit(self, authenticated: Authenticated, correlation_id: Any, announce: bool) -> None:
+        first_time = self.auth is None
+        if first_time:
+            owner = authenticated.principal.connection_owner
+            limit = settings.CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT
+            if not await connection_counter().acquire(owner, self.connection_id, limit):
+                await self._close_with_error(
+                    ErrorCode.CONNECTION_LIMIT,
+                    f"At most {limit} connections per account",
+                    {"limit": limit},
+                    CloseCode.CONNECTION_LIMIT,
+                    correlation_id,
+                )
+                return
+            self.counted_owner = owner
+            self.auth = authenticated
+            await self.hub.connection_add(self)
+            self._cancel("auth")
+            self._idle_check()
+        self.auth = authenticated
+        self._cancel("expiry")
+        if authenticated.expires_at is not None:
+            self._schedule("expiry", max(0.0, authenticated.expires_at - time.time()), self._token_expired)
+        if announce:
+            await self.send(
+                text_data=encode(
+                    "auth_response",
+                    correlation_id,
+                    status="authenticated",
+                    account_id=authenticated.principal.account_id,
+                    message="Successfully authenticated",
+                )
+            )
+
+    async def _on_subscribe(self, message: dict[str, Any], correlation_id: Any) -> None:
+        items = message.get("channels")
+        if items is None:
+            items = [message]
+        elif not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+            raise ProtocolError(
+                ErrorCode.INVALID_REQUEST, "'channels' must be a non-empty list of objects", {"field": "channels"}
+            )
+        principal = self.auth.principal
+        checked = await database_sync_to_async(_check_all)(items, principal)
+        for outcome in checked:
+            if isinstance(outcome, ProtocolError):
+                await self._error(outcome.code, outcome.message, outcome.details, correlation_id)
+            else:
+                await self._subscribe(*outcome, correlation_id)
+
+    async def _subscribe(self, channel: registry.Channel, request: registry.Request, correlation_id: Any) -> None:
+        keys = [(ref.channel, ref.key) for ref in request.streams]
+        if any(key in self.subscriptions for key in keys):
+            details = {"channel": channel.name, **request.echo}
+            await self._error(ErrorCode.ALREADY_SUBSCRIBED, "Already subscribed to this channel", details, correlation_id)
+            return
+        limit = settings.CDX_WS_MAX_SUBSCRIPTIONS
+        if len(self.subscriptions) + len(keys) > limit:
+            await self._error(
+                ErrorCode.SUBSCRIPTION_ERROR,
+                f"At most {limit} subscriptions per connection",
+                {"channel": channel.name, "reason": "subscription_limit", "limit": limit},
+                correlation_id,
+            )
+            return
+        subs = [Subscription(self, ref, buffering=channel.snapshot is not None) for ref in request.streams]
+        bases = []
+        for key, sub in zip(keys, subs):
+            self.subscriptions[key] = sub
+            bases.append(await self.hub.subscribe(sub))
+        self._cancel("idle")
+        await self.send(
+            text_data=encode(
+                "subscription_response",
+                correlation_id,
+                channel=channel.name,
+                **request.echo,
+                status="subscribed",
+                message=channel.subscribed_message(),
+            )
+        )
+        if channel.snapshot is not None:
+            for sub, coalesced_base in zip(subs, bases):
+                await self._send_snapshot(channel, sub, coalesced_base)
+
+    async def _send_snapshot(self, channel: registry.Channel, sub: Subscription, coalesced_base: int) -> None:
+        events, raw_base = await database_sync_to_async(channel.snapshot)(sub.ref.key)
+        base = raw_base if sub.ref.aggregation == "raw" else coalesced_base
+        extra = {} if sub.ref.aggregation == "raw" else {"aggregation": sub.ref.aggregation}
+        for event in events:
+            await self.push(encode(event["type"], **event, channel=channel.name, **extra, sequence=base, snapshot=True))
+        await self.hub.release(sub, base + 1)
+
+    async def _on_unsubscribe(self, message: dict[str, Any], correlation_id: Any) -> None:
+        channel = registry.get(message.get("channel"))
+        request = channel.resolve(message, self.auth.principal, True)
+        if request.streams:
+            keys = [(ref.channel, ref.key) for ref in request.streams]
+        else:
+            keys = [key for key in self.subscriptions if key[0] == channel.name]
+        if not keys or any(key not in self.subscriptions for key in keys):
+            raise ProtocolError(
+                ErrorCode.NOT_SUBSCRIBED, "Not subscribed to this channel", {"channel": channel.name, **request.echo}
+            )
+        await self.hub.unsubscribe([self.subscriptions.pop(key) for key in keys])
+        self._idle_check()
+        await self.send(
+            text_data=encode(
+                "unsubscribe_response",
+                correlation_id,
+                channel=channel.name,
+                **request.echo,
+                status="unsubscribed",
+                message=channel.unsubscribed_message(),
+            )
+        )
+
+    async def _on_ping(self, message: dict[str, Any], correlation_id: Any) -> None:
+        await self.send(text_data=encode("pong", correlation_id))
+
+    async def _on_pong(self, message: dict[str, Any], correlation_id: Any) -> None:
+        return None  # hearing anything from the client is what the heartbeat needs
+
+    HANDLERS: dict[str, Callable] = {
+        "auth": _on_auth,
+        "subscribe": _on_subscribe,
+        "unsubscribe": _on_unsubscribe,
+        "ping": _on_ping,
+        "pong": _on_pong,
+    }
+
+    # Timers: each connection keeps at most one of each, as loop timer handles (no task per socket).
+
+    def _schedule(self, name: str, delay: float, action: Callable[[], Any]) -> None:
+        self._cancel(name)
+        self.timers[name] = asyncio.get_running_loop().call_later(delay, self._run, name, action)
+
+    def _cancel(self, name: str) -> None:
+        timer = self.timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _run(self, name: str, action: Callable[[], Any]) -> None:
+        self.timers.pop(name, None)
+        if not self.closing:
+            task = asyncio.create_task(action())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    def _idle_check(self) -> None:
+        if not self.subscriptions:
+            self._schedule("idle", settings.CDX_WS_IDLE_TIMEOUT_S, self._idle_timeout)
+
+    async def _heartbeat(self) -> None:
+        if self.ping_sent_at is not None and self.last_heard < self.ping_sent_at:
+            await self._close_with_error(
+                ErrorCode.CONNECTION_CLOSED, "No heartbeat from the client", {"reason": "heartbeat_timeout"}, CloseCode.TIMEOUT
+            )
+            return
+        self.ping_sent_at = time.monotonic()
+        await self.send(text_data=encode("ping"))
+        if self.counted_owner is not None:
+            await connection_counter().refresh(self.counted_owner, self.connection_id)
+        self._schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
+
+    async def _auth_timeout(self) -> None:
+        await self._close_with_error(
+            ErrorCode.AUTH_REQUIRED,
+            f"Not authenticated within {settings.CDX_WS_AUTH_TIMEOUT_S:g} s",
+            {"reason": "auth_timeout"},
+            CloseCode.AUTH,
+        )
+
+    async def _token_expired(self) -> None:
+        await self._close_with_error(
+            ErrorCode.AUTH_FAILED, "Token expired and was not replaced", {"reason": "token_expired"}, CloseCode.AUTH
+        )
+
+    async def _idle_timeout(self) -> None:
+        await self._close_with_error(
+            ErrorCode.CONNECTION_CLOSED,
+            f"No subscription for {settings.CDX_WS_IDLE_TIMEOUT_S:g} s",
+            {"reason": "idle_timeout"},
+            CloseCode.TIMEOUT,
+        )
+
+    # Errors
+
+    async def _error(self, code: ErrorCode, message: str, details: dict, correlation_id: Any = None) -> None:
+        await self.send(text_data=encode_error(code, message, details, correlation_id))
+
+    async def _close_with_error(
+        self, code: ErrorCode, message: str, details: dict, close_code: int, correlation_id: Any = None
+    ) -> None:
+        if self.closing:
+            return
+        await self._error(code, message, {**details, "closing": True}, correlation_id)
+        self.closing = True
+        await self.close(code=close_code)
+
+
+def _check_all(items: list[dict[str, Any]], principal) -> list:
+    """Resolve and authorise each subscribe request (on the ORM thread: checks may read the database)."""
+    outcomes = []
+    for item in items:
+        try:
+            channel = registry.get(item.get("channel"))
+            request = channel.resolve(item, principal, False)
+            channel.check_access(request, principal)
+            outcomes.append((channel, request))
+        except ProtocolError as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def _size_in_bytes(text: str | None, data: bytes | None) -> int:
+    if data is not None:
+        return len(data)
+    if text is None:
+        return 0
+    # Most messages are ASCII: only encode when the character count leaves any doubt.
+    if len(text) * 4 <= settings.CDX_WS_MAX_MESSAGE_BYTES:
+        return len(text)
+    return len(text.encode())

@@ -1,0 +1,241 @@
+"""One hub per gateway process: the only reader of the channel layer, and the fan-out to sockets.
+
+The hub joins a channel-layer group once per stream that has a local subscriber, receives each
+event once, already encoded, and writes the same text to every local subscriber's socket. That
+is what keeps fan-out cost at one send per subscriber: no per-connection channel, no re-encoding.
+
+It also keeps every stream in order: it drops sequence numbers it has delivered already and, on a
+gap, reads the missing events back from the event log before going on.
+"""
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from .coalesce import Coalescer
+from .registry import StreamRef
+from .relay import Relay, user_group
+
+log = logging.getLogger(__name__)
+
+GROUP_REFRESH_S = 60.0  # channels-redis forgets group members after group_expiry, or a restart
+
+
+class Connection(Protocol):
+    user_id: int
+
+    async def push(self, text: str) -> None: ...
+
+    async def close_for(self, reason: str) -> None: ...
+
+
+class Subscription:
+    """One stream followed by one connection. While `pending` is a list, events wait there for the snapshot."""
+
+    __slots__ = ("conn", "ref", "pending", "min_seq")
+
+    def __init__(self, conn: Connection, ref: StreamRef, buffering: bool):
+        self.conn = conn
+        self.ref = ref
+        self.pending: list[tuple[int, str]] | None = [] if buffering else None
+        self.min_seq = 0
+
+
+class StreamState:
+    __slots__ = ("group", "last_seq", "raw", "coalescers")
+
+    def __init__(self, group: str):
+        self.group = group
+        self.last_seq = 0  # 0: not known yet, take the first event as it comes
+        self.raw: set[Subscription] = set()
+        self.coalescers: dict[str, Coalescer] = {}
+
+    def empty(self) -> bool:
+        return not self.raw and not self.coalescers
+
+
+def _missing_events(stream: str, first: int, last: int) -> list[tuple[int, str]]:
+    from .models import StreamEvent
+
+    return list(
+        StreamEvent.objects.filter(stream=stream, sequence__gte=first, sequence__lte=last)
+        .order_by("sequence")
+        .values_list("sequence", "text")
+    )
+
+
+class Hub:
+    def __init__(self, layer):
+        self.layer = layer
+        self.channel_name = ""
+        self.streams: dict[str, StreamState] = {}
+        self.users: dict[int, set[Connection]] = {}
+        self.tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        self.channel_name = await self.layer.new_channel("cdx.hub")
+        relay = Relay(self.layer)
+        self.tasks = [
+            asyncio.create_task(self._receive_loop(), name="cdx-hub-receive"),
+            asyncio.create_task(relay.run(), name="cdx-relay"),
+            asyncio.create_task(self._refresh_groups(), name="cdx-hub-groups"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    # Connections and subscriptions
+
+    async def connection_add(self, conn: Connection) -> None:
+        conns = self.users.setdefault(conn.user_id, set())
+        conns.add(conn)
+        if len(conns) == 1:
+            await self.layer.group_add(user_group(conn.user_id), self.channel_name)
+
+    async def connection_remove(self, conn: Connection) -> None:
+        conns = self.users.get(conn.user_id)
+        if conns is None or conn not in conns:
+            return
+        conns.discard(conn)
+        if not conns:
+            del self.users[conn.user_id]
+            await self.layer.group_discard(user_group(conn.user_id), self.channel_name)
+
+    async def subscribe(self, sub: Subscription) -> int:
+        """Start delivering to `sub`; returns the coalesced stream's current sequence (0 for raw)."""
+        group = sub.ref.group
+        state = self.streams.get(group)
+        new_stream = state is None
+        if new_stream:
+            state = self.streams[group] = StreamState(group)
+        base = 0
+        if sub.ref.aggregation == "raw":
+            state.raw.add(sub)
+        else:
+            coalescer = state.coalescers.get(sub.ref.aggregation)
+            if coalescer is None:
+                coalescer = state.coalescers[sub.ref.aggregation] = Coalescer(self, sub.ref)
+            coalescer.subscribers.add(sub)
+            base = coalescer.sequence
+        if new_stream:
+            await self.layer.group_add(group, self.channel_name)
+        return base
+
+    async def unsubscribe(self, subs: Iterable[Subscription]) -> None:
+        for sub in subs:
+            state = self.streams.get(sub.ref.group)
+            if state is None:
+                continue
+            state.raw.discard(sub)
+            coalescer = state.coalescers.get(sub.ref.aggregation)
+            if coalescer is not None:
+                coalescer.subscribers.discard(sub)
+                if not coalescer.subscribers:
+                    coalescer.stop()
+                    del state.coalescers[sub.ref.aggregation]
+            if state.empty():
+                del self.streams[state.group]
+                await self.layer.group_discard(state.group, self.channel_name)
+
+    async def release(self, sub: Subscription, min_seq: int) -> None:
+        """The snapshot has been sent: deliver what waited, from `min_seq` on, then go live."""
+        sub.min_seq = min_seq
+        while sub.pending:
+            waiting, sub.pending = sub.pending, []
+            for seq, text in waiting:
+                if seq >= min_seq:
+                    await sub.conn.push(text)
+        sub.pending = None
+
+    async def deliver(self, sub: Subscription, seq: int, text: str) -> None:
+        if sub.pending is not None:
+            sub.pending.append((seq, text))
+        elif seq >= sub.min_seq:
+            await sub.conn.push(text)
+
+    # Channel-layer traffic
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hub could not read the channel layer; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                if message["type"] == "hub.event":
+                    await self._on_event(message["stream"], message["seq"], message["text"])
+                elif message["type"] == "hub.control":
+                    self._on_control(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hub failed to handle %s", message.get("type"))
+
+    async def _on_event(self, group: str, seq: int, text: str) -> None:
+        state = self.streams.get(group)
+        if state is None or seq <= state.last_seq:
+            return  # nobody here follows it, or delivered already (another relay sent it too)
+        if state.last_seq and seq > state.last_seq + 1:
+            missing = await database_sync_to_async(_missing_events)(group, state.last_seq + 1, seq - 1)
+            log.warning("stream %s: recovered %d events %d..%d from the log", group, len(missing), state.last_seq + 1, seq - 1)
+            for missed_seq, missed_text in missing:
+                await self._fan_out(state, missed_seq, missed_text)
+        await self._fan_out(state, seq, text)
+
+    async def _fan_out(self, state: StreamState, seq: int, text: str) -> None:
+        state.last_seq = seq
+        for sub in list(state.raw):
+            await self.deliver(sub, seq, text)
+        for coalescer in state.coalescers.values():
+            coalescer.add(text)
+
+    def _on_control(self, message: dict) -> None:
+        for conn in list(self.users.get(message["user_id"], ())):
+            asyncio.create_task(conn.close_for(message["reason"]))
+
+    async def _refresh_groups(self) -> None:
+        while True:
+            await asyncio.sleep(GROUP_REFRESH_S)
+            try:
+                for group in list(self.streams):
+                    await self.layer.group_add(group, self.channel_name)
+                for user_id in list(self.users):
+                    await self.layer.group_add(user_group(user_id), self.channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hub could not refresh its group memberships")
+
+
+_hubs: dict[asyncio.AbstractEventLoop, "asyncio.Future[Hub]"] = {}
+
+
+async def get_hub() -> Hub:
+    loop = asyncio.get_running_loop()
+    starting = _hubs.get(loop)
+    if starting is None:
+        starting = _hubs[loop] = asyncio.ensure_future(_start_hub())
+    return await asyncio.shield(starting)
+
+
+async def _start_hub() -> Hub:
+    hub = Hub(get_channel_layer())
+    await hub.start()
+    return hub
+
+
+async def stop_hub() -> None:
+    """Stop this event loop's hub (tests call it before their loop closes)."""
+    starting = _hubs.pop(asyncio.get_running_loop(), None)
+    if starting is not None:
+        await (await starting).stop()

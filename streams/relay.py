@@ -1,0 +1,98 @@
+"""Moves committed events from the event log to the channel layer, in order, retrying until it succeeds.
+
+Each gateway process runs one relay on its event loop. A commit in the same process wakes it at
+once; events committed by other processes (management commands, workers) are found by polling.
+Hubs drop sequence numbers they have already delivered, so two relays sending the same event
+is harmless.
+"""
+
+import asyncio
+import logging
+import threading
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+RETRY_DELAY_S = 1.0
+
+_lock = threading.Lock()
+_running: set["Relay"] = set()
+
+
+def user_group(user_id: int) -> str:
+    return f"cdx.user.{user_id}"
+
+
+def wake() -> None:
+    """Called after a commit, from any thread: the relays of this process look at the log now."""
+    with _lock:
+        relays = list(_running)
+    for relay in relays:
+        relay.loop.call_soon_threadsafe(relay.wakeup.set)
+
+
+def send_control(*, user_id: int, action: str, reason: str) -> None:
+    async_to_sync(get_channel_layer().group_send)(
+        user_group(user_id), {"type": "hub.control", "user_id": user_id, "action": action, "reason": reason}
+    )
+
+
+def _pending_batch() -> list[tuple[int, str, int, str]]:
+    from .models import StreamEvent
+
+    return list(
+        StreamEvent.objects.filter(relayed=False)
+        .order_by("id")
+        .values_list("id", "stream", "sequence", "text")[:BATCH_SIZE]
+    )
+
+
+def _mark_relayed(ids: list[int]) -> None:
+    from .models import StreamEvent
+
+    StreamEvent.objects.filter(id__in=ids).update(relayed=True)
+
+
+class Relay:
+    def __init__(self, layer):
+        self.layer = layer
+        self.loop = asyncio.get_running_loop()
+        self.wakeup = asyncio.Event()
+
+    async def run(self) -> None:
+        with _lock:
+            _running.add(self)
+        try:
+            while True:
+                try:
+                    await asyncio.wait_for(self.wakeup.wait(), timeout=settings.CDX_RELAY_POLL_S)
+                except TimeoutError:
+                    pass
+                self.wakeup.clear()
+                try:
+                    await self.drain()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # Database or Redis away: nothing is marked relayed, so nothing is lost; try again.
+                    log.exception("event relay failed; retrying in %.1fs", RETRY_DELAY_S)
+                    await asyncio.sleep(RETRY_DELAY_S)
+        finally:
+            with _lock:
+                _running.discard(self)
+
+    async def drain(self) -> None:
+        while True:
+            batch = await database_sync_to_async(_pending_batch)()
+            if not batch:
+                return
+            for _, stream, sequence, text in batch:
+                await self.layer.group_send(stream, {"type": "hub.event", "stream": stream, "seq": sequence, "text": text})
+            await database_sync_to_async(_mark_relayed)([row[0] for row in batch])
+            if len(batch) < BATCH_SIZE:
+                return

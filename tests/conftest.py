@@ -1,0 +1,131 @@
+"""Fixtures shared by every test: users with roles, tokens, WebSocket clients and service checks."""
+
+import os
+import socket
+from decimal import Decimal
+from urllib.parse import urlparse
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.roles import ADMIN, COMPLIANCE, TRADER
+from accounts.services import user_create
+from cantondex.asgi import application
+from streams.hub import stop_hub
+from tests.support import WsClient
+
+IN_CI = bool(os.environ.get("CI"))
+DEFAULT_MARKETS = [("AAPL/USDC", "AAPL", "USDC"), ("GOOGL/USDC", "GOOGL", "USDC")]
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def redis_reachable() -> bool:
+    parsed = urlparse(redis_url())
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def require_redis():
+    """Tests that need Redis fail in CI when it is missing, and skip (saying why) elsewhere."""
+    if redis_reachable():
+        return redis_url()
+    message = f"Redis is not reachable at {redis_url()}"
+    if IN_CI:
+        pytest.fail(message + " (CI is set: Redis is required)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def markets(db):
+    from trading.models import Market
+
+    for symbol, base, quote in DEFAULT_MARKETS:
+        Market.objects.get_or_create(symbol=symbol, defaults={"base": base, "quote": quote})
+    return [symbol for symbol, _, _ in DEFAULT_MARKETS]
+
+
+@pytest.fixture
+def make_user(db):
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = TRADER, username: str | None = None, password: str = "correct-horse-1"):
+        return user_create(username=username or f"{role}{next(counter)}", password=password, role=role)
+
+    return make
+
+
+@pytest.fixture
+def trader(make_user):
+    return make_user(TRADER)
+
+
+@pytest.fixture
+def other_trader(make_user):
+    return make_user(TRADER)
+
+
+@pytest.fixture
+def officer(make_user):
+    return make_user(COMPLIANCE)
+
+
+@pytest.fixture
+def administrator(make_user):
+    return make_user(ADMIN)
+
+
+def token_for(user, lifetime_s: float | None = None) -> str:
+    token = AccessToken.for_user(user)
+    if lifetime_s is not None:
+        from datetime import timedelta
+
+        token.set_exp(lifetime=timedelta(seconds=lifetime_s))
+    return str(token)
+
+
+@pytest.fixture
+async def ws():
+    """Opens WebSocket clients on the real ASGI application; closes them and the hub afterwards."""
+    clients: list[WsClient] = []
+
+    async def connect(path: str = "/v1/ws", headers: list | None = None) -> WsClient:
+        communicator = WebsocketCommunicator(application, path, headers=headers or [])
+        connected, _ = await communicator.connect()
+        assert connected
+        client = WsClient(communicator)
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        await client.close()
+    await stop_hub()
+
+
+@pytest.fixture
+async def authed(ws):
+    """A connected client already authenticated as `user`."""
+
+    async def connect(user) -> WsClient:
+        client = await ws()
+        reply = await client.request({"type": "auth", "token": token_for(user)})
+        assert reply["status"] == "authenticated", reply
+        return client
+
+    return connect
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
+
+
+__all__ = ["settings", "token_for", "money"]

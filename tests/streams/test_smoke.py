@@ -1,0 +1,19 @@
+import pytest
+from asgiref.sync import sync_to_async
+
+from streams.api import publish
+from tests.conftest import token_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_auth_subscribe_and_receive_a_published_event(ws, trader):
+    client = await ws()
+    reply = await client.request({"type": "auth", "token": "Bearer " + token_for(trader), "correlation_id": "a1"})
+    assert reply["type"] == "auth_response" and reply["status"] == "authenticated"
+    assert reply["account_id"] == trader.account.id and reply["correlation_id"] == "a1"
+    sub = await client.request({"type": "subscribe", "channel": "orders", "account_id": trader.account.id})
+    assert sub["status"] == "subscribed"
+    await sync_to_async(publish)(channel="orders", key=trader.account.id, event={"type": "order_created", "n": 1})
+    event = await client.wait_for("order_created")
+    assert event["sequence"] == 1 and event["channel"] == "orders" and event["timestamp"].endswith("Z")
