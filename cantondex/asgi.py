@@ -8,6 +8,7 @@ django_asgi_app = get_asgi_application()  # sets Django up before the consumers 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from cantondex import jobs  # noqa: E402
 from streams.origins import BrowserOriginValidator  # noqa: E402
 from streams.routing import websocket_urlpatterns  # noqa: E402
 
@@ -17,3 +18,5 @@ application = ProtocolTypeRouter(
         "websocket": BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+jobs.start_in_process()

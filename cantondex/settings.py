@@ -49,6 +49,7 @@ if not DEBUG:
 
 INSTALLED_APPS = [
     "daphne",
+    "cantondex",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
