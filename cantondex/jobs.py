@@ -1,8 +1,10 @@
 """Background jobs: periodic work that runs without a human (settlement, withdrawals, maintenance windows).
 
 Domain apps register a job from their AppConfig.ready(). By default the jobs run inside the server
-process, on one daemon thread started by cantondex.asgi. With several server processes, set
-CDX_IN_PROCESS_JOBS=0 on them and run `python manage.py run_jobs` once, so each job fires once.
+process, on one daemon thread started by cantondex.asgi. With several server processes each one
+starts the thread, but only the holder of the "jobs" lease runs them, so each job fires once; the
+lease passes to another process within LEASE_S when its holder dies. `python manage.py run_jobs`
+runs them in a worker instead (set CDX_IN_PROCESS_JOBS=0 on the servers).
 Tests call `run_due(force=True)` to run every job now, on their own thread.
 """
 
@@ -10,12 +12,18 @@ import logging
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, transaction
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
+
+LEASE_S = 5.0
+_holder_id = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
 
 @dataclass
@@ -61,15 +69,45 @@ def run_due(*, force: bool = False) -> None:
                 close_old_connections()
 
 
+def lease_acquire(name: str = "jobs") -> bool:
+    """Take or renew the lease `name` for this process; False while another live process holds it."""
+    from .models import Lease
+
+    now = timezone.now()
+    until = now + timedelta(seconds=LEASE_S)
+    try:
+        with transaction.atomic():
+            lease, created = Lease.objects.select_for_update().get_or_create(
+                name=name, defaults={"holder": _holder_id, "expires_at": until}
+            )
+            if created:
+                return True
+            if lease.holder != _holder_id and lease.expires_at > now:
+                return False
+            lease.holder, lease.expires_at = _holder_id, until
+            lease.save(update_fields=["holder", "expires_at"])
+            return True
+    except DatabaseError:
+        log.exception("could not take the jobs lease")
+        return False
+    finally:
+        close_old_connections()
+
+
 def run_forever(stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
+    lease_checked = 0.0
+    leader = False
     while not stop.is_set():
-        run_due()
-        if _jobs:
+        if time.monotonic() - lease_checked >= LEASE_S / 3:
+            leader, lease_checked = lease_acquire(), time.monotonic()
+        if leader:
+            run_due()
+        if leader and _jobs:
             delay = max(0.0, min(job.next_run for job in _jobs.values()) - time.monotonic())
         else:
-            delay = 1.0
-        _wakeup.wait(timeout=delay)
+            delay = LEASE_S / 3
+        _wakeup.wait(timeout=min(delay, LEASE_S / 3))
         _wakeup.clear()
 
 

@@ -1,0 +1,9 @@
+from django.db import models
+
+
+class Lease(models.Model):
+    """Who runs a cluster-wide singleton (the background jobs) until when; renewed while alive."""
+
+    name = models.CharField(primary_key=True, max_length=50)
+    holder = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
