@@ -29,6 +29,9 @@ class Account(models.Model):
     kyc_status = models.CharField(max_length=20, choices=KycStatus.choices, default=KycStatus.PENDING_REVIEW)
     kyc_tier = models.CharField(max_length=10, choices=KycTier.choices, default=KycTier.TIER_0)
     credit_line = models.DecimalField(max_digits=30, decimal_places=8, default=Decimal("0"))
+    # Who ultimately owns the account (a person or entity reference); compliance links accounts with
+    # the same owner, e.g. to find wash trades between them. Blank: no known link.
+    beneficial_owner = models.CharField(max_length=100, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
