@@ -6,4 +6,21 @@ class OperationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import channels  # noqa: F401  (registers the operations channel)
+        from accounts.roles import ADMIN, extend_group_permissions
+        from cantondex import jobs
+
+        from . import channels, conf, probes, services  # noqa: F401  (channels registers system_health)
+
+        extend_group_permissions(
+            ADMIN,
+            [
+                "operations.view_maintenancenotice",
+                "operations.add_maintenancenotice",
+                "operations.change_maintenancenotice",
+                "operations.view_servicestatus",
+                "operations.change_servicestatus",
+            ],
+        )
+
+        jobs.register("maintenance_windows", 1.0, services.maintenance_windows_advance)
+        jobs.register("health_probes", conf.value("CDX_PROBE_INTERVAL_S"), probes.probes_run)

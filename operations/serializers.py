@@ -1,0 +1,44 @@
+from rest_framework import serializers
+
+from .models import HealthStatus, Service
+from .selectors import MAINTENANCE
+
+
+class MaintenanceNoticeInputSerializer(serializers.Serializer):
+    service = serializers.ChoiceField(choices=Service.values)
+    start_time = serializers.DateTimeField()
+    end_time = serializers.DateTimeField()
+    description = serializers.CharField(max_length=500)
+
+
+class MaintenanceNoticeSerializer(serializers.Serializer):
+    notice_id = serializers.CharField(source="id")
+    service = serializers.CharField()
+    start_time = serializers.DateTimeField()
+    end_time = serializers.DateTimeField()
+    description = serializers.CharField()
+    state = serializers.CharField()
+    author = serializers.CharField(source="author.username", default=None)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ServiceStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=HealthStatus.values)
+    message = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+
+class ServiceViewSerializer(serializers.Serializer):
+    service = serializers.CharField()
+    status = serializers.ChoiceField(choices=[*HealthStatus.values, MAINTENANCE])
+    message = serializers.CharField()
+    since = serializers.DateTimeField(allow_null=True)
+    maintenance_notice_id = serializers.CharField(source="notice.id", default=None)
+
+
+class SystemStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[*HealthStatus.values, MAINTENANCE])
+    all_services_healthy = serializers.BooleanField()
+    timestamp = serializers.DateTimeField(source="as_of")
+    services = ServiceViewSerializer(many=True)
+    maintenance_notices = MaintenanceNoticeSerializer(source="notices", many=True)

@@ -1,0 +1,19 @@
+"""Helpers for the operations tests: the system_health events written to the event log, notice windows."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from cantondex.json import loads
+from streams.models import StreamEvent
+
+
+def system_health_events() -> list[dict]:
+    """Every system_health event published so far (committed or not), in sequence order."""
+    texts = StreamEvent.objects.filter(channel="system_health").order_by("sequence").values_list("text", flat=True)
+    return [loads(text) for text in texts]
+
+
+def window(start_in_s: float, end_in_s: float) -> dict:
+    now = timezone.now()
+    return {"start_time": now + timedelta(seconds=start_in_s), "end_time": now + timedelta(seconds=end_in_s)}
