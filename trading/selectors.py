@@ -1,9 +1,109 @@
-from .models import Balance, Market
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import F, Sum
+
+from . import conf
+from .money import notional
+from .models import RESTING_STATUSES, Balance, Market, Order, Side
 
 
 def market_symbols() -> list[str]:
     return list(Market.objects.filter(active=True).values_list("symbol", flat=True))
 
 
+def market_list() -> list[Market]:
+    return list(Market.objects.filter(active=True))
+
+
+def known_currencies() -> set[str]:
+    currencies = {conf.text("CDX_VALUATION_CURRENCY")}
+    for base, quote in Market.objects.values_list("base", "quote"):
+        currencies.update((base, quote))
+    return currencies
+
+
 def balance_list(*, account_id: str) -> list[Balance]:
     return list(Balance.objects.filter(account_id=account_id).order_by("currency"))
+
+
+def order_list(*, account_id: str, symbol: str | None = None, status: str | None = None, limit: int = 100):
+    orders = Order.objects.filter(account_id=account_id)
+    if symbol:
+        orders = orders.filter(market_id=symbol)
+    if status:
+        orders = orders.filter(status=status)
+    return list(orders.order_by("-created_at", "-book_sequence")[:limit])
+
+
+def resting_orders(*, symbol: str, side: str):
+    """The resting orders of one side in matching priority: best price first, then arrival."""
+    price_order = "price" if side == Side.SELL else "-price"
+    return Order.objects.filter(market_id=symbol, side=side, status__in=RESTING_STATUSES).order_by(
+        price_order, "book_sequence"
+    )
+
+
+def book_levels(*, symbol: str, side: str, prices=None) -> list[tuple[Decimal, Decimal]]:
+    """(price, total remaining quantity) per level of one side, best first; only `prices` if given."""
+    orders = resting_orders(symbol=symbol, side=side)
+    if prices is not None:
+        orders = orders.filter(price__in=list(prices))
+    rows = orders.values("price").annotate(quantity=Sum(F("quantity") - F("filled"))).order_by(
+        "price" if side == Side.SELL else "-price"
+    )
+    return [(row["price"], row["quantity"]) for row in rows]
+
+
+def best_price(*, symbol: str, side: str) -> Decimal | None:
+    return resting_orders(symbol=symbol, side=side).values_list("price", flat=True).first()
+
+
+def mark_prices() -> dict[str, Decimal]:
+    """What one unit of each currency is worth in the valuation currency: the last trade price of its
+    market, else the mid of the book, else nothing (valued at 0)."""
+    valuation = conf.text("CDX_VALUATION_CURRENCY")
+    marks = {valuation: Decimal("1")}
+    for market in Market.objects.filter(quote=valuation):
+        price = market.last_price
+        if price is None:
+            bid = best_price(symbol=market.symbol, side=Side.BUY)
+            ask = best_price(symbol=market.symbol, side=Side.SELL)
+            price = (bid + ask) / 2 if bid is not None and ask is not None else None
+        if price is not None:
+            marks.setdefault(market.base, price)
+    return marks
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """An account's holdings in the valuation currency at mark prices (see README, "Balances")."""
+
+    total: Decimal  # gross asset value: every currency's total x its mark price
+    available: Decimal
+    reserved: Decimal
+    borrowed: Decimal  # drawn on the credit line
+
+    @property
+    def equity(self) -> Decimal:
+        return self.total - self.borrowed
+
+    @property
+    def margin_level(self) -> Decimal | None:
+        """equity / gross asset value; None while nothing is borrowed (there is no margin to watch)."""
+        if not self.borrowed:
+            return None
+        if self.total <= 0:
+            return Decimal("0")
+        return (self.equity / self.total).quantize(Decimal("1e-4"))
+
+
+def account_valuation(*, account_id: str, marks: dict[str, Decimal] | None = None) -> Valuation:
+    marks = mark_prices() if marks is None else marks
+    available = reserved = borrowed = Decimal("0")
+    for balance in Balance.objects.filter(account_id=account_id):
+        mark = marks.get(balance.currency, Decimal("0"))
+        available += notional(balance.available, mark)
+        reserved += notional(balance.reserved, mark)
+        borrowed += notional(balance.borrowed, mark)
+    return Valuation(total=available + reserved, available=available, reserved=reserved, borrowed=borrowed)

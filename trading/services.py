@@ -1,15 +1,309 @@
+"""Trading services: the one place balances, orders, trades, settlements, deposits and withdrawals
+change, and so the one place their events come from (through ChangeSet, inside the transaction)."""
+
+import logging
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from cantondex.ids import new_id
+from accounts.models import Account
+from cantondex import jobs
+from cantondex.api import ServiceError
 
-from .models import Balance
+from . import events, matching
+from .changeset import ACCOUNT_NOTIFICATIONS, ChangeSet, margin_review
+from .ledger import DvpInstruction, LedgerRejected, LedgerUnavailable, TransferInstruction, ledger
+from .models import (
+    RESTING_STATUSES,
+    Balance,
+    Deposit,
+    MarginState,
+    Market,
+    Order,
+    OrderStatus,
+    OrderType,
+    Settlement,
+    SettlementStatus,
+    Side,
+    TradeStatus,
+    Withdrawal,
+    WithdrawalStatus,
+)
+from .money import QUANTUM, is_multiple, notional
+from .selectors import account_valuation, known_currencies
+
+log = logging.getLogger(__name__)
+
+MAX_AMOUNT = Decimal("1e12")  # quantities, prices and transfers: below 10^12 each
+MAX_NOTIONAL = Decimal("1e18")  # quantity x price stays well inside the 22 integer digits stored
+
+
+# Orders
+
+
+@transaction.atomic
+def order_place(
+    *, account_id: str, symbol: str, side: str, order_type: str, quantity: Decimal, price: Decimal | None = None
+) -> Order:
+    """Validate, hold the funds, match against the book (price-time priority) and rest or end."""
+    market = _market_locked(symbol)
+    order = _order_new(
+        market=market, account_id=account_id, side=side, order_type=order_type, quantity=quantity, price=price
+    )
+    changes = ChangeSet()
+    matching.submit(order=order, changes=changes)
+    changes.apply()
+    transaction.on_commit(jobs.wake)  # settle the new trades now rather than at the next tick
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order_id: str, account_id: str | None = None, reason: str = "user_requested") -> Order:
+    """Cancel a resting order; `account_id` restricts it to the owner (None: staff cancelling any order)."""
+    found = Order.objects.filter(pk=order_id).values("market_id", "account_id").first()
+    if found is None or (account_id is not None and found["account_id"] != account_id):
+        raise ServiceError("ORDER_NOT_FOUND", "No such order.", details={"order_id": order_id}, status_code=404)
+    market = Market.objects.select_for_update().get(pk=found["market_id"])
+    order = Order.objects.get(pk=order_id)
+    order.market = market
+    if order.status not in RESTING_STATUSES:
+        raise ServiceError(
+            "ORDER_NOT_OPEN",
+            f"The order is {order.status} and can no longer be cancelled.",
+            details={"order_id": order_id, "status": order.status},
+            status_code=409,
+        )
+    changes = ChangeSet()
+    matching.cancel(order=order, reason=reason, changes=changes)
+    matching.announce_book(market=market, touched={(order.side, order.price)}, changes=changes)
+    changes.apply()
+    return order
+
+
+def _market_locked(symbol: str) -> Market:
+    """The market's row, locked until the transaction ends: one order of a market is matched at a time."""
+    market = Market.objects.select_for_update().filter(symbol=symbol, active=True).first()
+    if market is None:
+        raise ValidationError({"symbol": f"Unknown or inactive market {symbol!r}."})
+    return market
+
+
+def _order_new(*, market: Market, account_id: str, side: str, order_type: str, quantity, price) -> Order:
+    errors = {}
+    if side not in Side.values:
+        errors["side"] = f"Must be one of {', '.join(Side.values)}."
+    if order_type not in OrderType.values:
+        errors["order_type"] = f"Must be one of {', '.join(OrderType.values)}."
+    quantity_error = _amount_error(quantity) or (
+        None if is_multiple(quantity, market.lot_size) else f"Must be a multiple of the lot size {market.lot_size.normalize()}."
+    )
+    if quantity_error:
+        errors["quantity"] = quantity_error
+    if order_type == OrderType.MARKET and price is not None:
+        errors["price"] = "Market orders take no price."
+    elif order_type == OrderType.LIMIT:
+        price_error = "Required for limit orders." if price is None else _amount_error(price)
+        if not price_error and not is_multiple(price, market.tick_size):
+            price_error = f"Must be a multiple of the tick size {market.tick_size.normalize()}."
+        if not price_error and not quantity_error and notional(quantity, price) >= MAX_NOTIONAL:
+            price_error = f"quantity x price must be below {MAX_NOTIONAL:f}."
+        if price_error:
+            errors["price"] = price_error
+    if errors:
+        raise ValidationError(errors)
+    market.order_sequence += 1
+    now = timezone.now()
+    return Order(
+        account_id=account_id,
+        market=market,
+        side=side,
+        order_type=order_type,
+        quantity=quantity,
+        price=price,
+        book_sequence=market.order_sequence,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _amount_error(value) -> str | None:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        return "Must be a decimal number."
+    if value <= 0:
+        return "Must be greater than zero."
+    if value >= MAX_AMOUNT:
+        return f"Must be below {MAX_AMOUNT:f}."
+    if value != value.quantize(QUANTUM):
+        return "At most 8 decimal places."
+    return None
+
+
+# Deposits and withdrawals
 
 
 @transaction.atomic
 def deposit_create(*, account_id: str, currency: str, amount: Decimal, transaction_hash: str) -> str:
-    balance, _ = Balance.objects.select_for_update().get_or_create(account_id=account_id, currency=currency)
-    balance.available += amount
-    balance.save(update_fields=["available"])
-    return new_id("dep")
+    """Credit an incoming transfer (staff, admin, seeding); returns the deposit id."""
+    transfer_check(account_id=account_id, currency=currency, amount=amount)
+    if not isinstance(transaction_hash, str) or not transaction_hash.strip():
+        raise ValidationError({"transaction_hash": "Required."})
+    deposit = Deposit.objects.create(
+        account_id=account_id, currency=currency, amount=amount, transaction_hash=transaction_hash, created_at=timezone.now()
+    )
+    changes = ChangeSet()
+    changes.credit(account_id, currency, amount)
+    changes.emit(ACCOUNT_NOTIFICATIONS, account_id, events.deposit_received(deposit))
+    changes.apply()
+    return deposit.id
+
+
+@transaction.atomic
+def withdrawal_request(*, account_id: str, currency: str, amount: Decimal, address: str) -> Withdrawal:
+    """Hold the funds now; the withdrawals job sends them through the ledger."""
+    transfer_check(account_id=account_id, currency=currency, amount=amount)
+    if not isinstance(address, str) or not address.strip():
+        raise ValidationError({"address": "Required."})
+    withdrawal = Withdrawal.objects.create(
+        account_id=account_id, currency=currency, amount=amount, address=address, created_at=timezone.now()
+    )
+    changes = ChangeSet()
+    changes.hold(account_id, currency, amount)
+    changes.apply()
+    transaction.on_commit(jobs.wake)
+    return withdrawal
+
+
+def transfer_check(*, account_id: str, currency: str, amount: Decimal) -> None:
+    """The checks every deposit and withdrawal passes (admin forms run them before saving)."""
+    errors = {}
+    if currency not in known_currencies():
+        errors["currency"] = f"Unknown currency {currency!r}."
+    amount_error = _amount_error(amount)
+    if amount_error:
+        errors["amount"] = amount_error
+    if errors:
+        raise ValidationError(errors)
+    if not Account.objects.filter(pk=account_id).exists():
+        raise ServiceError("ACCOUNT_NOT_FOUND", "No such account.", details={"account_id": account_id}, status_code=404)
+
+
+def withdrawals_process_pending(*, limit: int = 100) -> int:
+    """The withdrawals job: send every pending withdrawal; returns how many were finished."""
+    pending = Withdrawal.objects.filter(status=WithdrawalStatus.PENDING).order_by("created_at")
+    return sum(withdrawal_process(withdrawal_id=wid) for wid in pending.values_list("id", flat=True)[:limit])
+
+
+@transaction.atomic
+def withdrawal_process(*, withdrawal_id: str) -> bool:
+    withdrawal = Withdrawal.objects.select_for_update().filter(pk=withdrawal_id, status=WithdrawalStatus.PENDING).first()
+    if withdrawal is None:
+        return False
+    instruction = TransferInstruction(
+        withdrawal_id=withdrawal.id,
+        account_id=withdrawal.account_id,
+        currency=withdrawal.currency,
+        amount=withdrawal.amount,
+        address=withdrawal.address,
+    )
+    changes = ChangeSet()
+    try:
+        withdrawal.transaction_hash = ledger().transfer_out(instruction)
+    except LedgerUnavailable as exc:
+        log.warning("withdrawal %s waits: ledger unavailable (%s)", withdrawal.id, exc)
+        return False
+    except LedgerRejected as rejected:
+        withdrawal.status, withdrawal.failure_reason = WithdrawalStatus.FAILED, rejected.message
+        changes.release(withdrawal.account_id, withdrawal.currency, withdrawal.amount)
+    else:
+        withdrawal.status = WithdrawalStatus.PROCESSED
+        changes.spend_held(withdrawal.account_id, withdrawal.currency, withdrawal.amount)
+        changes.emit(ACCOUNT_NOTIFICATIONS, withdrawal.account_id, events.withdrawal_processed(withdrawal))
+    withdrawal.processed_at = timezone.now()
+    withdrawal.save()
+    changes.apply()
+    return True
+
+
+# Settlement
+
+
+def settlements_process_pending(*, limit: int = 200) -> int:
+    """The settlement job: settle every pending settlement, oldest first; returns how many finished."""
+    pending = Settlement.objects.filter(status=SettlementStatus.PENDING).order_by("created_at")
+    return sum(settlement_settle(settlement_id=sid) for sid in pending.values_list("id", flat=True)[:limit])
+
+
+@transaction.atomic
+def settlement_settle(*, settlement_id: str) -> bool:
+    """Delivery versus payment through the ledger; on refusal the trade is cancelled and funds restored."""
+    settlement = (
+        Settlement.objects.select_for_update(of=("self",))
+        .select_related("trade__market")
+        .filter(pk=settlement_id, status=SettlementStatus.PENDING)
+        .first()
+    )
+    if settlement is None:
+        return False
+    trade, market = settlement.trade, settlement.trade.market
+    settlement.attempts += 1
+    instruction = DvpInstruction(
+        settlement_id=settlement.id,
+        trade_id=trade.id,
+        symbol=market.symbol,
+        buyer_account_id=trade.buyer_id,
+        seller_account_id=trade.seller_id,
+        base_currency=market.base,
+        quote_currency=market.quote,
+        quantity=trade.quantity,
+        payment=trade.gross_amount,
+    )
+    parties = list(dict.fromkeys((trade.buyer_id, trade.seller_id)))
+    buyer_pays = trade.gross_amount + trade.commission
+    changes = ChangeSet()
+    try:
+        settlement.dvp_transaction_id = ledger().settle_dvp(instruction)
+    except LedgerUnavailable as exc:
+        log.warning("settlement %s waits: ledger unavailable (%s)", settlement.id, exc)
+        settlement.save(update_fields=["attempts"])
+        return False
+    except LedgerRejected as rejected:
+        settlement.status = SettlementStatus.FAILED
+        settlement.failure_reason, settlement.error_message = rejected.reason, rejected.message[:300]
+        trade.status = TradeStatus.CANCELLED
+        changes.release(trade.buyer_id, market.quote, buyer_pays)
+        changes.release(trade.seller_id, market.base, trade.quantity)
+        for account_id in parties:
+            changes.emit("settlements", account_id, events.settlement_failed(settlement))
+            changes.emit("trades", account_id, events.trade_cancelled(trade, "settlement_failed"))
+    else:
+        settlement.status = SettlementStatus.CONFIRMED
+        trade.status = TradeStatus.SETTLED
+        changes.spend_held(trade.buyer_id, market.quote, buyer_pays)
+        changes.credit(trade.buyer_id, market.base, trade.quantity)
+        changes.spend_held(trade.seller_id, market.base, trade.quantity)
+        changes.credit(trade.seller_id, market.quote, trade.gross_amount - trade.commission)
+        for account_id in parties:
+            changes.emit("settlements", account_id, events.settlement_confirmed(settlement))
+    settlement.settled_at = timezone.now()
+    settlement.save()
+    trade.save(update_fields=["status"])
+    changes.apply()
+    return True
+
+
+# Margin
+
+
+def margins_review() -> None:
+    """The margin job: prices move without balances moving, so look again at every borrowing account."""
+    borrowing = set(Balance.objects.filter(borrowed__gt=0).values_list("account_id", flat=True))
+    borrowing |= set(MarginState.objects.filter(in_margin_call=True).values_list("account_id", flat=True))
+    for account_id in sorted(borrowing):
+        with transaction.atomic():
+            changes = ChangeSet()
+            margin_review(
+                account_id=account_id, level=account_valuation(account_id=account_id).margin_level, changes=changes
+            )
+            changes.apply()

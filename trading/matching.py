@@ -1,0 +1,183 @@
+"""The matching engine: price-time priority within one market, run under that market's row lock.
+
+`submit` takes a new, validated order and the market already locked (select_for_update on its row
+in the caller's transaction), so one order of a market is matched at a time however many server
+processes take orders. It plans the fills first, holds the funds the plan needs (raising
+INSUFFICIENT_FUNDS before anything is kept), then executes them.
+
+Self-trade prevention: an incoming order never trades with a resting order of its own account;
+that resting order is cancelled (reason `self_trade_prevented`) and matching goes on past it.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+
+from . import events
+from .changeset import ChangeSet
+from .models import Market, Order, OrderStatus, OrderType, Settlement, Side, Trade
+from .money import commission, notional
+from .selectors import best_price, book_levels, resting_orders
+
+ZERO = Decimal("0")
+
+
+@dataclass
+class Plan:
+    fills: list[tuple[Order, Decimal]] = field(default_factory=list)  # (resting order, quantity)
+    own_orders: list[Order] = field(default_factory=list)  # crossed resting orders of the same account
+
+    def cost(self) -> Decimal:
+        """What a buyer pays for these fills, commission included."""
+        return sum((_cost(notional(quantity, maker.price)) for maker, quantity in self.fills), ZERO)
+
+
+def _cost(gross: Decimal) -> Decimal:
+    return gross + commission(gross)
+
+
+def held_currency(order: Order) -> str:
+    return order.market.quote if order.side == Side.BUY else order.market.base
+
+
+def submit(*, order: Order, changes: ChangeSet) -> None:
+    market = order.market
+    plan = _plan(order)
+    order.reserved = _reservation(order, plan)
+    changes.hold(order.account_id, held_currency(order), order.reserved, may_borrow=True)
+    order.save()
+    changes.emit("orders", order.account_id, events.order_created(order))
+    touched: set[tuple[str, Decimal]] = set()
+    for own in plan.own_orders:
+        cancel(order=own, reason="self_trade_prevented", changes=changes)
+        touched.add((own.side, own.price))
+    for maker, quantity in plan.fills:
+        _execute(taker=order, maker=maker, quantity=quantity, changes=changes)
+        touched.add((maker.side, maker.price))
+    if order.remaining:
+        _rest_or_end(order, changes)
+        if order.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
+            touched.add((order.side, order.price))
+    order.save()
+    market.save(update_fields=["last_price", "order_sequence"])
+    announce_book(market=market, touched=touched, changes=changes)
+
+
+def cancel(*, order: Order, reason: str, changes: ChangeSet) -> None:
+    """Take a resting order off the book and release what it still holds (market lock held)."""
+    changes.release(order.account_id, held_currency(order), order.reserved)
+    order.reserved = ZERO
+    order.status, order.status_reason = OrderStatus.CANCELLED, reason
+    order.updated_at = timezone.now()
+    order.save()
+    changes.emit("orders", order.account_id, events.order_cancelled(order))
+
+
+def announce_book(*, market: Market, touched: set[tuple[str, Decimal]], changes: ChangeSet) -> None:
+    """orderbook_update with the absolute quantity now at each touched level, then price_update."""
+    if not touched:
+        return
+    book_changes = {}
+    for side, name in ((Side.BUY, "bids"), (Side.SELL, "asks")):
+        prices = sorted({price for s, price in touched if s == side}, reverse=side == Side.BUY)
+        now = dict(book_levels(symbol=market.symbol, side=side, prices=prices))
+        book_changes[name] = [(price, now.get(price, ZERO)) for price in prices]
+    changes.emit("market_data", market.symbol, events.orderbook_update(market.symbol, book_changes))
+    changes.emit("market_data", market.symbol, price_event(market))
+
+
+def price_event(market: Market) -> dict:
+    bid = best_price(symbol=market.symbol, side=Side.BUY)
+    ask = best_price(symbol=market.symbol, side=Side.SELL)
+    return events.price_update(market.symbol, bid, ask, market.last_price)
+
+
+def _plan(order: Order) -> Plan:
+    plan = Plan()
+    remaining = order.quantity
+    opposite = Side.SELL if order.side == Side.BUY else Side.BUY
+    for maker in resting_orders(symbol=order.market_id, side=opposite):
+        maker.market = order.market
+        if order.order_type == OrderType.LIMIT and not _crosses(order, maker.price):
+            break
+        if maker.account_id == order.account_id:
+            plan.own_orders.append(maker)
+            continue
+        quantity = min(remaining, maker.remaining)
+        plan.fills.append((maker, quantity))
+        remaining -= quantity
+        if not remaining:
+            break
+    return plan
+
+
+def _crosses(order: Order, resting_price: Decimal) -> bool:
+    return resting_price <= order.price if order.side == Side.BUY else resting_price >= order.price
+
+
+def _reservation(order: Order, plan: Plan) -> Decimal:
+    """Sells hold the whole quantity; limit buys quantity x limit price plus commission; market buys
+    exactly what their planned fills cost (they never rest, so nothing more is needed)."""
+    if order.side == Side.SELL:
+        return order.quantity
+    if order.order_type == OrderType.LIMIT:
+        return _cost(notional(order.quantity, order.price))
+    return plan.cost()
+
+
+def _execute(*, taker: Order, maker: Order, quantity: Decimal, changes: ChangeSet) -> None:
+    price = maker.price
+    gross = notional(quantity, price)
+    buy, sell = (taker, maker) if taker.side == Side.BUY else (maker, taker)
+    trade = Trade.objects.create(
+        market=taker.market,
+        buy_order=buy,
+        sell_order=sell,
+        buyer_id=buy.account_id,
+        seller_id=sell.account_id,
+        taker_side=taker.side,
+        price=price,
+        quantity=quantity,
+        gross_amount=gross,
+        commission=commission(gross),
+        executed_at=timezone.now(),
+    )
+    settlement = Settlement.objects.create(trade=trade, settlement_date=trade.executed_at, created_at=trade.executed_at)
+    # What the trade needs stays held until settlement moves it.
+    buy.reserved -= _cost(gross)
+    sell.reserved -= quantity
+    for order in (buy, sell):
+        order.filled += quantity
+        order.fill_value += gross
+        order.updated_at = trade.executed_at
+        if order.remaining:
+            order.status = OrderStatus.PARTIALLY_FILLED
+            changes.emit("orders", order.account_id, events.order_updated(order))
+        else:
+            order.status = OrderStatus.FILLED
+            changes.release(order.account_id, held_currency(order), order.reserved)  # price improvement
+            order.reserved = ZERO
+            changes.emit("orders", order.account_id, events.order_filled(order, trade))
+        if order is maker:
+            order.save()
+    for side, account_id in ((Side.BUY, buy.account_id), (Side.SELL, sell.account_id)):
+        changes.emit("trades", account_id, events.trade_executed(trade, side))
+        changes.emit("settlements", account_id, events.settlement_created(settlement))
+    taker.market.last_price = price
+
+
+def _rest_or_end(order: Order, changes: ChangeSet) -> None:
+    """After matching: a limit order rests on the book; a market order's unfilled part ends."""
+    if order.order_type == OrderType.LIMIT:
+        if order.status == OrderStatus.PENDING:
+            order.status = OrderStatus.OPEN
+            changes.emit("orders", order.account_id, events.order_updated(order))
+        return
+    if order.filled:
+        cancel(order=order, reason="no_liquidity", changes=changes)
+    else:
+        changes.release(order.account_id, held_currency(order), order.reserved)
+        order.reserved = ZERO
+        order.status, order.status_reason = OrderStatus.REJECTED, "no_liquidity"
+        changes.emit("orders", order.account_id, events.order_updated(order))

@@ -1,0 +1,26 @@
+"""Exact arithmetic for trading amounts: no float, no silent rounding of products."""
+
+from decimal import ROUND_DOWN, Context, Decimal
+
+from . import conf
+
+QUANTUM = Decimal("1e-8")  # the storage precision of every amount (MONEY in models.py)
+# Wide enough that quantity x price (each at most 20 digits) is never rounded before we decide how.
+_EXACT = Context(prec=60)
+
+
+def notional(quantity: Decimal, price: Decimal) -> Decimal:
+    return _EXACT.multiply(quantity, price)
+
+
+def commission(gross: Decimal) -> Decimal:
+    """The fee on one side of a fill, rounded down to the storage precision.
+
+    Rounding down means the fees of several partial fills never add up to more than the fee on the
+    whole order, so a buy order's reservation always covers what its fills cost.
+    """
+    return _EXACT.multiply(gross, conf.decimal("CDX_TRADING_FEE_RATE")).quantize(QUANTUM, rounding=ROUND_DOWN)
+
+
+def is_multiple(value: Decimal, step: Decimal) -> bool:
+    return step > 0 and _EXACT.remainder(value, step) == 0
