@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("compliance/", include("compliance.page_urls")),  # the live console page (HTML)
     path("v1/", include("accounts.urls")),
     path("v1/", include("trading.urls")),
     path("v1/", include("compliance.urls")),

@@ -1,9 +1,42 @@
 from django.apps import AppConfig
 
+# What a compliance officer may do in the admin: read accounts and trading records, work alerts,
+# record KYC decisions. Never change balances, orders or trades.
+OFFICER_PERMISSIONS = [
+    "accounts.view_account",
+    "trading.view_market",
+    "trading.view_balance",
+    "trading.view_order",
+    "trading.view_trade",
+    "trading.view_deposit",
+    "trading.view_withdrawal",
+    "compliance.view_alert",
+    "compliance.change_alert",
+    "compliance.view_alertnote",
+    "compliance.add_alertnote",
+    "compliance.view_alertauditentry",
+    "compliance.view_kycchange",
+    "compliance.add_kycchange",
+    "compliance.view_surveillancerule",
+    "compliance.view_severitysla",
+    "compliance.view_kyctierlimit",
+]
+# Administrators also tune the rules, SLAs and tier limits.
+ADMIN_PERMISSIONS = OFFICER_PERMISSIONS + [
+    "compliance.change_surveillancerule",
+    "compliance.change_severitysla",
+    "compliance.change_kyctierlimit",
+]
+
 
 class ComplianceConfig(AppConfig):
     name = "compliance"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import channels  # noqa: F401  (registers the compliance channel)
+        from accounts.roles import ADMIN, COMPLIANCE, extend_group_permissions
+
+        from . import channels, signals  # noqa: F401  (registers the compliance channel and the surveillance)
+
+        extend_group_permissions(COMPLIANCE, OFFICER_PERMISSIONS)
+        extend_group_permissions(ADMIN, ADMIN_PERMISSIONS)

@@ -47,6 +47,14 @@ EVENT_FIELDS: dict[str, set[str]] = {
 # Fields this project adds to a seed event, each documented in the README's WebSocket reference.
 EXTRA_FIELDS: dict[str, set[str]] = {}
 
+# --- compliance (README, "Compliance"): the alert behind an event, and the alert_updated event ---
+EXTRA_FIELDS["suspicious_activity_detected"] = {"alert_id"}
+EVENT_FIELDS["alert_updated"] = {
+    "alert_id", "account_id", "alert_type", "severity", "change", "status", "previous_status",
+    "disposition", "assignee", "due_at", "changed_by",
+}
+# --- end compliance ---
+
 ID_PATTERNS = {
     "account_id": r"acc_[0-9a-f]{16}",
     "order_id": r"ord_[0-9a-f]{16}",

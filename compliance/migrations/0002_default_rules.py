@@ -1,0 +1,17 @@
+from django.db import migrations
+
+from compliance.defaults import defaults_create
+
+
+def create_defaults(apps, schema_editor):
+    defaults_create(
+        rule_model=apps.get_model("compliance", "SurveillanceRule"),
+        sla_model=apps.get_model("compliance", "SeveritySla"),
+        tier_limit_model=apps.get_model("compliance", "KycTierLimit"),
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("compliance", "0001_initial")]
+
+    operations = [migrations.RunPython(create_defaults, migrations.RunPython.noop)]

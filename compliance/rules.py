@@ -1,0 +1,246 @@
+"""The surveillance rules: each looks at what an account just did and raises an alert through the services.
+
+They run after the trading change commits (compliance.signals), read the rules' current settings from the
+database, and rely on compliance.services.alert_raise for deduplication (one open alert per rule, account
+and window).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from trading.models import Deposit, Order, OrderStatus, Trade, Withdrawal
+from trading.money import notional
+from trading.selectors import mark_prices
+
+from .models import AlertType, RuleKind, SurveillanceRule
+from .services import alert_raise
+
+# How trading marks an order it refused or cancelled for matching the account's own resting order.
+SELF_TRADE_REASON = "self_trade"
+
+
+def _rules(kind: str) -> list[SurveillanceRule]:
+    return list(SurveillanceRule.objects.filter(kind=kind, enabled=True))
+
+
+def _text(value: Decimal) -> str:
+    """Decimals in an alert's facts (JSON): exact, as text."""
+    return format(value.normalize(), "f")
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def large_threshold() -> Decimal:
+    """The large-transaction threshold in force: the enabled large-transaction rule's, else the setting's."""
+    rule = SurveillanceRule.objects.filter(kind=RuleKind.LARGE_TRANSACTION, enabled=True).order_by("code").first()
+    return rule.large_threshold() if rule else settings.CDX_LARGE_TRANSACTION_THRESHOLD
+
+
+def _usdc_value(amount: Decimal, currency: str, marks: dict[str, Decimal]) -> Decimal:
+    """A transfer's value in the valuation currency (USDC) at mark prices; unpriced assets count as 0."""
+    return notional(amount, marks.get(currency, Decimal("0")))
+
+
+# Velocity
+
+
+def orders_velocity_check(*, account_id: str) -> None:
+    now = timezone.now()
+    for rule in _rules(RuleKind.VELOCITY):
+        window = timedelta(seconds=rule.window_seconds)
+        count = Order.objects.filter(account_id=account_id, created_at__gte=now - window).count()
+        facts = {"orders_in_window": count, "window_seconds": rule.window_seconds, "threshold": _text(rule.threshold)}
+        if count >= rule.threshold:
+            reason = f"at or above the limit of {_text(rule.threshold)}"
+        else:
+            usual = _usual_orders_per_window(rule, account_id=account_id, count=count, now=now)
+            if usual is None:
+                continue
+            facts["usual_orders_per_window"] = _text(usual)
+            reason = f"unusual for this account, which averages {usual:.1f}"
+        alert_raise(
+            rule=rule,
+            account_id=account_id,
+            alert_type=AlertType.UNUSUAL_TRADING_PATTERN,
+            description=f"Trader executed {count} orders in {_duration(rule.window_seconds)} ({reason})",
+            facts=facts,
+        )
+
+
+def _usual_orders_per_window(rule: SurveillanceRule, *, account_id: str, count: int, now) -> Decimal | None:
+    """The account's usual orders per window when `count` is far above it (None: not unusual).
+
+    Only judged with enough history (baseline_min_orders in the baseline period) and for at least
+    baseline_min_orders orders in the window, so a new account's first burst is left to the plain threshold.
+    """
+    params = rule.parameters or {}
+    minimum = int(params.get("baseline_min_orders", 0) or 0)
+    multiplier = Decimal(str(params.get("baseline_multiplier", 0) or 0))
+    days = int(params.get("baseline_days", 0) or 0)
+    if not (minimum and multiplier and days) or count < minimum:
+        return None
+    window = timedelta(seconds=rule.window_seconds)
+    history = Order.objects.filter(
+        account_id=account_id, created_at__gte=now - timedelta(days=days), created_at__lt=now - window
+    ).count()
+    if history < minimum:
+        return None
+    windows = Decimal(days * 86400 - rule.window_seconds) / rule.window_seconds
+    usual = Decimal(history) / windows
+    return usual if count >= multiplier * usual else None
+
+
+# Large transactions and structuring
+
+
+def transfer_check(*, transaction_type: str, transaction_id: str, account_id: str, currency: str, amount: Decimal) -> None:
+    """A deposit or withdrawal: large on its own, or one of several just under the threshold."""
+    marks = mark_prices()
+    value = _usdc_value(amount, currency, marks)
+    facts = {"transaction_id": transaction_id, "currency": currency, "amount": _text(amount)}
+    _large_check(transaction_type=transaction_type, account_id=account_id, value=value, facts=facts)
+    _structuring_check(account_id=account_id, marks=marks)
+
+
+def trade_check(*, trade_id: str) -> None:
+    """A trade: large for each side, and a wash trade when both sides have one owner."""
+    trade = Trade.objects.select_related("market", "buyer", "seller").filter(pk=trade_id).first()
+    if trade is None:
+        return
+    value = _usdc_value(trade.gross_amount, trade.market.quote, mark_prices())
+    facts = {
+        "transaction_id": trade.id,
+        "symbol": trade.market_id,
+        "quantity": _text(trade.quantity),
+        "price": _text(trade.price),
+        "gross_amount": _text(trade.gross_amount),
+    }
+    for account_id in dict.fromkeys([trade.buyer_id, trade.seller_id]):
+        _large_check(transaction_type="trade", account_id=account_id, value=value, facts=facts)
+    owner = trade.buyer.beneficial_owner
+    if trade.buyer_id == trade.seller_id or (owner and owner == trade.seller.beneficial_owner):
+        _wash_check(trade=trade)
+
+
+def _large_check(*, transaction_type: str, account_id: str, value: Decimal, facts: dict) -> None:
+    for rule in _rules(RuleKind.LARGE_TRANSACTION):
+        threshold = rule.large_threshold()
+        if value < threshold:
+            continue
+        alert_raise(
+            rule=rule,
+            account_id=account_id,
+            alert_type=AlertType.LARGE_TRANSACTION,
+            description=f"{transaction_type.capitalize()} worth {_text(value)} USDC, at or above {_text(threshold)}",
+            facts={**facts, "transaction_type": transaction_type, "usdc_value": _text(value), "threshold": _text(threshold)},
+            transaction_type=transaction_type,
+            amount=value,
+            threshold=threshold,
+        )
+
+
+def _structuring_check(*, account_id: str, marks: dict[str, Decimal]) -> None:
+    ceiling = large_threshold()
+    now = timezone.now()
+    for rule in _rules(RuleKind.STRUCTURING):
+        floor = ceiling * Decimal(str((rule.parameters or {}).get("band", "0.9")))
+        since = now - timedelta(seconds=rule.window_seconds)
+        near = [
+            (kind, transfer_id, _usdc_value(amount, currency, marks))
+            for kind, rows in (
+                ("deposit", Deposit.objects.filter(account_id=account_id, created_at__gte=since)),
+                ("withdrawal", Withdrawal.objects.filter(account_id=account_id, created_at__gte=since)),
+            )
+            for transfer_id, currency, amount in rows.values_list("id", "currency", "amount")
+        ]
+        near = [(kind, transfer_id, value) for kind, transfer_id, value in near if floor <= value < ceiling]
+        if len(near) < rule.threshold:
+            continue
+        alert_raise(
+            rule=rule,
+            account_id=account_id,
+            alert_type=AlertType.STRUCTURING,
+            description=(
+                f"{len(near)} deposits or withdrawals between {_text(floor)} and {_text(ceiling)} USDC "
+                f"in {_duration(rule.window_seconds)}, just under the large-transaction threshold"
+            ),
+            facts={
+                "transfers": [{"type": kind, "id": transfer_id, "usdc_value": _text(value)} for kind, transfer_id, value in near],
+                "floor": _text(floor),
+                "threshold": _text(ceiling),
+                "window_seconds": rule.window_seconds,
+            },
+        )
+
+
+# Wash trading
+
+
+def _wash_check(*, trade: Trade) -> None:
+    for rule in _rules(RuleKind.WASH_TRADING):
+        since = timezone.now() - timedelta(seconds=rule.window_seconds)
+        one_owner = Q(buyer=F("seller")) | (
+            Q(buyer__beneficial_owner=F("seller__beneficial_owner")) & ~Q(buyer__beneficial_owner="")
+        )
+        for account_id in dict.fromkeys([trade.buyer_id, trade.seller_id]):
+            trades = Trade.objects.filter(one_owner, Q(buyer_id=account_id) | Q(seller_id=account_id), executed_at__gte=since)
+            count = trades.count()
+            if count < rule.threshold:
+                continue
+            alert_raise(
+                rule=rule,
+                account_id=account_id,
+                alert_type=AlertType.WASH_TRADING,
+                description=(
+                    f"{count} trade(s) in {_duration(rule.window_seconds)} between accounts of one owner "
+                    f"({trade.buyer_id} bought from {trade.seller_id})"
+                ),
+                facts={
+                    "trade_id": trade.id,
+                    "buyer": trade.buyer_id,
+                    "seller": trade.seller_id,
+                    "beneficial_owner": trade.buyer.beneficial_owner,
+                    "trades_in_window": count,
+                    "window_seconds": rule.window_seconds,
+                },
+            )
+
+
+def self_trade_attempts_check(*, account_id: str) -> None:
+    for rule in _rules(RuleKind.SELF_TRADE_ATTEMPTS):
+        since = timezone.now() - timedelta(seconds=rule.window_seconds)
+        attempts = list(
+            Order.objects.filter(
+                account_id=account_id,
+                status__in=[OrderStatus.CANCELLED, OrderStatus.REJECTED],
+                status_reason__contains=SELF_TRADE_REASON,
+                updated_at__gte=since,
+            ).values_list("id", flat=True)
+        )
+        if len(attempts) < rule.threshold:
+            continue
+        alert_raise(
+            rule=rule,
+            account_id=account_id,
+            alert_type=AlertType.WASH_TRADING,
+            description=(
+                f"{len(attempts)} orders in {_duration(rule.window_seconds)} would have traded with the "
+                "account's own orders (self-trade prevented)"
+            ),
+            facts={"order_ids": attempts[:50], "attempts": len(attempts), "window_seconds": rule.window_seconds},
+        )
+
+
+def self_trade_reason(order: Order) -> bool:
+    return order.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) and SELF_TRADE_REASON in order.status_reason
+
