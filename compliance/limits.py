@@ -28,10 +28,10 @@ def daily_withdrawal_limit(*, tier: str) -> Decimal | None:
 def ensure_withdrawal_allowed(*, account_id: str, currency: str, amount: Decimal) -> None:
     """Raises ServiceError when the account's KYC state or tier does not allow this withdrawal now.
 
-    Call it inside the transaction that records the withdrawal, after locking the balance, so two
-    requests cannot both fit under the cap.
+    Call it inside the transaction that records the withdrawal.
     """
-    account = Account.objects.get(pk=account_id)
+    # Locking the account serialises its withdrawals, so two requests cannot both fit under the cap.
+    account = Account.objects.select_for_update().get(pk=account_id)
     if account.kyc_status in WITHDRAWALS_BLOCKED:
         raise ServiceError(
             "KYC_WITHDRAWALS_BLOCKED",

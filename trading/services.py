@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Account
 from cantondex import jobs
 from cantondex.api import ServiceError
+from compliance.limits import ensure_withdrawal_allowed
 
 from . import events, matching
 from .changeset import ACCOUNT_NOTIFICATIONS, ChangeSet, margin_review
@@ -165,6 +166,7 @@ def withdrawal_request(*, account_id: str, currency: str, amount: Decimal, addre
     transfer_check(account_id=account_id, currency=currency, amount=amount)
     if not isinstance(address, str) or not address.strip():
         raise ValidationError({"address": "Required."})
+    ensure_withdrawal_allowed(account_id=account_id, currency=currency, amount=amount)  # KYC tier limits
     withdrawal = Withdrawal.objects.create(
         account_id=account_id, currency=currency, amount=amount, address=address, created_at=timezone.now()
     )
