@@ -7,7 +7,8 @@ from django.db import transaction
 from accounts.models import KycStatus, KycTier
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from accounts.services import user_create
-from trading.services import deposit_create
+from trading.models import RESTING_STATUSES, Order
+from trading.services import deposit_create, order_place
 
 DEMO_USERS = [
     # username, password, role, deposits
@@ -16,6 +17,11 @@ DEMO_USERS = [
     ("officer", "officer-demo-pass", COMPLIANCE, {}),
     ("admin", "admin-demo-pass", ADMIN, {}),
 ]
+
+# A resting book around a reference price: alice bids below it, bob offers above it.
+DEMO_BOOKS = {"AAPL/USDC": Decimal("150.00"), "GOOGL/USDC": Decimal("175.00")}
+BOOK_STEP = Decimal("0.10")
+BOOK_LEVELS = 5
 
 
 class Command(BaseCommand):
@@ -36,4 +42,22 @@ class Command(BaseCommand):
                                 account_id=account.id, currency=currency, amount=amount, transaction_hash="seed_demo"
                             )
             self.stdout.write(f"  {role:<10} {username:<8} password: {password}")
+        self._seed_books()
         self.stdout.write("Demo users ready. Log in at http://127.0.0.1:8000/admin/ or get a token at POST /v1/auth/token.")
+
+    def _seed_books(self):
+        """Some resting orders on each market, unless it already has a book."""
+        alice, bob = (get_user_model().objects.get(username=name).account for name in ("alice", "bob"))
+        for symbol, reference in DEMO_BOOKS.items():
+            if Order.objects.filter(market_id=symbol, status__in=RESTING_STATUSES).exists():
+                continue
+            for level in range(1, BOOK_LEVELS + 1):
+                quantity = Decimal(10 * level)
+                for account, side, price in (
+                    (alice, "buy", reference - BOOK_STEP * level),
+                    (bob, "sell", reference + BOOK_STEP * level),
+                ):
+                    order_place(
+                        account_id=account.id, symbol=symbol, side=side, order_type="limit", quantity=quantity, price=price
+                    )
+            self.stdout.write(f"  book      {symbol}: {BOOK_LEVELS} bid and {BOOK_LEVELS} ask levels around {reference}")
