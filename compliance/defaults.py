@@ -8,7 +8,7 @@ DEFAULT_RULES = [
         "velocity", "velocity", "Order velocity", "medium", Decimal("50"), 120,
         {"baseline_multiplier": 10, "baseline_days": 7, "baseline_min_orders": 20},
     ),
-    ("large_transaction", "large_transaction", "Large transaction", "high", None, 3600, {}),
+    ("large_transaction", "large_transaction", "Large transaction", "high", None, 60, {}),
     (
         "structuring", "structuring", "Structuring under the large-transaction threshold", "high",
         Decimal("3"), 86400, {"band": "0.9"},
