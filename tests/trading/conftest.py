@@ -7,6 +7,12 @@ from cantondex.json import loads as loads_event
 from trading.services import deposit_create
 
 
+def approve(user) -> None:
+    """KYC approved at tier_3: no trading or withdrawal cap gets in the way of a trading test."""
+    user.account.kyc_status, user.account.kyc_tier = "approved", "tier_3"
+    user.account.save(update_fields=["kyc_status", "kyc_tier"])
+
+
 def fund(user, **amounts: str) -> None:
     for currency, amount in amounts.items():
         deposit_create(
@@ -32,6 +38,7 @@ def published(channel: str, key: str, event_type: str | None = None) -> list[dic
 @pytest.fixture
 def seller(make_user, markets):
     user = make_user(username="seller")
+    approve(user)
     fund(user, AAPL="1000", GOOGL="1000", USDC="100000")
     return user
 
@@ -39,5 +46,6 @@ def seller(make_user, markets):
 @pytest.fixture
 def buyer(make_user, markets):
     user = make_user(username="buyer")
+    approve(user)
     fund(user, USDC="1000000")
     return user
