@@ -1,5 +1,8 @@
 """The triage console: officers work alerts here. Every change goes through compliance.services."""
 
+from datetime import datetime
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -11,6 +14,7 @@ from django.utils.timesince import timesince, timeuntil
 
 from accounts.models import Account
 from cantondex.api import ServiceError
+from cantondex.json import isoformat, plain
 
 from . import selectors, services
 from .models import (
@@ -178,7 +182,7 @@ class AlertAdmin(admin.ModelAdmin):
         return _table(
             ["order", "symbol", "side", "type", "quantity", "price", "status", "created"],
             [
-                (o.id, o.symbol_id, o.side, o.order_type, o.quantity, o.price, o.status, o.created_at)
+                (o.id, o.market_id, o.side, o.order_type, o.quantity, o.price, o.status, o.created_at)
                 for o in rows
             ],
         )
@@ -188,7 +192,10 @@ class AlertAdmin(admin.ModelAdmin):
         rows = selectors.account_recent_trades(account_id=alert.account_id)
         return _table(
             ["trade", "symbol", "side", "quantity", "price", "counterparty", "executed"],
-            [(t.id, t.symbol_id, t.side, t.quantity, t.price, t.counterparty_id, t.executed_at) for t in rows],
+            [
+                (r.trade.id, r.trade.market_id, r.side, r.trade.quantity, r.trade.price, r.counterparty_id, r.trade.executed_at)
+                for r in rows
+            ],
         )
 
     def save_model(self, request, obj, form, change):
@@ -201,12 +208,15 @@ class AlertAdmin(admin.ModelAdmin):
             )
 
     def save_formset(self, request, form, formset, change):
+        # Notes are only added, through the service; the audit trail is never edited here.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if formset.model is not AlertNote:
             return
         for note_form in formset.extra_forms:
             text = note_form.cleaned_data.get("text") if note_form.has_changed() else None
             if text:
-                services.alert_note_add(alert_id=form.instance.pk, author=request.user, text=text)
+                note = services.alert_note_add(alert_id=form.instance.pk, author=request.user, text=text)
+                formset.new_objects.append(note)
 
     def _apply(self, request, queryset, done: str, change) -> None:
         succeeded, refused = 0, []
@@ -257,12 +267,20 @@ class AlertAdmin(admin.ModelAdmin):
         self._move(request, queryset, AlertStatus.CLOSED, Disposition.SAR_FILED)
 
 
+def _cell(value) -> str:
+    if isinstance(value, Decimal):
+        return str(plain(value))
+    if isinstance(value, datetime):
+        return isoformat(value)
+    return "" if value is None else str(value)
+
+
 def _table(headers: list[str], rows: list[tuple]):
     if not rows:
         return "none"
     head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
     body = format_html_join(
-        "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows)
+        "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((_cell(c),) for c in row)),) for row in rows)
     )
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 

@@ -51,8 +51,8 @@ def ensure_withdrawal_allowed(*, account_id: str, currency: str, amount: Decimal
         remaining = max(limit - used, Decimal("0"))
         raise ServiceError(
             "WITHDRAWAL_LIMIT_EXCEEDED",
-            f"KYC {account.kyc_tier} allows withdrawing {plain(limit)} {currency} per 24 hours; "
-            f"{plain(remaining)} {currency} remain.",
+            f"KYC {account.kyc_tier} allows withdrawing {plain(limit)!s} {currency} per 24 hours; "
+            f"{plain(remaining)!s} {currency} remain.",
             details={
                 "kyc_tier": account.kyc_tier,
                 "currency": currency,

@@ -1,8 +1,11 @@
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.roles import ADMIN, COMPLIANCE, GROUP_NAMES
+from trading.models import Order, Trade
 
 from .models import Alert, AlertStatus
 
@@ -32,13 +35,22 @@ def alert_list_recent(*, limit: int = 50) -> list[Alert]:
     )
 
 
-def account_recent_orders(*, account_id: str, limit: int = RECENT_ACTIVITY_LIMIT) -> list:
-    from trading.models import Order
-
+def account_recent_orders(*, account_id: str, limit: int = RECENT_ACTIVITY_LIMIT) -> list[Order]:
     return list(Order.objects.filter(account_id=account_id).order_by("-created_at")[:limit])
 
 
-def account_recent_trades(*, account_id: str, limit: int = RECENT_ACTIVITY_LIMIT) -> list:
-    from trading.models import Trade
+@dataclass(frozen=True)
+class AccountTrade:
+    """A trade seen from one account: its side and the other party."""
 
-    return list(Trade.objects.filter(account_id=account_id).order_by("-executed_at")[:limit])
+    trade: Trade
+    side: str
+    counterparty_id: str
+
+
+def account_recent_trades(*, account_id: str, limit: int = RECENT_ACTIVITY_LIMIT) -> list[AccountTrade]:
+    trades = Trade.objects.filter(Q(buyer_id=account_id) | Q(seller_id=account_id)).order_by("-executed_at")[:limit]
+    return [
+        AccountTrade(t, "buy", t.seller_id) if t.buyer_id == account_id else AccountTrade(t, "sell", t.buyer_id)
+        for t in trades
+    ]
