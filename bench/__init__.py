@@ -1,0 +1,1 @@
+"""The fan-out benchmark: `python -m bench` (or `make bench BENCH_ARGS=...`); see bench/cli.py."""

@@ -1,0 +1,96 @@
+"""The benchmark's database: migrated, with one trader (user, account, JWT) per simulated client.
+
+Users are bulk-inserted with one unusable password hash instead of going through
+accounts.services.user_create (which hashes a password per user): 10,000 traders take a second,
+not minutes. The clients authenticate with JWTs minted here, as POST /v1/auth/token would.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+SYMBOL = "AAPL/USDC"  # created by trading's migrations; every client follows this one stream
+TOKEN_LIFETIME = timedelta(hours=2)  # outlives the longest run
+
+
+@dataclass(frozen=True)
+class Trader:
+    user_id: int
+    account_id: str
+    token: str
+
+
+def configure(database_url: str | None, workdir: Path) -> str:
+    """Point Django at the benchmark database (a throwaway SQLite file unless a URL is given) and set it up."""
+    if database_url is None:
+        database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "cantondex.settings"
+    os.environ["CDX_IN_PROCESS_JOBS"] = "0"
+    os.environ.pop("REDIS_URL", None)  # the bench process itself never touches a channel layer
+    import django
+
+    django.setup()
+    return database_url
+
+
+def migrate(sqlite: bool) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    if sqlite:
+        # Write-ahead logging on the throwaway file: the publisher's commits and the server's relay
+        # reads stop taking turns on one lock (a property of this file, not of the project).
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def traders_create(*, count: int, prefix: str) -> list[Trader]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import Account
+    from accounts.roles import GROUP_NAMES, TRADER
+
+    User = get_user_model()
+    unusable = make_password(None)
+    with transaction.atomic():
+        users = User.objects.bulk_create(
+            [User(username=f"{prefix}{i}", password=unusable) for i in range(count)], batch_size=1000
+        )
+        if any(user.pk is None for user in users):  # a backend that returns no ids from bulk inserts
+            users = list(User.objects.filter(username__startswith=prefix).order_by("id"))
+        group, _ = Group.objects.get_or_create(name=GROUP_NAMES[TRADER])
+        User.groups.through.objects.bulk_create(
+            [User.groups.through(user_id=user.pk, group_id=group.pk) for user in users], batch_size=1000
+        )
+        accounts = Account.objects.bulk_create([Account(user=user) for user in users], batch_size=1000)
+    traders = []
+    for user, account in zip(users, accounts):
+        token = AccessToken.for_user(user)
+        token.set_exp(lifetime=TOKEN_LIFETIME)
+        traders.append(Trader(user.pk, account.pk, str(token)))
+    return traders
+
+
+def traders_delete(*, prefix: str) -> None:
+    """Remove the benchmark's traders from a database that outlives the run (DATABASE_URL given)."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Account
+
+    User = get_user_model()
+    Account.objects.filter(user__username__startswith=prefix).delete()
+    User.objects.filter(username__startswith=prefix).delete()
+
+
+def jwt_secret() -> str:
+    """The key the baselines verify tokens with: the project's own signing key."""
+    from rest_framework_simplejwt.settings import api_settings
+
+    return api_settings.SIGNING_KEY

@@ -1,0 +1,192 @@
+"""One server through the phases of the benchmark: storm, idle memory, burst, steady rate."""
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import processes, profiling
+from bench.database import SYMBOL
+from bench.loadclient import LoadClient
+from bench.servers import Environment, Publisher, Server, Target, start_server
+
+IDLE_SETTLE_S = 1.0  # lets the server finish the storm's work before its memory is read
+
+
+@dataclass
+class Plan:
+    clients: list[dict]  # {"token", "accountStream"} per simulated client
+    warm_up_token: str
+    burst_events: int
+    steady_rate: float  # deliveries per second, all clients together
+    steady_seconds: float
+    concurrency: int
+    profile_dir: Path | None
+
+
+def warm_up(url: str, token: str) -> None:
+    """One client through auth and subscribe, so lazy start-up (the hub, imports) is not counted as memory per connection."""
+    import json
+
+    from websockets.sync.client import connect
+
+    with connect(url, compression=None, open_timeout=10) as socket:
+        socket.send(json.dumps({"type": "auth", "token": token}))
+        _wait_for(socket, "auth_response")
+        socket.send(json.dumps({"type": "subscribe", "channel": "market_data", "symbols": [SYMBOL]}))
+        _wait_for(socket, "subscription_response")
+
+
+def _wait_for(socket, kind: str) -> None:
+    import json
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if json.loads(socket.recv(timeout=max(0.1, deadline - time.monotonic())))["type"] == kind:
+            return
+    raise RuntimeError(f"no {kind} during warm-up")
+
+
+def burst_timeout(deliveries: int) -> float:
+    return min(180.0, 15.0 + deliveries / 2000)  # enough for a server down at 2,000 deliveries/s
+
+
+def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
+    server = start_server(target, env)
+    publisher = load = None
+    try:
+        warm_up(server.url, plan.warm_up_token)
+        rss_before = processes.rss_kb(server.proc.pid)
+        load = LoadClient(
+            url=server.url, clients=plan.clients, symbol=SYMBOL, concurrency=plan.concurrency,
+            workdir=env.workdir, name=target.name,
+        )
+        storm = load.connect()
+        log(f"  {target.label}: {storm['ok']}/{len(plan.clients)} connected in {storm['seconds']:.2f} s"
+            + (f", failures {storm['errors']}" if storm["failed"] else ""))
+        time.sleep(IDLE_SETTLE_S)
+        rss_after = processes.rss_kb(server.proc.pid)
+        publisher = Publisher(server, env)
+        burst = _burst(server, publisher, load, plan, storm["ok"], env)
+        log(f"  {target.label}: burst {burst['received']}/{burst['expected']} delivered, {burst['rate']:,.0f}/s")
+        steady = _steady(publisher, load, plan, storm["ok"])
+        log(f"  {target.label}: steady {steady['received']}/{steady['expected']} delivered, p99 {steady['p99']:.1f} ms")
+        return {
+            "target": target.name,
+            "label": target.label,
+            "clients": len(plan.clients),
+            "storm": {**storm, "rate": storm["ok"] / storm["seconds"] if storm["seconds"] else 0.0},
+            "memory": {
+                "rss_before_kb": rss_before,
+                "rss_after_kb": rss_after,
+                "per_connection_kb": (rss_after - rss_before) / max(1, storm["ok"]),
+            },
+            "burst": burst,
+            "steady": steady,
+        }
+    finally:
+        if load is not None:
+            load.close()
+        if publisher is not None:
+            publisher.close()
+        processes.stop(server.proc)
+
+
+def _burst(server: Server, publisher: Publisher, load: LoadClient, plan: Plan, clients: int, env: Environment) -> dict:
+    expected = clients * plan.burst_events
+    timeout = burst_timeout(expected)
+    profile = None
+    if plan.profile_dir is not None and server.target.project:
+        profile = profiling.Profile(server.proc.pid, plan.profile_dir / f"{server.target.name}-burst.txt", env.workdir)
+        time.sleep(0.5)  # py-spy attaches before the first event
+    cpu_before = processes.cpu_seconds(server.proc.pid)
+    load.expect(plan.burst_events, timeout)
+    published = publisher.run({"cmd": "burst", "count": plan.burst_events}, timeout)
+    got = load.received(timeout)
+    server_cpu = processes.cpu_seconds(server.proc.pid) - cpu_before
+    if profile is not None:
+        profile.stop()
+    window_s = (got["last_at_ms"] - published["firstAt"]) / 1000 if got["received"] else math.nan
+    return {
+        **_summary(got, expected),
+        "publish_seconds": (published["lastAt"] - published["firstAt"]) / 1000,
+        "window_seconds": window_s,
+        "rate": got["received"] / window_s,
+        "server_cpu_share": server_cpu / window_s,
+        "client_cpu_share": got["cpu_seconds"] / window_s,
+        "profile": str(profile.out) if profile is not None else None,
+    }
+
+
+def _steady(publisher: Publisher, load: LoadClient, plan: Plan, clients: int) -> dict:
+    event_rate = plan.steady_rate / max(1, clients)
+    count = max(1, round(event_rate * plan.steady_seconds))
+    timeout = count / event_rate + 15
+    load.expect(count, timeout)
+    published = publisher.run({"cmd": "steady", "rate": event_rate, "count": count}, timeout)
+    got = load.received(timeout)
+    seconds = (got["last_at_ms"] - published["firstAt"]) / 1000 if got["received"] else math.nan
+    return {
+        **_summary(got, clients * count),
+        "events": count,
+        "rate": got["received"] / seconds,
+        "client_cpu_share": got["cpu_seconds"] / seconds,
+    }
+
+
+def _summary(got: dict, expected: int) -> dict:
+    latencies = got["latencies_ms"]
+    return {
+        "expected": expected,
+        "received": got["received"],
+        "gaps": got["gaps"],
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+        "max": latencies[-1] if latencies else math.nan,
+    }
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    if not ordered:
+        return math.nan
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+def hold(target: Target, env: Environment, plan: Plan, seconds: float, log=print) -> dict:
+    """Many connections held open with heartbeats running, then one short burst to all of them."""
+    from dataclasses import replace
+
+    server = start_server(target, env, tag="-hold")
+    publisher = load = None
+    try:
+        warm_up(server.url, plan.warm_up_token)
+        rss_before = processes.rss_kb(server.proc.pid)
+        load = LoadClient(
+            url=server.url, clients=plan.clients, symbol=SYMBOL, concurrency=plan.concurrency,
+            workdir=env.workdir, name=f"{target.name}-hold",
+        )
+        storm = load.connect(timeout=600)
+        log(f"  hold: {storm['ok']}/{len(plan.clients)} connected in {storm['seconds']:.1f} s; holding {seconds:g} s")
+        held = load.hold(seconds)
+        rss_after = processes.rss_kb(server.proc.pid)
+        publisher = Publisher(server, env)
+        burst = _burst(server, publisher, load, replace(plan, profile_dir=None), held["open"], env)
+        return {
+            "clients": len(plan.clients),
+            "storm": {**storm, "rate": storm["ok"] / storm["seconds"] if storm["seconds"] else 0.0},
+            "held": held,
+            "seconds": seconds,
+            "ping_interval_s": float(env.settings.get("CDX_WS_PING_INTERVAL_S", "30")),
+            "memory": {
+                "rss_before_kb": rss_before,
+                "rss_after_kb": rss_after,
+                "per_connection_kb": (rss_after - rss_before) / max(1, held["open"]),
+            },
+            "burst": burst,
+        }
+    finally:
+        if load is not None:
+            load.close()
+        if publisher is not None:
+            publisher.close()
+        processes.stop(server.proc)

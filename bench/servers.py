@@ -1,0 +1,143 @@
+"""The servers under test: the project (in-process or Redis channel layer) and the two baselines."""
+
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bench import processes
+
+DAPHNE_BACKLOG = 1024  # daphne's default listen backlog stalls a connection storm
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    label: str
+    project: bool  # the project's own server (published to through streams.api.publish)
+    redis: bool = False
+
+    def argv(self, port: int) -> list[str]:
+        if self.name == "bare":
+            return [str(processes.VENV_BIN / "python"), "-m", "bench.baselines.bare_websockets", str(port)]
+        app = "bench.baselines.naive_channels:application" if self.name == "naive" else "cantondex.asgi:application"
+        endpoint = f"tcp:{port}:interface=127.0.0.1:backlog={DAPHNE_BACKLOG}"
+        return [str(processes.VENV_BIN / "daphne"), "-e", endpoint, app]
+
+
+TARGETS = {
+    t.name: t
+    for t in (
+        Target("project", "project", project=True),
+        Target("project-redis", "project (Redis)", project=True, redis=True),
+        Target("naive", "naive Channels", project=False),
+        Target("bare", "bare websockets", project=False),
+    )
+}
+
+
+@dataclass
+class Environment:
+    """What every process of one run shares: the database, the JWT key, Redis, extra settings."""
+
+    database_url: str
+    jwt_secret: str
+    redis_url: str
+    workdir: Path
+    settings: dict[str, str] = field(default_factory=dict)  # CDX_* overrides for the project's server
+
+    def for_target(self, target: Target) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+        env.update(
+            PYTHONUNBUFFERED="1",
+            DATABASE_URL=self.database_url,
+            BENCH_JWT_SECRET=self.jwt_secret,
+            CDX_IN_PROCESS_JOBS="0",
+            CDX_LOG_LEVEL="WARNING",
+        )
+        if target.name != "naive":  # the naive baseline configures a minimal Django of its own
+            env["DJANGO_SETTINGS_MODULE"] = "cantondex.settings"
+        if target.project:
+            env.update(self.settings)
+        if target.redis:
+            env["REDIS_URL"] = self.redis_url
+        return env
+
+
+@dataclass
+class Server:
+    target: Target
+    proc: subprocess.Popen
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/v1/ws"
+
+    @property
+    def publish_target(self) -> str:
+        return "project" if self.target.project else f"ws://127.0.0.1:{self.port}/publish"
+
+
+def start_server(target: Target, env: Environment, tag: str = "") -> Server:
+    port = processes.free_port()
+    log_path = env.workdir / f"server-{target.name}{tag}.log"
+    proc = processes.start(target.argv(port), env=env.for_target(target), log_path=log_path)
+    processes.wait_for_port(port, proc, log_path)
+    return Server(target, proc, port)
+
+
+def redis_unreachable(url: str) -> str | None:
+    """Why the Redis run cannot happen, or None when Redis answers a PING."""
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 6379
+    try:
+        with socket.create_connection((host, port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            sock.settimeout(1)
+            answer = sock.recv(64)
+    except OSError as error:
+        return f"Redis is unreachable at {host}:{port} ({error})"
+    if not answer.startswith((b"+PONG", b"-NOAUTH")):
+        return f"{host}:{port} did not answer PING like Redis ({answer[:40]!r})"
+    return None
+
+
+class Publisher:
+    """The bench.publisher process for one server."""
+
+    def __init__(self, server: Server, env: Environment):
+        import json
+
+        self._json = json
+        self.log_path = env.workdir / f"publisher-{server.target.name}.log"
+        self.proc = processes.start(
+            [str(processes.VENV_BIN / "python"), "-m", "bench.publisher", server.publish_target],
+            env=env.for_target(server.target),
+            log_path=self.log_path,
+            piped=True,
+        )
+        self._read(time.monotonic() + 30)
+
+    def _read(self, deadline: float) -> dict:
+        import select
+
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            if ready:
+                line = self.proc.stdout.readline()
+                if not line:
+                    break
+                return self._json.loads(line)
+        raise RuntimeError(f"the publisher did not answer in time:\n{processes.tail(self.log_path)}")
+
+    def run(self, command: dict, timeout: float) -> dict:
+        self.proc.stdin.write(self._json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+        return self._read(time.monotonic() + timeout)
+
+    def close(self) -> None:
+        processes.stop(self.proc)

@@ -1,0 +1,46 @@
+"""The benchmark runs end to end in its quick mode: every figure printed, every event delivered (no timing asserted)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.report import rows
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
+
+
+@pytest.fixture
+def node():
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("the benchmark's load client needs Node.js and npm")
+
+
+def test_quick_bench_prints_every_figure_and_delivers_every_event(node, tmp_path):
+    figures = tmp_path / "figures.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--clients", "20", "--servers", "project,bare",
+         "--steady-seconds", "1", "--json", str(figures)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=50,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+    results = json.loads(figures.read_text())["results"]
+    assert [r["target"] for r in results] == ["project", "bare"]
+    for result in results:
+        assert result["storm"]["ok"] == 20
+        for phase in ("burst", "steady"):
+            assert result[phase]["received"] == result[phase]["expected"] > 0, (result["label"], phase)
+            assert result[phase]["gaps"] == 0
+        for label, value in rows(result):
+            assert label in run.stdout
+            assert value in run.stdout
+    assert "project / bare websockets, burst deliveries/s" in run.stdout
+    assert "p99 at" in run.stdout and "connect+auth+subscribe" in run.stdout and "RSS per idle connection" in run.stdout
