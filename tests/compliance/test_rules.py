@@ -73,10 +73,21 @@ def test_velocity_fires_at_fifty_orders_in_two_minutes_not_below_and_once(rules,
     assert event["description"] == alert.description and event["alert_id"] == alert.id
 
 
+def history(user, count: int, *, days_ago: int) -> None:
+    """Orders the account placed in the past (rows only: the past raised no alerts)."""
+    when = timezone.now() - timedelta(days=days_ago)
+    Order.objects.bulk_create(
+        Order(
+            account=user.account, market_id="AAPL/USDC", side="buy", order_type="limit", price=1, quantity=1,
+            status="cancelled", book_sequence=0, created_at=when, updated_at=when,
+        )
+        for _ in range(count)
+    )
+
+
 def test_velocity_fires_far_above_the_accounts_usual_rate(rules, markets, trader, after_commit):
+    history(trader, 25, days_ago=2)  # the account's usual rate: 25 orders a week
     fund(after_commit, trader, "USDC", "1000")
-    place(after_commit, trader, 25)  # the account's history: 25 orders over the past week
-    Order.objects.filter(account=trader.account).update(created_at=timezone.now() - timedelta(days=2))
     place(after_commit, trader, 19)  # under baseline_min_orders (20)
     assert alerts(trader, AlertType.UNUSUAL_TRADING_PATTERN) == []
     place(after_commit, trader, 1)
@@ -89,13 +100,9 @@ def test_an_account_at_its_usual_rate_is_not_unusual(rules, markets, trader, aft
     rule = rules["velocity"]
     rule.parameters = {**rule.parameters, "baseline_multiplier": 10000}  # 10000 x its usual rate is unusual
     rule.save()
-    fund(after_commit, trader, "USDC", "100000")
-    for days_ago in (1, 2, 3):  # 40 orders in 2 minutes, once a day: 120 orders of history
-        place(after_commit, trader, 40)
-        Order.objects.filter(account=trader.account, created_at__gt=timezone.now() - timedelta(minutes=5)).update(
-            created_at=timezone.now() - timedelta(days=days_ago)
-        )
-    place(after_commit, trader, 40)  # usual: 120 / 5039 windows; 10000 x that is 238 orders
+    history(trader, 120, days_ago=3)
+    fund(after_commit, trader, "USDC", "1000")
+    place(after_commit, trader, 25)  # usual: 120 / 5039 windows; 10000 x that is 238 orders
     assert alerts(trader, AlertType.UNUSUAL_TRADING_PATTERN) == []
 
 
