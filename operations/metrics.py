@@ -1,8 +1,7 @@
 """In-process measurements the health probes read: the matching engine's latency over a rolling window.
 
-    started = time.perf_counter()
-    ... match ...
-    matching_latency_record(time.perf_counter() - started)
+    with matching_latency_timer():
+        matching.submit(...)
 
 Thread-safe: orders are placed on many request threads while the probe job reads the window.
 """
@@ -11,6 +10,8 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from . import conf
 
@@ -23,6 +24,15 @@ _samples: deque[tuple[float, float]] = deque(maxlen=WINDOW_SAMPLES)  # (monotoni
 def matching_latency_record(seconds: float) -> None:
     with _lock:
         _samples.append((time.monotonic(), seconds))
+
+
+@contextmanager
+def matching_latency_timer() -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        matching_latency_record(time.perf_counter() - started)
 
 
 def matching_latency_p99() -> float | None:

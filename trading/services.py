@@ -12,6 +12,8 @@ from accounts.models import Account
 from cantondex import jobs
 from cantondex.api import ServiceError
 from compliance.limits import ensure_withdrawal_allowed
+from operations.gates import ensure_service_open
+from operations.metrics import matching_latency_timer
 
 from . import events, matching
 from .changeset import ACCOUNT_NOTIFICATIONS, ChangeSet, margin_review
@@ -49,12 +51,14 @@ def order_place(
     *, account_id: str, symbol: str, side: str, order_type: str, quantity: Decimal, price: Decimal | None = None
 ) -> Order:
     """Validate, hold the funds, match against the book (price-time priority) and rest or end."""
+    ensure_service_open(service="matching_engine")
     market = _market_locked(symbol)
     order = _order_new(
         market=market, account_id=account_id, side=side, order_type=order_type, quantity=quantity, price=price
     )
     changes = ChangeSet()
-    matching.submit(order=order, changes=changes)
+    with matching_latency_timer():
+        matching.submit(order=order, changes=changes)
     changes.apply()
     transaction.on_commit(jobs.wake)  # settle the new trades now rather than at the next tick
     return order
