@@ -1,9 +1,12 @@
 """Maintenance notices and service status: validation, the events each change publishes, the job's moves."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from threading import Barrier
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from cantondex import jobs
@@ -209,3 +212,21 @@ def test_probes_never_override_an_administrator(administrator):
     row = ServiceStatus.objects.get(pk="market_data")
     assert (row.status, row.source) == ("degraded", StatusSource.PROBE)
     assert service_status_observe(service="market_data", status="degraded", message="slower") is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_runners_move_a_window_once(administrator):
+    post(administrator, start_in_s=-1, end_in_s=3600)
+    barrier = Barrier(2)
+
+    def runner() -> int:
+        barrier.wait()
+        try:
+            return maintenance_windows_advance()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        moved = sorted(pool.map(lambda _: runner(), range(2)))
+    assert moved == [0, 1]
+    assert [e["type"] for e in system_health_events()] == ["maintenance_notice", "service_degraded", "system_status"]
