@@ -49,7 +49,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="default: REDIS_URL, else database 9 of the local Redis (away from the test suite's database 0)",
     )
     parser.add_argument("--set", action="append", default=[], metavar="CDX_NAME=VALUE", help="a setting for the project's server")
-    parser.add_argument("--profile", type=Path, metavar="DIR", help="record the project's server with py-spy during the burst")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="record the project's server with py-spy during the storm and the burst")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every figure to FILE")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with every process's log")
     args = parser.parse_args(argv)
@@ -164,8 +164,9 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         for line in report.hold_lines(held):
             print(line)
     for result in results:
-        if result["burst"]["profile"]:
-            print_profile(result)
+        for phase in ("storm", "burst"):
+            if result[phase].get("profile"):
+                print_profile(result, phase)
     print(f"\nwhole run: {time.monotonic() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps({"results": results, "hold": held, "skipped": skipped, "args": vars(args)}, default=str, indent=1))
@@ -179,13 +180,13 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     return 0 if complete else 1
 
 
-def print_profile(result: dict) -> None:
-    raw = Path(result["burst"]["profile"])
+def print_profile(result: dict, phase: str) -> None:
+    raw = Path(result[phase]["profile"])
     if not raw.exists():
         print(f"\nno profile written for {result['label']} (see the py-spy log)")
         return
     samples, own, total = profiling.top_frames(raw)
-    print(f"\nprofile of {result['label']} during the burst: {samples} samples ({raw})")
+    print(f"\nprofile of {result['label']} during the {phase}: {samples} samples ({raw})")
     print("  top functions by own samples:")
     for frame, n in own:
         print(f"    {n / samples:6.1%}  {frame}")

@@ -6,6 +6,7 @@ not minutes. The clients authenticate with JWTs minted here, as POST /v1/auth/to
 """
 
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +28,10 @@ def configure(database_url: str | None, workdir: Path) -> str:
         database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "cantondex.settings"
+    # Measured as deployed: DEBUG off (no query log on every database call). The server processes
+    # inherit this environment, so they sign and check tokens with the same key.
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ["CDX_IN_PROCESS_JOBS"] = "0"
     os.environ.pop("REDIS_URL", None)  # the bench process itself never touches a channel layer
     import django

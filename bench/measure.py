@@ -61,7 +61,9 @@ def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
             url=server.url, clients=plan.clients, symbol=SYMBOL, concurrency=plan.concurrency,
             workdir=env.workdir, name=target.name,
         )
+        profile = _profile(server, plan, env, "storm")
         storm = load.connect()
+        storm["profile"] = _stop(profile)
         log(f"  {target.label}: {storm['ok']}/{len(plan.clients)} connected in {storm['seconds']:.2f} s"
             + (f", failures {storm['errors']}" if storm["failed"] else ""))
         time.sleep(IDLE_SETTLE_S)
@@ -95,17 +97,13 @@ def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
 def _burst(server: Server, publisher: Publisher, load: LoadClient, plan: Plan, clients: int, env: Environment) -> dict:
     expected = clients * plan.burst_events
     timeout = burst_timeout(expected)
-    profile = None
-    if plan.profile_dir is not None and server.target.project:
-        profile = profiling.Profile(server.proc.pid, plan.profile_dir / f"{server.target.name}-burst.txt", env.workdir)
-        time.sleep(0.5)  # py-spy attaches before the first event
+    profile = _profile(server, plan, env, "burst")
     cpu_before = processes.cpu_seconds(server.proc.pid)
     load.expect(plan.burst_events, timeout)
     published = publisher.run({"cmd": "burst", "count": plan.burst_events}, timeout)
     got = load.received(timeout)
     server_cpu = processes.cpu_seconds(server.proc.pid) - cpu_before
-    if profile is not None:
-        profile.stop()
+    profile_path = _stop(profile)
     window_s = (got["last_at_ms"] - published["firstAt"]) / 1000 if got["received"] else math.nan
     return {
         **_summary(got, expected),
@@ -114,8 +112,23 @@ def _burst(server: Server, publisher: Publisher, load: LoadClient, plan: Plan, c
         "rate": got["received"] / window_s,
         "server_cpu_share": server_cpu / window_s,
         "client_cpu_share": got["cpu_seconds"] / window_s,
-        "profile": str(profile.out) if profile is not None else None,
+        "profile": profile_path,
     }
+
+
+def _profile(server: Server, plan: Plan, env: Environment, phase: str) -> profiling.Profile | None:
+    if plan.profile_dir is None or not server.target.project:
+        return None
+    profile = profiling.Profile(server.proc.pid, plan.profile_dir / f"{server.target.name}-{phase}.txt", env.workdir)
+    time.sleep(0.5)  # py-spy attaches before the phase starts
+    return profile
+
+
+def _stop(profile: profiling.Profile | None) -> str | None:
+    if profile is None:
+        return None
+    profile.stop()
+    return str(profile.out)
 
 
 def _steady(publisher: Publisher, load: LoadClient, plan: Plan, clients: int) -> dict:
