@@ -69,8 +69,11 @@ class Relay:
             _running.add(self)
         try:
             while True:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+                # arrives as its timeout fires, and the relay would then never stop.
                 try:
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=settings.CDX_RELAY_POLL_S)
+                    async with asyncio.timeout(settings.CDX_RELAY_POLL_S):
+                        await self.wakeup.wait()
                 except TimeoutError:
                     pass
                 self.wakeup.clear()
