@@ -15,7 +15,16 @@ from . import registry
 from .auth import AuthError, Authenticated, authenticate_session, authenticate_token
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
-from .protocol import CloseCode, ErrorCode, ProtocolError, correlation_id_of, encode, encode_error, parse
+from .protocol import (
+    CloseCode,
+    ErrorCode,
+    ProtocolError,
+    correlation_id_of,
+    encode,
+    encode_error,
+    message_type,
+    parse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +122,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         try:
             message = parse(text_data)
             correlation_id = correlation_id_of(message)
-            kind = message["type"]
+            kind = message_type(message)
             if self.auth is None and kind not in PRE_AUTH_TYPES:
                 raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Authenticate first", {"type": kind})
             handler = self.HANDLERS.get(kind)

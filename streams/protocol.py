@@ -55,7 +55,7 @@ def encode_error(
 
 
 def parse(text: str | None) -> dict[str, Any]:
-    """A client message as a dict with a string `type`, or INVALID_REQUEST saying what is wrong."""
+    """A client message as a dict, or INVALID_REQUEST saying what is wrong."""
     if text is None:
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "Messages must be JSON text frames")
     try:
@@ -64,9 +64,14 @@ def parse(text: str | None) -> dict[str, Any]:
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message is not valid JSON", {"reason": str(exc)[:200]})
     if not isinstance(message, dict):
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message must be a JSON object")
+    return message
+
+
+def message_type(message: dict[str, Any]) -> str:
+    """Checked after parse, once the correlation id is known, so the error can echo it."""
     if not isinstance(message.get("type"), str):
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message needs a string 'type'", {"field": "type"})
-    return message
+    return message["type"]
 
 
 def correlation_id_of(message: dict[str, Any]) -> Any:
