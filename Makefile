@@ -28,6 +28,7 @@ serve: $(INSTALLED)
 	$(BIN)/daphne -e $(ENDPOINT) cantondex.asgi:application
 
 test: $(INSTALLED)
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(INSTALLED)

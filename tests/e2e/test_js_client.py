@@ -1,0 +1,93 @@
+"""The seed's JavaScript example client, under Node with the `ws` package, against real daphne."""
+
+import asyncio
+import json
+import os
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from accounts.services import user_create
+from cantondex.json import plain
+from streams.api import publish
+from tests.conftest import IN_CI
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+JS_DIR = Path(__file__).resolve().parents[1] / "js"
+TIMEOUT_S = 30
+
+
+@pytest.fixture
+def node() -> str:
+    """Node and the pinned ws package: required in CI, skipped with the reason elsewhere."""
+    executable = shutil.which("node")
+    problem = None
+    if executable is None:
+        problem = "node is not installed"
+    elif not (JS_DIR / "node_modules" / "ws").is_dir():
+        problem = "the ws package is not installed (npm ci --prefix tests/js, which make test runs)"
+    if problem:
+        if IN_CI:
+            pytest.fail(problem + " (CI is set: the JavaScript client check is required)")
+        pytest.skip(problem)
+    return executable
+
+
+async def read_json_line(process) -> dict:
+    line = await asyncio.wait_for(process.stdout.readline(), TIMEOUT_S)
+    if not line:
+        raise AssertionError(f"node exited with {await process.wait()}: {(await process.stderr.read()).decode()}")
+    return json.loads(line)
+
+
+async def test_the_seed_javascript_client_authenticates_subscribes_and_receives(node, daphne, markets):
+    password = "seed-client-password"
+    user = await sync_to_async(user_create)(username="jsclient", password=password)
+    account_id = await sync_to_async(lambda: user.account.id)()
+    process = await asyncio.create_subprocess_exec(
+        node, str(JS_DIR / "seed_client.js"), daphne.base_url, user.username, password, *markets,
+        cwd=JS_DIR, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "NODE_PATH": str(JS_DIR / "node_modules")},
+    )
+    try:
+        lines = []
+        subscribed, snapshot_prices = set(), set()
+        # Publish only once the market data snapshots are out: an event older than a snapshot is in it.
+        while len(subscribed) < 3 or len(snapshot_prices) < len(markets):
+            line = await read_json_line(process)
+            lines.append(line)
+            assert "error" not in line, (line, daphne.log())
+            message = line.get("received", {})
+            if message.get("type") == "subscription_response":
+                assert message["status"] == "subscribed"
+                subscribed.add(message["channel"])
+            elif message.get("type") == "price_update" and message.get("snapshot"):
+                snapshot_prices.add(message["symbol"])
+        assert lines[0] == {"authenticated": True, "account_id": account_id}
+        assert subscribed == {"orders", "trades", "market_data"}
+
+        def announce():
+            value = plain(Decimal("150.5"))
+            publish(channel="orders", key=account_id, event={"type": "order_created", "account_id": account_id,
+                                                             "order_id": "ord_00000000000000aa", "status": "pending"})
+            publish(channel="trades", key=account_id, event={"type": "trade_executed", "account_id": account_id,
+                                                             "trade_id": "trd_00000000000000aa", "price": value})
+            publish(channel="market_data", key=markets[0], event={"type": "price_update", "symbol": markets[0],
+                                                                  "bid": value, "ask": value, "mid": value,
+                                                                  "last_price": value})
+
+        await sync_to_async(announce)()
+        while not lines[-1].get("done"):
+            lines.append(await read_json_line(process))
+            assert "error" not in lines[-1], (lines[-8:], daphne.log())
+        assert await asyncio.wait_for(process.wait(), TIMEOUT_S) == 0
+        handled = {line["handled"]: line["sequence"] for line in lines if "handled" in line}
+        assert handled == {"order_created": 1, "trade_executed": 1, "price_update": 1}
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
