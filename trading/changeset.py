@@ -110,10 +110,12 @@ def _apply_delta(account_id: str, currency: str, delta: _Delta) -> None:
 
 
 def _locked_balance(account_id: str, currency: str) -> Balance:
-    balance = Balance.objects.select_for_update().filter(account_id=account_id, currency=currency).first()
+    # of=("self",) and no ordering: lock the balance row only, never the account row a join would bring.
+    rows = Balance.objects.select_for_update(of=("self",)).order_by()
+    balance = rows.filter(account_id=account_id, currency=currency).first()
     if balance is None:
         Balance.objects.get_or_create(account_id=account_id, currency=currency)
-        balance = Balance.objects.select_for_update().get(account_id=account_id, currency=currency)
+        balance = rows.get(account_id=account_id, currency=currency)
     return balance
 
 
