@@ -14,7 +14,7 @@ DEFAULT_RULES = [
         Decimal("3"), 86400, {"band": "0.9"},
     ),
     ("wash_trading", "wash_trading", "Trades between accounts of one owner", "high", Decimal("1"), 86400, {}),
-    ("self_trade_attempts", "self_trade_attempts", "Repeated self-trade attempts", "medium", Decimal("3"), 3600, {}),
+    ("self_trade_attempts", "self_trade_attempts", "Repeated self-trade attempts", "medium", Decimal("5"), 3600, {}),
 ]
 SLA_HOURS = {"critical": 4, "high": 24, "medium": 72, "low": 168}
 # Per currency over 24 hours; tier_3 has no cap (CONTRACT.md).

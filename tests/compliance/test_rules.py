@@ -269,6 +269,8 @@ def test_wash_trading_fires_at_its_threshold(rules, two_traders, after_commit):
 
 
 def test_repeated_self_trade_attempts(rules, markets, trader, after_commit):
+    rules["self_trade_attempts"].threshold = Decimal("3")
+    rules["self_trade_attempts"].save()
     fund(after_commit, trader, "AAPL", "10")
     fund(after_commit, trader, "USDC", "1000")
 
