@@ -40,8 +40,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steady-seconds", type=float, help="length of the steady phase (default 10, quick 3)")
     parser.add_argument("--concurrency", type=int, default=1000, help="handshakes in flight during the storm (default 1000)")
     parser.add_argument("--hold-connections", type=int, default=0, help="also hold this many connections on the project's server")
-    parser.add_argument("--hold-seconds", type=float, default=20, help="how long to hold them (default 20)")
-    parser.add_argument("--hold-ping-interval", type=float, default=5, help="CDX_WS_PING_INTERVAL_S while holding (default 5)")
+    parser.add_argument("--hold-seconds", type=float, default=65, help="how long to hold them (default 65: two heartbeat rounds)")
+    parser.add_argument("--hold-ping-interval", type=float, default=30, help="CDX_WS_PING_INTERVAL_S while holding (default 30)")
+    parser.add_argument("--hold-concurrency", type=int, default=250, help="handshakes in flight while they connect (default 250)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), help="default: a throwaway SQLite file")
     parser.add_argument(
         "--redis-url",
@@ -145,10 +146,12 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             hold_env = replace(env, settings={
                 **env.settings,
                 "CDX_WS_PING_INTERVAL_S": f"{args.hold_ping_interval:g}",
-                # 10,000 sockets authenticate one after another; the 5 s default would close the last ones
+                # Sockets wait in line to authenticate while thousands connect; 5 s would close the last ones.
                 "CDX_WS_AUTH_TIMEOUT_S": "60",
             })
-            hold_plan = replace(plan, clients=specs[: args.hold_connections], burst_events=10, profile_dir=None)
+            hold_plan = replace(
+                plan, clients=specs[: args.hold_connections], burst_events=10, concurrency=args.hold_concurrency, profile_dir=None
+            )
             print(f"holding {args.hold_connections} connections on the project (in-process layer) ...", flush=True)
             held = hold(TARGETS["project"], hold_env, hold_plan, args.hold_seconds, log=lambda line: print(line, flush=True))
     finally:

@@ -13,6 +13,7 @@ from bench import processes
 
 BENCH_DIR = Path(__file__).resolve().parent
 CLIENTS_PER_WORKER = 2500
+CONNECT_TIMEOUT_MS = 60_000  # connect + auth + subscribe of one client, queueing included
 
 
 def ensure_node_modules() -> None:
@@ -58,7 +59,7 @@ class LoadClient:
                 "clients": clients[index * size : (index + 1) * size],
                 "symbol": symbol,
                 "concurrency": max(1, concurrency // count),
-                "connectTimeoutMs": 30_000,
+                "connectTimeoutMs": CONNECT_TIMEOUT_MS,
             }
             config_path = workdir / f"client-{name}-{index}.json"
             config_path.write_text(json.dumps(config))
