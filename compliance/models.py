@@ -47,6 +47,12 @@ class RuleKind(models.TextChoices):
     SELF_TRADE_ATTEMPTS = "self_trade_attempts"
 
 
+KNOWN_PARAMETERS = {
+    RuleKind.VELOCITY: ("baseline_multiplier", "baseline_days", "baseline_min_orders"),
+    RuleKind.STRUCTURING: ("band",),
+}
+
+
 class SurveillanceRule(models.Model):
     """One surveillance rule, stored as data so compliance can tune it in the admin.
 
@@ -89,6 +95,17 @@ class SurveillanceRule(models.Model):
             raise ValidationError({"window_seconds": "The window must be at least one second."})
         if not isinstance(self.parameters, dict):
             raise ValidationError({"parameters": "Parameters must be a JSON object."})
+        for name, value in self.parameters.items():
+            if name not in KNOWN_PARAMETERS.get(self.kind, ()):
+                raise ValidationError({"parameters": f"{self.kind} rules take no parameter {name!r}."})
+            try:
+                number = Decimal(str(value))
+            except ArithmeticError:
+                number = None
+            if isinstance(value, bool) or number is None or not number.is_finite() or number <= 0:
+                raise ValidationError({"parameters": f"{name} must be a positive number."})
+        if self.kind == RuleKind.STRUCTURING and Decimal(str(self.parameters.get("band", "0.9"))) >= 1:
+            raise ValidationError({"parameters": "band is a fraction of the threshold, below 1."})
 
     def large_threshold(self) -> Decimal:
         return self.threshold if self.threshold is not None else settings.CDX_LARGE_TRANSACTION_THRESHOLD

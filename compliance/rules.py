@@ -83,10 +83,10 @@ def _usual_orders_per_window(rule: SurveillanceRule, *, account_id: str, count: 
     Only judged with enough history (baseline_min_orders in the baseline period) and for at least
     baseline_min_orders orders in the window, so a new account's first burst is left to the plain threshold.
     """
-    params = rule.parameters or {}
-    minimum = int(params.get("baseline_min_orders", 0) or 0)
-    multiplier = Decimal(str(params.get("baseline_multiplier", 0) or 0))
-    days = int(params.get("baseline_days", 0) or 0)
+    params = {name: Decimal(str(value)) for name, value in (rule.parameters or {}).items()}
+    minimum = int(params.get("baseline_min_orders", 0))
+    multiplier = params.get("baseline_multiplier", Decimal("0"))
+    days = int(params.get("baseline_days", 0))
     if not (minimum and multiplier and days) or count < minimum:
         return None
     window = timedelta(seconds=rule.window_seconds)

@@ -210,3 +210,26 @@ def test_rules_are_visible_to_officers_and_editable_by_administrators(browser, r
     assert (rule.enabled, rule.severity, rule.threshold, rule.window_seconds) == (False, "high", Decimal("80"), 60)
     bad = admin_client.post(url, {"name": "x", "severity": "high", "threshold": "-1", "window_seconds": "0", "parameters": "[]"})
     assert bad.status_code == 200 and bad.context["adminform"].form.errors
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    ['{"baseline_days": "abc"}', '{"baseline_days": -1}', '{"baseline_days": true}', '{"band": 0.5}',
+     '{"unknown": 1}', '{"baseline_multiplier": 1e999}'],
+)
+def test_rule_parameters_are_checked(administrator, rules, parameters):
+    client = Client()
+    client.force_login(administrator)
+    data = {"name": "Order velocity", "enabled": "on", "severity": "medium", "threshold": "50", "window_seconds": "120",
+            "parameters": parameters}
+    response = client.post("/admin/compliance/surveillancerule/velocity/change/", data)
+    assert response.status_code == 200 and "parameters" in response.context["adminform"].form.errors
+
+
+def test_structuring_band_stays_below_one(administrator, rules):
+    client = Client()
+    client.force_login(administrator)
+    data = {"name": "Structuring", "enabled": "on", "severity": "high", "threshold": "3", "window_seconds": "86400",
+            "parameters": '{"band": 1.5}'}
+    response = client.post("/admin/compliance/surveillancerule/structuring/change/", data)
+    assert response.status_code == 200 and "parameters" in response.context["adminform"].form.errors
