@@ -147,11 +147,11 @@ class AlertAdmin(admin.ModelAdmin):
     list_select_related = ["account__user", "assignee"]
     date_hierarchy = "raised_at"
     readonly_fields = [
-        "id", "alert_type", "severity", "account", "rule", "description", "facts", "event_id",
+        "id", "alert_type", "severity", "account_link", "rule", "description", "facts", "event_id",
         "raised_at", "due_at", "sla", "closed_at", "recent_orders", "recent_trades",
     ]
     fieldsets = [
-        (None, {"fields": ["id", "alert_type", "severity", "account", "rule", "description", "facts", "event_id"]}),
+        (None, {"fields": ["id", "alert_type", "severity", "account_link", "rule", "description", "facts", "event_id"]}),
         ("Triage", {"fields": ["status", "disposition", "assignee", "raised_at", "due_at", "sla", "closed_at"]}),
         ("The account's recent activity", {"fields": ["recent_orders", "recent_trades"]}),
     ]
@@ -166,6 +166,10 @@ class AlertAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # the record stays; close it instead
+
+    @admin.display(description="account")
+    def account_link(self, alert):
+        return format_html("{} ({})", _admin_link("accounts_account_change", alert.account_id), alert.account.user)
 
     @admin.display(description="age")
     def age(self, alert):
@@ -182,7 +186,8 @@ class AlertAdmin(admin.ModelAdmin):
         return _table(
             ["order", "symbol", "side", "type", "quantity", "price", "status", "created"],
             [
-                (o.id, o.market_id, o.side, o.order_type, o.quantity, o.price, o.status, o.created_at)
+                (_admin_link("trading_order_change", o.id), o.market_id, o.side, o.order_type, o.quantity, o.price,
+                 o.status, o.created_at)
                 for o in rows
             ],
         )
@@ -193,7 +198,8 @@ class AlertAdmin(admin.ModelAdmin):
         return _table(
             ["trade", "symbol", "side", "quantity", "price", "counterparty", "executed"],
             [
-                (r.trade.id, r.trade.market_id, r.side, r.trade.quantity, r.trade.price, r.counterparty_id, r.trade.executed_at)
+                (_admin_link("trading_trade_change", r.trade.id), r.trade.market_id, r.side, r.trade.quantity,
+                 r.trade.price, _admin_link("accounts_account_change", r.counterparty_id), r.trade.executed_at)
                 for r in rows
             ],
         )
@@ -267,7 +273,13 @@ class AlertAdmin(admin.ModelAdmin):
         self._move(request, queryset, AlertStatus.CLOSED, Disposition.SAR_FILED)
 
 
+def _admin_link(view: str, pk: str):
+    return format_html('<a href="{}">{}</a>', reverse(f"admin:{view}", args=[pk]), pk)
+
+
 def _cell(value) -> str:
+    if hasattr(value, "__html__"):
+        return value
     if isinstance(value, Decimal):
         return str(plain(value))
     if isinstance(value, datetime):
