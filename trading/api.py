@@ -1,5 +1,6 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -50,7 +51,7 @@ class OrderListCreateApi(APIView):
         try:
             limit = min(max(int(request.query_params.get("limit", 100)), 1), 1000)
         except ValueError:
-            raise ServiceError("VALIDATION_ERROR", "Invalid input.", details={"limit": "Must be an integer."})
+            raise ValidationError({"limit": "Must be an integer."}) from None
         orders = selectors.order_list(
             account_id=_account_id(request),
             symbol=request.query_params.get("symbol"),

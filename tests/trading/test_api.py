@@ -39,6 +39,8 @@ def test_place_list_and_cancel_an_order(buyer):
     listed = loads(client.get("/v1/orders").content)
     assert [o["order_id"] for o in listed] == [body["order_id"]]
     assert loads(client.get("/v1/orders?status=filled").content) == []
+    bad_limit = client.get("/v1/orders?limit=ten")
+    assert bad_limit.status_code == 400 and "limit" in loads(bad_limit.content)["errors"]
     response = client.delete(f"/v1/orders/{body['order_id']}")
     assert response.status_code == 200
     assert loads(response.content) == {"order_id": body["order_id"], "status": "cancelled"}
