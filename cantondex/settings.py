@@ -107,8 +107,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     # The test database is a file, not memory, so end-to-end tests' daphne processes can open it;
-    # one file per test run, so runs side by side do not share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"cantondex-test-{os.getpid()}.sqlite3")}
+    # one file per test run, so runs side by side do not share it; in RAM where there is /dev/shm.
+    _test_db_dir = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    DATABASES["default"]["TEST"] = {"NAME": str(_test_db_dir / f"cantondex-test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
