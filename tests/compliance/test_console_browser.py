@@ -1,4 +1,6 @@
-"""The live console in a real headless Chromium against a real daphne: an order flood appears without a reload."""
+"""The live console in a real headless Chromium against a real daphne (the issue's done-when scenario):
+an order flood and a large trade by traders appear without a reload; the officer works the alert in the
+admin, and the console and the audit trail show each step."""
 
 import os
 import shutil
@@ -8,7 +10,6 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from compliance.models import Alert, AlertType
-from compliance.services import alert_assign
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)
 from trading.services import deposit_create, order_place
 
@@ -20,7 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transa
 
 
 @pytest.fixture
-async def chromium_page():
+async def chromium():
+    """A fresh browser context (one cookie jar: one logged-in session, several tabs)."""
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing (CI is set: browser tests are required)")
@@ -33,43 +35,85 @@ async def chromium_page():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run"],
         )
-        page = await browser.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        yield page
+        context = await browser.new_context()
+        context.set_default_timeout(TIMEOUT_MS)
+        yield context
         await browser.close()
 
 
+def place(account_id: str, side: str, quantity: str, price: str) -> None:
+    order_place(
+        account_id=account_id, symbol="AAPL/USDC", side=side, order_type="limit",
+        quantity=Decimal(quantity), price=Decimal(price),
+    )
+
+
+def fund(account_id: str, currency: str, amount: str) -> None:
+    deposit_create(account_id=account_id, currency=currency, amount=Decimal(amount), transaction_hash="0xbrowser")
+
+
 def flood(account_id: str, count: int) -> None:
-    """Another session: the trader floods the book (in this process; daphne relays from the event log)."""
-    deposit_create(account_id=account_id, currency="USDC", amount=Decimal("1000"), transaction_hash="0xflood")
+    """Another session: a trader floods the book (in this process; daphne relays from the event log)."""
+    fund(account_id, "USDC", "1000")
     for _ in range(count):
-        order_place(
-            account_id=account_id, symbol="AAPL/USDC", side="buy", order_type="limit",
-            quantity=Decimal("1"), price=Decimal("1"),
-        )
+        place(account_id, "buy", "1", "1")
 
 
-async def test_an_order_flood_appears_live_on_the_officers_console(daphne, chromium_page, rules, markets, officer, trader):  # noqa: F811
-    page = chromium_page
-    await page.goto(f"{daphne.base_url}/admin/login/?next=/compliance/console/")
-    await page.fill("#id_username", officer.username)
-    await page.fill("#id_password", PASSWORD)
-    await page.click("input[type=submit]")
-    await page.wait_for_url("**/compliance/console/")
-    await page.wait_for_selector("#console-state.live")  # subscribed over the session-authenticated socket
-    assert await page.locator("#alerts tbody tr").count() == 0
+def large_trade(seller_id: str, buyer_id: str) -> None:
+    """One fill of 10 AAPL at 100000: exactly the large-transaction threshold, for both sides."""
+    fund(seller_id, "AAPL", "10")
+    fund(buyer_id, "USDC", "600000")
+    fund(buyer_id, "USDC", "600000")  # two deposits under the threshold
+    place(seller_id, "sell", "10", "100000")
+    place(buyer_id, "buy", "10", "100000")
+
+
+def row(alert_id: str) -> str:
+    return f'#alerts tr[data-alert-id="{alert_id}"]'
+
+
+async def test_the_officer_sees_a_flood_and_a_large_trade_live_and_works_the_alert(
+    daphne, chromium, rules, markets, officer, trader, other_trader  # noqa: F811
+):
+    console = await chromium.new_page()
+    await console.goto(f"{daphne.base_url}/admin/login/?next=/compliance/console/")
+    await console.fill("#id_username", officer.username)
+    await console.fill("#id_password", PASSWORD)
+    await console.click("input[type=submit]")
+    await console.wait_for_url("**/compliance/console/")
+    await console.wait_for_selector("#console-state.live")  # subscribed over the session-authenticated socket
+    assert await console.locator("#alerts tbody tr").count() == 0
 
     await sync_to_async(flood)(trader.account.id, 50)
-    alert = await Alert.objects.aget(account=trader.account, alert_type=AlertType.UNUSUAL_TRADING_PATTERN)
-    row = await page.wait_for_selector(f'tr[data-alert-id="{alert.id}"]')
-    assert "Trader executed 50 orders in 2 minutes" in await row.inner_text()
-    link = await row.query_selector('td[data-field="alert_id"] a')
-    assert await link.get_attribute("href") == f"/admin/compliance/alert/{alert.id}/change/"
+    flood_alert = await Alert.objects.aget(account=trader.account, alert_type=AlertType.UNUSUAL_TRADING_PATTERN)
+    flood_row = await console.wait_for_selector(row(flood_alert.id))
+    assert "Trader executed 50 orders in 2 minutes" in await flood_row.inner_text()
+    link = await flood_row.query_selector('td[data-field="alert_id"] a')
+    assert await link.get_attribute("href") == f"/admin/compliance/alert/{flood_alert.id}/change/"
 
-    # A change made elsewhere updates the row in place.
-    await sync_to_async(alert_assign)(alert_id=alert.id, assignee=officer, actor=officer)
-    await page.wait_for_selector(
-        f'tr[data-alert-id="{alert.id}"] td[data-field="assignee"]:has-text("{officer.username}")'
-    )
-    assert await page.locator("#feed li", has_text=f"assigned to {officer.username}").count() == 1
-    assert await page.locator("#alerts tbody tr").count() == 1
+    await sync_to_async(large_trade)(trader.account.id, other_trader.account.id)
+    large_rows = console.locator('#alerts tbody tr:has-text("trade of 1000000 (threshold 1000000)")')
+    await large_rows.nth(1).wait_for()  # one for each side of the trade
+    assert await console.locator("#alerts tbody tr").count() == 3
+
+    # In another tab of the same session: assign to me, add a note, then close as a false positive.
+    admin = await chromium.new_page()
+    await admin.goto(f"{daphne.base_url}/admin/compliance/alert/{flood_alert.id}/change/")
+    await admin.select_option("#id_assignee", label=officer.username)
+    await admin.fill("textarea[name='notes-0-text']", "Scripted test by the desk, agreed with the trader.")
+    await admin.click("input[name='_continue']")
+    await admin.wait_for_selector(".messagelist .success")
+    await admin.select_option("#id_status", "closed")
+    await admin.select_option("#id_disposition", "false_positive")
+    await admin.click("input[name='_continue']")
+    await admin.wait_for_selector(".messagelist .success")
+
+    await console.wait_for_selector(f'{row(flood_alert.id)} td[data-field="status"]:has-text("closed (false_positive)")')
+    feed = console.locator("#feed li")
+    for step in (f"assigned to {officer.username}", "note added", "open → closed as false_positive"):
+        await feed.filter(has_text=f"{flood_alert.id} {step} by {officer.username}").wait_for()
+    assert await console.locator(f'{row(flood_alert.id)} td[data-field="assignee"]').inner_text() == officer.username
+
+    trail = await admin.locator("#audit_trail-group").inner_text()
+    for action in ("raised", "assignee", "note", "status", "false_positive", officer.username):
+        assert action in trail
