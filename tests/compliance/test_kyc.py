@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 import pytest
 from rest_framework.test import APIClient
 
