@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from tests.trading.conftest import balance, published
-from trading.models import Deposit, Order
+from trading.models import Deposit, Order, Trade
 from trading.services import order_place
 
 
@@ -57,6 +57,20 @@ def test_seed_demo_rests_a_book_once(markets):
     call_command("seed_demo", stdout=StringIO())
     assert Order.objects.filter(status="open").count() == resting
     assert not Order.objects.filter(status="filled").exists()
+
+
+def test_on_the_demo_book_a_sell_and_a_buy_at_150_50_trade_with_each_other(buyer, seller):
+    call_command("seed_demo", stdout=StringIO())
+    sell = order_place(
+        account_id=seller.account.id, symbol="AAPL/USDC", side="sell", order_type="limit", quantity=D("100"), price=D("150.50")
+    )
+    buy = order_place(
+        account_id=buyer.account.id, symbol="AAPL/USDC", side="buy", order_type="limit", quantity=D("100"), price=D("150.50")
+    )
+    sell.refresh_from_db()
+    assert sell.status == buy.status == "filled"
+    trade = Trade.objects.get()
+    assert (trade.sell_order_id, trade.buy_order_id, trade.price) == (sell.id, buy.id, D("150.50"))
 
 
 def test_simulate_market_places_and_cancels_real_orders(markets):

@@ -18,8 +18,9 @@ DEMO_USERS = [
     ("admin", "admin-demo-pass", ADMIN, {}),
 ]
 
-# A resting book around a reference price: alice bids below it, bob offers above it.
-DEMO_BOOKS = {"AAPL/USDC": Decimal("150.00"), "GOOGL/USDC": Decimal("175.00")}
+# A resting book around a reference price: alice bids below it, bob offers above it. The reference
+# itself stays free, so a demo sell and buy at 150.50 on AAPL trade with each other, not with the book.
+DEMO_BOOKS = {"AAPL/USDC": Decimal("150.50"), "GOOGL/USDC": Decimal("175.00")}
 BOOK_STEP = Decimal("0.10")
 BOOK_LEVELS = 5
 
