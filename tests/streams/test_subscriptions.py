@@ -35,8 +35,8 @@ async def subscribed(client, correlation_id=None, **request) -> dict:
 async def assert_not_delivered(client, channel: str, key: str, event_type: str) -> None:
     """Publishes on (channel, key) and then on system_health: the second arriving alone proves the first was not sent."""
     await apublish(channel=channel, key=key, event={"type": event_type})
-    await apublish(channel="system_health", event={"type": "system_status", "status": "operational"})
-    await client.wait_for("system_status")
+    await apublish(channel="system_health", event={"type": "sentinel"})
+    await client.wait_for("sentinel")
     assert not [m for m in client.received if m["type"] == event_type]
 
 
