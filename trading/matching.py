@@ -2,8 +2,9 @@
 
 `submit` takes a new, validated order and the market already locked (select_for_update on its row
 in the caller's transaction), so one order of a market is matched at a time however many server
-processes take orders. It plans the fills first, holds the funds the plan needs (raising
-INSUFFICIENT_FUNDS before anything is kept), then executes them.
+processes take orders. It plans the fills first, holds the funds the plan needs, then executes
+them; the holds are checked when the caller applies the ChangeSet, and a refusal
+(INSUFFICIENT_FUNDS) rolls the whole order back.
 
 Self-trade prevention: an incoming order never trades with a resting order of its own account;
 that resting order is cancelled (reason `self_trade_prevented`) and matching goes on past it.
