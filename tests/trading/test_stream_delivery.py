@@ -152,3 +152,23 @@ async def test_market_data_snapshot_describes_the_book_and_live_updates_follow(a
     )
     update = await client.wait_for("orderbook_update")
     assert update["sequence"] == 7 and update["changes"]["asks"] == [{"price": 151, "quantity": 14, "action": "update"}]
+
+
+async def test_aggregated_market_data_nets_book_changes_and_keeps_the_latest_price(authed, seller, trader, markets):
+    client = await authed(trader)
+    await client.send({"type": "subscribe", "channel": "market_data", "symbols": ["AAPL/USDC"], "aggregation": "1s"})
+    await client.wait_for("subscription_response")
+    await client.wait_for("price_update")  # the snapshot's
+    for price in ("151.00", "151.00", "150.90"):
+        await sync_to_async(order_place)(
+            account_id=seller.account.id, symbol="AAPL/USDC", side="sell", order_type="limit", quantity=D("5"), price=D(price)
+        )
+    latest = await client.wait_for("price_update", ask=D("150.9"), timeout=5)
+    assert latest["aggregation"] == "1s" and "snapshot" not in latest
+    books = [m for m in client.received if m["type"] == "orderbook_update"]
+    assert 1 <= len(books) <= 3
+    levels = {}
+    for book in books:
+        for change in book["changes"]["asks"]:
+            levels[change["price"]] = change["quantity"]
+    assert levels == {D("151"): 10, D("150.9"): 5}  # absolute quantities: netting keeps the last per level
