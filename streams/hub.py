@@ -17,6 +17,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from .coalesce import Coalescer
+from .limits import connection_counter_close
 from .registry import StreamRef
 from .relay import Relay, user_group
 
@@ -235,7 +236,8 @@ async def _start_hub() -> Hub:
 
 
 async def stop_hub() -> None:
-    """Stop this event loop's hub (tests call it before their loop closes)."""
+    """Stop this event loop's hub and connection counter (tests call it before their loop closes)."""
     starting = _hubs.pop(asyncio.get_running_loop(), None)
     if starting is not None:
         await (await starting).stop()
+    await connection_counter_close()

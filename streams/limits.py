@@ -1,5 +1,6 @@
 """Per-connection message rate and the per-account connection limit (cluster-wide with Redis)."""
 
+import asyncio
 import logging
 import time
 import uuid
@@ -110,20 +111,26 @@ class RedisConnectionCounter:
             log.warning("could not release connection %s of %s", connection_id, owner)
 
 
-_counters: dict[int, LocalConnectionCounter | RedisConnectionCounter] = {}
+_counters: dict[asyncio.AbstractEventLoop, LocalConnectionCounter | RedisConnectionCounter] = {}
 
 
 def connection_counter() -> LocalConnectionCounter | RedisConnectionCounter:
-    import asyncio
-
-    # redis.asyncio clients belong to the loop that made them: one counter per event loop.
-    loop_id = id(asyncio.get_running_loop())
-    counter = _counters.get(loop_id)
+    # redis.asyncio clients belong to the loop that made them: one counter per event loop, keyed by the
+    # loop itself, not its id (a freed loop's id is reused, and a dead loop's client fails open).
+    loop = asyncio.get_running_loop()
+    counter = _counters.get(loop)
     if counter is None:
-        counter = _counters[loop_id] = (
+        counter = _counters[loop] = (
             RedisConnectionCounter(settings.REDIS_URL) if settings.REDIS_URL else LocalConnectionCounter()
         )
     return counter
+
+
+async def connection_counter_close() -> None:
+    """Drop this event loop's counter and its Redis connections (stop_hub calls it before a loop closes)."""
+    counter = _counters.pop(asyncio.get_running_loop(), None)
+    if isinstance(counter, RedisConnectionCounter):
+        await counter.client.aclose()
 
 
 def new_connection_id() -> str:
