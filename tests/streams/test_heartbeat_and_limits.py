@@ -184,3 +184,17 @@ async def test_a_subscription_stops_the_idle_clock_and_unsubscribing_restarts_it
     await client.request({"type": "unsubscribe", "channel": "orders"})
     error = await client.wait_for("error", timeout=2)
     assert assert_error(error, "CONNECTION_CLOSED")["reason"] == "idle_timeout"
+
+
+
+async def test_stop_hub_drops_the_loops_connection_counter(authed, trader):
+    """Each event loop has its own counter (a Redis client belongs to one loop); it goes with the loop's hub."""
+    from streams.hub import stop_hub
+    from streams.limits import _counters
+
+    client = await authed(trader)
+    loop = asyncio.get_running_loop()
+    assert loop in _counters
+    await client.close()
+    await stop_hub()
+    assert loop not in _counters
