@@ -210,6 +210,31 @@ async def test_system_health_is_for_everyone(authed, user_with_role):
     assert (await client.wait_for("service_degraded"))["channel"] == "system_health"
 
 
+BROADCASTS = {"compliance_events": "compliance events", "system_health": "system health updates"}
+
+
+@pytest.mark.parametrize("channel", BROADCASTS)
+async def test_unsubscribe_from_a_broadcast_channel(authed, officer, channel):
+    (other,) = set(BROADCASTS) - {channel}  # stays subscribed: its sentinel proves the order
+    client = await authed(officer)
+    await subscribed(client, channel=channel)
+    await subscribed(client, channel=other)
+    await client.send({"type": "unsubscribe", "channel": channel, "correlation_id": "bye"})
+    reply = await next_reply(client)
+    assert reply == {
+        "type": "unsubscribe_response",
+        "channel": channel,
+        "status": "unsubscribed",
+        "message": f"No longer receiving {BROADCASTS[channel]}",
+        "timestamp": reply["timestamp"],
+        "correlation_id": "bye",
+    }
+    await apublish(channel=channel, event={"type": "after_unsubscribe"})
+    await apublish(channel=other, event={"type": "sentinel"})
+    await client.wait_for("sentinel")
+    assert not [m for m in client.received if m["type"] == "after_unsubscribe"]
+
+
 async def test_batch_subscribe_answers_each_item_and_keeps_the_good_ones(authed, trader, other_trader, markets):
     client = await authed(trader)
     await client.send(
