@@ -25,7 +25,6 @@ from .models import (
     MarginState,
     Market,
     Order,
-    OrderStatus,
     OrderType,
     Settlement,
     SettlementStatus,
