@@ -206,12 +206,15 @@ class AlertAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        if "assignee" in form.changed_data:
-            services.alert_assign(alert_id=obj.pk, assignee=data["assignee"], actor=request.user)
-        if "status" in form.changed_data:
-            services.alert_status_change(
-                alert_id=obj.pk, status=data["status"], disposition=data["disposition"] or "", actor=request.user
-            )
+        try:
+            if "assignee" in form.changed_data:
+                services.alert_assign(alert_id=obj.pk, assignee=data["assignee"], actor=request.user)
+            if "status" in form.changed_data:
+                services.alert_status_change(
+                    alert_id=obj.pk, status=data["status"], disposition=data["disposition"] or "", actor=request.user
+                )
+        except ServiceError as error:  # e.g. another officer moved the alert since this page was loaded
+            self.message_user(request, f"Not saved: {error.message}", messages.ERROR)
 
     def save_formset(self, request, form, formset, change):
         # Notes are only added, through the service; the audit trail is never edited here.

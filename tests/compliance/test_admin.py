@@ -7,7 +7,7 @@ from django.test import Client
 
 from accounts.models import Account
 from compliance.models import Alert, AlertStatus
-from compliance.services import alert_assign
+from compliance.services import alert_assign, alert_status_change
 from tests.compliance.conftest import compliance_events
 from trading.models import Balance, Trade
 from trading.services import deposit_create, order_place
@@ -145,6 +145,16 @@ def test_the_change_form_refuses_a_move_the_workflow_forbids(browser, alert, off
     assert "disposition" in response.context["adminform"].form.errors
     alert.refresh_from_db()
     assert alert.status == AlertStatus.OPEN and alert.audit_trail.count() == 1
+
+
+def test_a_move_made_stale_by_another_officer_is_reported(browser, alert, officer, administrator):
+    page = browser.get(change_url(alert))  # loaded while the alert is open
+    alert_status_change(alert_id=alert.id, status="closed", disposition="false_positive", actor=administrator)
+    data = {**formset_management(page), "status": "investigating", "disposition": "", "assignee": ""}
+    response = browser.post(change_url(alert), data)
+    assert response.status_code == 200 and "status" in response.context["adminform"].form.errors
+    alert.refresh_from_db()
+    assert alert.status == "closed"
 
 
 def test_alerts_cannot_be_added_or_deleted(browser, alert):
