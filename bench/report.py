@@ -23,7 +23,7 @@ def rows(result: dict) -> list[tuple[str, str]]:
         ("clients subscribed", f"{storm['ok']}/{result['clients']}"),
         ("connect+auth+subscribe /s", _fmt(storm["rate"])),
         ("RSS per idle subscribed conn KB", _fmt(memory["per_connection_kb"], 1)),
-        (f"burst: delivered", f"{burst['received']}/{burst['expected']}"),
+        ("burst: delivered", f"{burst['received']}/{burst['expected']}"),
         ("burst: deliveries/s", _fmt(burst["rate"])),
         ("burst: latency p50/p99/max ms", f"{_fmt(burst['p50'])}/{_fmt(burst['p99'])}/{_fmt(burst['max'])}"),
         ("burst: server CPU, client CPU %", f"{_fmt(burst['server_cpu_share'] * 100)}/{_fmt(burst['client_cpu_share'] * 100)}"),
