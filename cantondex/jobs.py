@@ -65,8 +65,6 @@ def run_due(*, force: bool = False) -> None:
                 job.func()
             except Exception:
                 log.exception("job %s failed", job.name)
-            finally:
-                close_old_connections()
 
 
 def lease_acquire(name: str = "jobs") -> bool:
@@ -90,8 +88,6 @@ def lease_acquire(name: str = "jobs") -> bool:
     except DatabaseError:
         log.exception("could not take the jobs lease")
         return False
-    finally:
-        close_old_connections()
 
 
 def run_forever(stop: threading.Event | None = None) -> None:
@@ -103,6 +99,8 @@ def run_forever(stop: threading.Event | None = None) -> None:
             leader, lease_checked = lease_acquire(), time.monotonic()
         if leader:
             run_due()
+        # The job thread is long-lived: drop connections that broke or outlived CONN_MAX_AGE.
+        close_old_connections()
         if leader and _jobs:
             delay = max(0.0, min(job.next_run for job in _jobs.values()) - time.monotonic())
         else:
