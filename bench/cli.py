@@ -37,7 +37,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--servers", default=",".join(TARGETS), help=f"comma-separated, of {', '.join(TARGETS)}")
     parser.add_argument("--burst-events", type=int, default=100, help="events in the burst (default 100)")
     parser.add_argument("--steady-rate", type=float, default=2000, help="deliveries/s of the steady phase (default 2000)")
-    parser.add_argument("--steady-seconds", type=float, help="length of the steady phase (default 10, quick 3)")
+    parser.add_argument("--steady-seconds", type=float, help="length of the steady phase (default 10, quick 2)")
     parser.add_argument("--concurrency", type=int, default=1000, help="handshakes in flight during the storm (default 1000)")
     parser.add_argument("--hold-connections", type=int, default=0, help="also hold this many connections on the project's server")
     parser.add_argument("--hold-seconds", type=float, default=65, help="how long to hold them (default 65: two heartbeat rounds)")
@@ -55,7 +55,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with every process's log")
     args = parser.parse_args(argv)
     args.clients = args.clients or (200 if args.quick else 1000)
-    args.steady_seconds = args.steady_seconds or (3.0 if args.quick else 10.0)
+    args.steady_seconds = args.steady_seconds or (2.0 if args.quick else 10.0)
     args.servers = [name.strip() for name in args.servers.split(",") if name.strip()]
     unknown = [name for name in args.servers if name not in TARGETS]
     if unknown:
