@@ -31,7 +31,7 @@ def ensure_withdrawal_allowed(*, account_id: str, currency: str, amount: Decimal
     Call it inside the transaction that records the withdrawal.
     """
     # Locking the account serialises its withdrawals, so two requests cannot both fit under the cap.
-    account = Account.objects.select_for_update().get(pk=account_id)
+    account = Account.objects.select_for_update(no_key=True).get(pk=account_id)
     if account.kyc_status in WITHDRAWALS_BLOCKED:
         raise ServiceError(
             "KYC_WITHDRAWALS_BLOCKED",

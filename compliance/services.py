@@ -72,7 +72,7 @@ def alert_raise(
     threshold), everything else as suspicious_activity_detected. Returns None for a duplicate.
     """
     # Lock the account so two evaluations of one burst cannot both pass the duplicate check.
-    Account.objects.select_for_update().filter(pk=account_id).first()
+    Account.objects.select_for_update(no_key=True).filter(pk=account_id).first()
     now = timezone.now()
     duplicate = Alert.objects.filter(
         rule=rule,
@@ -248,7 +248,7 @@ def account_kyc_set(*, account_id: str, status: str, tier: str, actor, reason: s
         raise ServiceError("INVALID_KYC_STATUS", f"KYC status must be one of {', '.join(KycStatus.values)}.")
     if tier not in KycTier.values:
         raise ServiceError("INVALID_KYC_TIER", f"KYC tier must be one of {', '.join(KycTier.values)}.")
-    account = Account.objects.select_for_update().filter(pk=account_id).first()
+    account = Account.objects.select_for_update(no_key=True).filter(pk=account_id).first()
     if account is None:
         raise ServiceError("ACCOUNT_NOT_FOUND", f"No account {account_id}.", status_code=404)
     previous_status, previous_tier = account.kyc_status, account.kyc_tier

@@ -69,7 +69,7 @@ def order_cancel(*, order_id: str, account_id: str | None = None, reason: str = 
     found = Order.objects.filter(pk=order_id).values("market_id", "account_id").first()
     if found is None or (account_id is not None and found["account_id"] != account_id):
         raise ServiceError("ORDER_NOT_FOUND", "No such order.", details={"order_id": order_id}, status_code=404)
-    market = Market.objects.select_for_update().get(pk=found["market_id"])
+    market = Market.objects.select_for_update(no_key=True).get(pk=found["market_id"])
     order = Order.objects.get(pk=order_id)
     order.market = market
     if order.status not in RESTING_STATUSES:
@@ -88,7 +88,7 @@ def order_cancel(*, order_id: str, account_id: str | None = None, reason: str = 
 
 def _market_locked(symbol: str) -> Market:
     """The market's row, locked until the transaction ends: one order of a market is matched at a time."""
-    market = Market.objects.select_for_update().filter(symbol=symbol, active=True).first()
+    market = Market.objects.select_for_update(no_key=True).filter(symbol=symbol, active=True).first()
     if market is None:
         raise ValidationError({"symbol": f"Unknown or inactive market {symbol!r}."})
     return market
