@@ -37,10 +37,9 @@ async def test_subscribe_and_receive_an_event_published_by_another_process(serve
     assert reply["type"] == "subscription_response" and reply["status"] == "subscribed", reply
 
     # The test process commits the event; daphne's relay finds it in the shared database.
-    await sync_to_async(publish)(
-        channel="orders", key=account_id, event={"type": "order_cancelled", "account_id": account_id,
-                                                 "order_id": "ord_0000000000000001", "reason": "user_requested"}
-    )
+    cancelled = {"type": "order_cancelled", "account_id": account_id, "order_id": "ord_0000000000000001",
+                 "reason": "user_requested"}
+    await sync_to_async(publish)(channel="orders", key=account_id, event=cancelled)
     event = await client.wait_for("order_cancelled")
     assert event["channel"] == "orders" and event["sequence"] == 1 and event["order_id"] == "ord_0000000000000001"
     pong = await client.request({"type": "ping", "correlation_id": 7})

@@ -71,14 +71,14 @@ async def test_the_seed_javascript_client_authenticates_subscribes_and_receives(
         assert subscribed == {"orders", "trades", "market_data"}
 
         def announce():
-            value = plain(Decimal("150.5"))
-            publish(channel="orders", key=account_id, event={"type": "order_created", "account_id": account_id,
-                                                             "order_id": "ord_00000000000000aa", "status": "pending"})
-            publish(channel="trades", key=account_id, event={"type": "trade_executed", "account_id": account_id,
-                                                             "trade_id": "trd_00000000000000aa", "price": value})
-            publish(channel="market_data", key=markets[0], event={"type": "price_update", "symbol": markets[0],
-                                                                  "bid": value, "ask": value, "mid": value,
-                                                                  "last_price": value})
+            price = plain(Decimal("150.5"))
+            order = {"type": "order_created", "account_id": account_id, "order_id": "ord_00000000000000aa"}
+            trade = {"type": "trade_executed", "account_id": account_id, "trade_id": "trd_00000000000000aa"}
+            quote = {"type": "price_update", "symbol": markets[0], "bid": price, "ask": price, "mid": price,
+                     "last_price": price}
+            publish(channel="orders", key=account_id, event=order)
+            publish(channel="trades", key=account_id, event=trade)
+            publish(channel="market_data", key=markets[0], event=quote)
 
         await sync_to_async(announce)()
         while not lines[-1].get("done"):
