@@ -187,6 +187,11 @@ CDX_WS_MAX_MESSAGE_BYTES = env_int("CDX_WS_MAX_MESSAGE_BYTES", 64 * 1024)
 CDX_WS_MAX_SUBSCRIPTIONS = env_int("CDX_WS_MAX_SUBSCRIPTIONS", 50)
 CDX_WS_PING_INTERVAL_S = env_float("CDX_WS_PING_INTERVAL_S", 30)
 CDX_WS_IDLE_TIMEOUT_S = env_float("CDX_WS_IDLE_TIMEOUT_S", 300)
+# Resume (`since` on subscribe): how many missed events, and how old, can be replayed from the event log.
+CDX_WS_REPLAY_MAX_EVENTS = env_int("CDX_WS_REPLAY_MAX_EVENTS", 1000)
+CDX_EVENT_LOG_RETENTION_S = env_int("CDX_EVENT_LOG_RETENTION_S", 24 * 3600)
+# Market data is latest-state (a snapshot on every subscribe): its log entries go after a few minutes.
+CDX_EPHEMERAL_RETENTION_S = env_int("CDX_EPHEMERAL_RETENTION_S", 300)
 # How often the event relay looks for events committed by other processes.
 CDX_RELAY_POLL_S = env_float("CDX_RELAY_POLL_S", 0.05)
 

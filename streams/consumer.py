@@ -25,6 +25,7 @@ from .protocol import (
     message_type,
     parse,
 )
+from .replay import RESYNC_HINT, replay_since
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +201,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if isinstance(outcome, ProtocolError):
                 await self._error(outcome.code, outcome.message, outcome.details, correlation_id)
             else:
-                await self._subscribe(*outcome, correlation_id)
+                await self._subscribe(*outcome, correlation_id=correlation_id)
 
-    async def _subscribe(self, channel: registry.Channel, request: registry.Request, correlation_id: Any) -> None:
+    async def _subscribe(
+        self, channel: registry.Channel, request: registry.Request, since: int | None, correlation_id: Any
+    ) -> None:
         keys = [(ref.channel, ref.key) for ref in request.streams]
         if any(key in self.subscriptions for key in keys):
             details = {"channel": channel.name, **request.echo}
@@ -217,12 +220,23 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 correlation_id,
             )
             return
-        subs = [Subscription(self, ref, buffering=channel.snapshot is not None) for ref in request.streams]
+        # Events wait in the subscription while a snapshot or a replay is read, so none slips ahead of it.
+        buffering = channel.snapshot is not None or since is not None
+        subs = [Subscription(self, ref, buffering=buffering) for ref in request.streams]
         bases = []
         for key, sub in zip(keys, subs):
             self.subscriptions[key] = sub
             bases.append(await self.hub.subscribe(sub))
         self._cancel("idle")
+        replay = None
+        resume_fields: dict[str, Any] = {}
+        if since is not None:
+            replay = await database_sync_to_async(replay_since)(stream=subs[0].ref.group, since=since)
+            resume_fields = {"recovered": replay.recovered}
+            if replay.recovered:
+                resume_fields["replayed"] = len(replay.events)
+            else:
+                resume_fields.update(reason=replay.reason, resync=RESYNC_HINT, sequence=replay.last_sequence)
         await self.send(
             text_data=encode(
                 "subscription_response",
@@ -231,9 +245,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 **request.echo,
                 status="subscribed",
                 message=channel.subscribed_message(),
+                **resume_fields,
             )
         )
-        if channel.snapshot is not None:
+        if replay is not None and (replay.recovered or channel.snapshot is None):
+            for _, text in replay.events:
+                await self.push(text)
+            await self.hub.release(subs[0], replay.last_sequence + 1)
+        elif channel.snapshot is not None:
             for sub, coalesced_base in zip(subs, bases):
                 await self._send_snapshot(channel, sub, coalesced_base)
 
@@ -361,10 +380,22 @@ def _check_all(items: list[dict[str, Any]], principal) -> list:
             channel = registry.get(item.get("channel"))
             request = channel.resolve(item, principal, False)
             channel.check_access(request, principal)
-            outcomes.append((channel, request))
+            outcomes.append((channel, request, _since_of(item, channel)))
         except ProtocolError as error:
             outcomes.append(error)
     return outcomes
+
+
+def _since_of(item: dict[str, Any], channel: registry.Channel) -> int | None:
+    """The last sequence a resuming client saw; market data ignores it (a fresh snapshot always comes)."""
+    since = item.get("since")
+    if since is None or not channel.durable:
+        return None
+    if isinstance(since, bool) or not isinstance(since, int) or not 0 <= since < 2**63:
+        raise ProtocolError(
+            ErrorCode.INVALID_REQUEST, "'since' must be the last sequence number you received", {"field": "since"}
+        )
+    return since
 
 
 def _size_in_bytes(text: str | None, data: bytes | None) -> int:

@@ -24,6 +24,7 @@ class StreamEvent(models.Model):
         constraints = [models.UniqueConstraint(fields=["stream", "sequence"], name="stream_event_unique_sequence")]
         indexes = [
             models.Index(fields=["id"], condition=Q(relayed=False), name="stream_event_pending"),
+            models.Index(fields=["created_at"], name="stream_event_created"),
         ]
 
     def __str__(self) -> str:

@@ -83,6 +83,11 @@ def names() -> list[str]:
     return sorted(_channels)
 
 
+def ephemeral_names() -> list[str]:
+    """Channels whose events are latest-state (a snapshot on subscribe) rather than kept for replay."""
+    return sorted(name for name, channel in _channels.items() if not channel.durable)
+
+
 _GROUP_SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
