@@ -33,6 +33,14 @@ def redis_reachable() -> bool:
         return False
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, settings):
+    """Tests make many users and the production hasher costs ~0.25 s each. Browser and end-to-end tests
+    may log in through a real daphne, which verifies passwords with its own (production) hashers."""
+    if not any(request.node.get_closest_marker(name) for name in ("browser", "e2e")):
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def require_redis():
     """Tests that need Redis fail in CI when it is missing, and skip (saying why) elsewhere."""

@@ -9,14 +9,6 @@ from compliance.services import alert_raise
 from streams.models import StreamEvent
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(request, settings):
-    """Users are made in every test; the production hasher costs ~0.5 s each. Browser tests log in
-    through a real daphne, which must verify the password with its own (default) hashers."""
-    if request.node.get_closest_marker("browser") is None:
-        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def rules(db):
     """The default rules, SLAs and tier limits, by code (recreated: transactional tests flush migrations' data)."""

@@ -2,43 +2,27 @@
 an order flood and a large trade by traders appear without a reload; the officer works the alert in the
 admin, and the console and the audit trail show each step."""
 
-import os
-import shutil
 from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
 
 from compliance.models import Alert, AlertType
+from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)
 from trading.services import deposit_create, order_place
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct-horse-1"  # tests.conftest make_user's default
-TIMEOUT_MS = 15_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-async def chromium():
+async def chromium(browser):
     """A fresh browser context (one cookie jar: one logged-in session, several tabs)."""
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing (CI is set: browser tests are required)")
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        context = await browser.new_context()
-        context.set_default_timeout(TIMEOUT_MS)
-        yield context
-        await browser.close()
+    context = await browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
 
 
 def place(account_id: str, side: str, quantity: str, price: str) -> None:

@@ -1,8 +1,6 @@
 """The public status page in a real headless Chromium against a real daphne: notices and the maintenance
 window appear without a reload, and a trader's socket sees the whole window happen by itself."""
 
-import os
-import shutil
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -15,12 +13,11 @@ from rest_framework_simplejwt.tokens import AccessToken
 from cantondex.json import dumps, loads
 from operations.services import maintenance_notice_post
 from tests.e2e.live import LiveClient
+from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
 from tests.e2e.server import daphne_servers  # noqa: F401  (fixture)
 from tests.operations.support import window
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct-horse-1"  # tests.conftest make_user's default
-TIMEOUT_MS = 15_000
 SERVER_ENV = {"CDX_STATUS_PAGE_POLL_S": "0.5"}
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -32,23 +29,10 @@ def server(daphne_servers):  # noqa: F811
 
 
 @pytest.fixture
-async def page():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing (CI is set: browser tests are required)")
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        page = await browser.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        yield page
-        await browser.close()
+async def page(browser):
+    page = await browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    return page
 
 
 post = sync_to_async(maintenance_notice_post)

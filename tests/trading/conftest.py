@@ -7,12 +7,6 @@ from cantondex.json import loads as loads_event
 from trading.services import deposit_create
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Trading tests create many users and never log in with a password: skip the slow hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def approve(user) -> None:
     """KYC approved at tier_3: no trading or withdrawal cap gets in the way of a trading test."""
     user.account.kyc_status, user.account.kyc_tier = "approved", "tier_3"
