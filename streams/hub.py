@@ -173,8 +173,8 @@ class Hub:
                 await asyncio.sleep(1.0)
                 continue
             try:
-                if message["type"] == "hub.event":
-                    await self._on_event(message["stream"], message["seq"], message["text"])
+                if message["type"] == "hub.events":
+                    await self._on_events(message["stream"], message["events"])
                 elif message["type"] == "hub.control":
                     self._on_control(message)
             except asyncio.CancelledError:
@@ -182,23 +182,33 @@ class Hub:
             except Exception:
                 log.exception("hub failed to handle %s", message.get("type"))
 
-    async def _on_event(self, group: str, seq: int, text: str) -> None:
+    async def _on_events(self, group: str, events: list[list]) -> None:
+        """A batch of one stream's events, in sequence order: deliver the new ones, filling any gap first."""
         state = self.streams.get(group)
-        if state is None or seq <= state.last_seq:
-            return  # nobody here follows it, or delivered already (another relay sent it too)
-        if state.last_seq and seq > state.last_seq + 1:
-            missing = await database_sync_to_async(_missing_events)(group, state.last_seq + 1, seq - 1)
-            log.warning("stream %s: recovered %d events %d..%d from the log", group, len(missing), state.last_seq + 1, seq - 1)
-            for missed_seq, missed_text in missing:
-                await self._fan_out(state, missed_seq, missed_text)
-        await self._fan_out(state, seq, text)
+        if state is None:
+            return  # nobody here follows it
+        fresh: list[tuple[int, str]] = []
+        for seq, text in events:
+            if seq <= state.last_seq:
+                continue  # delivered already (another relay sent it too)
+            if state.last_seq and seq > state.last_seq + 1:
+                missing = await database_sync_to_async(_missing_events)(group, state.last_seq + 1, seq - 1)
+                log.warning("stream %s: recovered %d events %d..%d from the log", group, len(missing), state.last_seq + 1, seq - 1)
+                fresh.extend(missing)
+            fresh.append((seq, text))
+            state.last_seq = seq
+        if fresh:
+            await self._fan_out(state, fresh)
 
-    async def _fan_out(self, state: StreamState, seq: int, text: str) -> None:
-        state.last_seq = seq
+    async def _fan_out(self, state: StreamState, events: list[tuple[int, str]]) -> None:
+        # Writing to a socket never suspends (daphne queues the frame), so every socket gets the whole
+        # batch in this one loop pass and the transport flushes it with one send per socket.
         for sub in list(state.raw):
-            await self.deliver(sub, seq, text)
+            for seq, text in events:
+                await self.deliver(sub, seq, text)
         for coalescer in state.coalescers.values():
-            coalescer.add(text)
+            for _, text in events:
+                coalescer.add(text)
 
     def _on_control(self, message: dict) -> None:
         for conn in list(self.users.get(message["user_id"], ())):

@@ -58,6 +58,21 @@ def _mark_relayed(ids: list[int]) -> None:
     StreamEvent.objects.filter(id__in=ids).update(relayed=True)
 
 
+def _runs(batch: list[tuple[int, str, int, str]]) -> list[tuple[str, list[list]]]:
+    """The batch as runs of consecutive events of one stream, in log order.
+
+    One layer message per run lets the hub write a whole run to each socket in one loop pass (the
+    transport then sends it in one go, not one write per event), while events of different streams
+    still reach a client in the order they were committed.
+    """
+    runs: list[tuple[str, list[list]]] = []
+    for _, stream, sequence, text in batch:
+        if not runs or runs[-1][0] != stream:
+            runs.append((stream, []))
+        runs[-1][1].append([sequence, text])
+    return runs
+
+
 class Relay:
     def __init__(self, layer):
         self.layer = layer
@@ -94,8 +109,8 @@ class Relay:
             batch = await database_sync_to_async(_pending_batch)()
             if not batch:
                 return
-            for _, stream, sequence, text in batch:
-                await self.layer.group_send(stream, {"type": "hub.event", "stream": stream, "seq": sequence, "text": text})
+            for stream, events in _runs(batch):
+                await self.layer.group_send(stream, {"type": "hub.events", "stream": stream, "events": events})
             await database_sync_to_async(_mark_relayed)([row[0] for row in batch])
             if len(batch) < BATCH_SIZE:
                 return
