@@ -5,17 +5,17 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cantondex.settings")
 django_asgi_app = get_asgi_application()  # sets Django up before the consumers are imported
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from cantondex import jobs  # noqa: E402
 from streams.origins import BrowserOriginValidator  # noqa: E402
 from streams.routing import websocket_urlpatterns  # noqa: E402
+from streams.sessions import SessionUserMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": BrowserOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": BrowserOriginValidator(SessionUserMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
 
