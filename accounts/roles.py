@@ -53,8 +53,11 @@ def role_groups_sync_after_migrate(sender, **kwargs) -> None:
 def user_roles(user) -> frozenset[str]:
     if not user.is_authenticated:
         return frozenset()
-    names = {group.name for group in user.groups.all()}
-    roles = {role for role, name in GROUP_NAMES.items() if name in names}
-    if user.is_superuser:
+    return roles_of(group_names={group.name for group in user.groups.all()}, is_superuser=user.is_superuser)
+
+
+def roles_of(*, group_names: set[str], is_superuser: bool) -> frozenset[str]:
+    roles = {role for role, name in GROUP_NAMES.items() if name in group_names}
+    if is_superuser:
         roles.add(ADMIN)
     return frozenset(roles)

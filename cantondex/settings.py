@@ -99,7 +99,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=0,
+        # Kept open between requests and ORM calls: the gateway's one ORM thread would otherwise open and
+        # close a connection for every auth, subscribe and relay pass. Checked before reuse after an error.
+        conn_max_age=env_int("CDX_DB_CONN_MAX_AGE", 300),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

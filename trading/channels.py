@@ -1,5 +1,9 @@
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
 from accounts.selectors import account_exists
 from streams.api import stream_sequence
+from streams.caches import snapshot_cache, value_cache
 from streams.registry import account_channel, register, symbol_channel
 
 from . import events
@@ -22,7 +26,20 @@ def market_snapshot(symbol: str) -> tuple[list[dict], int]:
     return [book, price_event(market)], sequence
 
 
+# Every subscriber of a symbol gets the same snapshot and checks against the same symbols: read once.
+_market_snapshot = snapshot_cache("market_data", market_snapshot)
+_known_symbols = value_cache(market_symbols)
+
+
+def _market_changed(sender, instance: Market, **kwargs) -> None:
+    # After the commit: forgetting earlier would let another thread cache the old rows again.
+    transaction.on_commit(lambda: (_known_symbols.forget(), _market_snapshot.forget(instance.symbol)))
+
+
+post_save.connect(_market_changed, sender=Market, dispatch_uid="trading.channels.market_changed")
+post_delete.connect(_market_changed, sender=Market, dispatch_uid="trading.channels.market_deleted")
+
 register(account_channel("orders", "order updates", account_exists=_account_exists))
 register(account_channel("trades", "trade updates", account_exists=_account_exists))
 register(account_channel("settlements", "settlement updates", account_exists=_account_exists))
-register(symbol_channel("market_data", "market data", known_symbols=market_symbols, snapshot=market_snapshot))
+register(symbol_channel("market_data", "market data", known_symbols=_known_symbols, snapshot=_market_snapshot))
