@@ -6,6 +6,8 @@ from decimal import Decimal
 from urllib.parse import urlparse
 
 import pytest
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken
@@ -39,6 +41,14 @@ def fast_password_hashing(request, settings):
     may log in through a real daphne, which verifies passwords with its own (production) hashers."""
     if not any(request.node.get_closest_marker(name) for name in ("browser", "e2e")):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def quiet_health_probes(settings):
+    """Jobs run in many tests, probes among them; the suite's own load must not flip services to degraded.
+    tests/operations/test_probes.py sets the thresholds it tests."""
+    for name in ("CDX_PROBE_DATABASE_MS", "CDX_PROBE_REDIS_MS", "CDX_PROBE_CHANNEL_LAYER_MS", "CDX_PROBE_MATCHING_P99_MS"):
+        setattr(settings, name, 3_600_000)
 
 
 @pytest.fixture
@@ -117,6 +127,11 @@ async def ws():
     for client in clients:
         await client.close()
     await stop_hub()
+    # Each test has its own event loop; a channels-redis layer keeps locks and pools bound to the loop
+    # that used it, so the next test gets a fresh layer (channel_layers.set is Channels' hook for this).
+    used = channel_layers.set(DEFAULT_CHANNEL_LAYER, channel_layers.make_backend(DEFAULT_CHANNEL_LAYER))
+    if hasattr(used, "close_pools"):
+        await used.close_pools()
 
 
 @pytest.fixture
