@@ -16,6 +16,7 @@ from typing import Protocol
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from . import wakeup
 from .coalesce import Coalescer
 from .limits import connection_counter_close
 from .registry import StreamRef
@@ -83,6 +84,7 @@ class Hub:
         self.tasks = [
             asyncio.create_task(self._receive_loop(), name="cdx-hub-receive"),
             asyncio.create_task(relay.run(), name="cdx-relay"),
+            asyncio.create_task(wakeup.listen(relay.wakeup.set), name="cdx-relay-wakeup"),
             asyncio.create_task(self._refresh_groups(), name="cdx-hub-groups"),
         ]
 

@@ -1,7 +1,8 @@
 """Moves committed events from the event log to the channel layer, in order, retrying until it succeeds.
 
 Each gateway process runs one relay on its event loop. A commit in the same process wakes it at
-once; events committed by other processes (management commands, workers) are found by polling.
+once; a commit in a process without a relay (management commands, workers) wakes the gateways'
+relays through Redis or PostgreSQL (wakeup.py), and a poll finds whatever a lost wake-up missed.
 Hubs drop sequence numbers they have already delivered, so two relays sending the same event
 is harmless.
 """
@@ -14,6 +15,8 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+
+from . import wakeup
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +32,14 @@ def user_group(user_id: int) -> str:
 
 
 def wake() -> None:
-    """Called after a commit, from any thread: the relays of this process look at the log now."""
+    """Called after a commit, from any thread: this process's relays look at the log now, or, in a
+    process without one (a command, the job runner), the gateways' relays do."""
     with _lock:
         relays = list(_running)
     for relay in relays:
         relay.loop.call_soon_threadsafe(relay.wakeup.set)
+    if not relays:
+        wakeup.notify_gateways()
 
 
 def send_control(*, user_id: int, action: str, reason: str) -> None:
