@@ -20,7 +20,7 @@ from . import wakeup
 from .coalesce import Coalescer
 from .limits import connection_counter_close
 from .registry import StreamRef
-from .relay import Relay, user_group
+from .relay import CONTROL_GROUP, Relay
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class Hub:
 
     async def start(self) -> None:
         self.channel_name = await self.layer.new_channel("cdx.hub")
+        await self.layer.group_add(CONTROL_GROUP, self.channel_name)
         relay = Relay(self.layer)
         self.tasks = [
             asyncio.create_task(self._receive_loop(), name="cdx-hub-receive"),
@@ -96,10 +97,7 @@ class Hub:
     # Connections and subscriptions
 
     async def connection_add(self, conn: Connection) -> None:
-        conns = self.users.setdefault(conn.user_id, set())
-        conns.add(conn)
-        if len(conns) == 1:
-            await self.layer.group_add(user_group(conn.user_id), self.channel_name)
+        self.users.setdefault(conn.user_id, set()).add(conn)
 
     async def connection_remove(self, conn: Connection) -> None:
         conns = self.users.get(conn.user_id)
@@ -108,7 +106,6 @@ class Hub:
         conns.discard(conn)
         if not conns:
             del self.users[conn.user_id]
-            await self.layer.group_discard(user_group(conn.user_id), self.channel_name)
 
     async def subscribe(self, sub: Subscription) -> int:
         """Start delivering to `sub`; returns the coalesced stream's current sequence (0 for raw)."""
@@ -222,8 +219,7 @@ class Hub:
             try:
                 for group in list(self.streams):
                     await self.layer.group_add(group, self.channel_name)
-                for user_id in list(self.users):
-                    await self.layer.group_add(user_group(user_id), self.channel_name)
+                await self.layer.group_add(CONTROL_GROUP, self.channel_name)
             except asyncio.CancelledError:
                 raise
             except Exception:
