@@ -25,6 +25,7 @@ from .relay import CONTROL_GROUP, Relay
 log = logging.getLogger(__name__)
 
 GROUP_REFRESH_S = 60.0  # channels-redis forgets group members after group_expiry, or a restart
+LAYER_RETRY_S = 1.0
 
 
 class Connection(Protocol):
@@ -67,6 +68,14 @@ def _missing_events(stream: str, first: int, last: int) -> list[tuple[int, str]]
         StreamEvent.objects.filter(stream=stream, sequence__gte=first, sequence__lte=last)
         .order_by("sequence")
         .values_list("sequence", "text")
+    )
+
+
+def _events_after(stream: str, after: int) -> list[tuple[int, str]]:
+    from .models import StreamEvent
+
+    return list(
+        StreamEvent.objects.filter(stream=stream, sequence__gt=after).order_by("sequence").values_list("sequence", "text")
     )
 
 
@@ -124,7 +133,7 @@ class Hub:
             coalescer.subscribers.add(sub)
             base = coalescer.sequence
         if new_stream:
-            await self.layer.group_add(group, self.channel_name)
+            await self._layer_membership(self.layer.group_add, group)
         return base
 
     async def unsubscribe(self, subs: Iterable[Subscription]) -> None:
@@ -141,7 +150,16 @@ class Hub:
                     del state.coalescers[sub.ref.aggregation]
             if state.empty():
                 del self.streams[state.group]
-                await self.layer.group_discard(state.group, self.channel_name)
+                await self._layer_membership(self.layer.group_discard, state.group)
+
+    async def _layer_membership(self, change, group: str) -> None:
+        # With the layer away the receive loop fails too, and rejoins every group once it is back.
+        try:
+            await change(group, self.channel_name)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("channel layer unavailable: %s of %s deferred", change.__name__, group)
 
     async def release(self, sub: Subscription, min_seq: int) -> None:
         """The snapshot has been sent: deliver what waited, from `min_seq` on, then go live."""
@@ -168,8 +186,8 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("hub could not read the channel layer; retrying")
-                await asyncio.sleep(1.0)
+                log.exception("hub lost the channel layer; rejoining its groups once it answers")
+                await self._recover()
                 continue
             try:
                 if message["type"] == "hub.events":
@@ -180,6 +198,34 @@ class Hub:
                 raise
             except Exception:
                 log.exception("hub failed to handle %s", message.get("type"))
+
+    async def _recover(self) -> None:
+        """After a layer failure: rejoin every group as soon as the layer answers, then catch up from the log.
+
+        The layer may have come back empty (Redis restarted without persistence: no group has members),
+        and whatever the relay sent meanwhile went nowhere, though marked relayed. Every stream that
+        has delivered something here is read back from the event log past its last delivered sequence.
+        """
+        while True:
+            await asyncio.sleep(LAYER_RETRY_S)
+            try:
+                await self._join_all()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("channel layer still unavailable; retrying in %.1fs", LAYER_RETRY_S)
+        for group, state in list(self.streams.items()):
+            if state.last_seq:  # 0: nothing delivered yet, so nothing known to catch up from
+                missed = await database_sync_to_async(_events_after)(group, state.last_seq)
+                if missed:
+                    log.warning("stream %s: caught up %d events from the log after a layer failure", group, len(missed))
+                    await self._on_events(group, missed)
+
+    async def _join_all(self) -> None:
+        await self.layer.group_add(CONTROL_GROUP, self.channel_name)
+        for group in list(self.streams):
+            await self.layer.group_add(group, self.channel_name)
 
     async def _on_events(self, group: str, events: list[list]) -> None:
         """A batch of one stream's events, in sequence order: deliver the new ones, filling any gap first."""
@@ -217,9 +263,7 @@ class Hub:
         while True:
             await asyncio.sleep(GROUP_REFRESH_S)
             try:
-                for group in list(self.streams):
-                    await self.layer.group_add(group, self.channel_name)
-                await self.layer.group_add(CONTROL_GROUP, self.channel_name)
+                await self._join_all()
             except asyncio.CancelledError:
                 raise
             except Exception:
