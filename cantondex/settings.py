@@ -190,6 +190,12 @@ CDX_WS_MAX_MESSAGE_BYTES = env_int("CDX_WS_MAX_MESSAGE_BYTES", 64 * 1024)
 CDX_WS_MAX_SUBSCRIPTIONS = env_int("CDX_WS_MAX_SUBSCRIPTIONS", 50)
 CDX_WS_PING_INTERVAL_S = env_float("CDX_WS_PING_INTERVAL_S", 30)
 CDX_WS_IDLE_TIMEOUT_S = env_float("CDX_WS_IDLE_TIMEOUT_S", 300)
+# Slow consumers (streams/flow.py): characters written to a socket and not yet covered by an answered
+# ping; beyond them messages wait (shared, not copied), and a socket is closed with 4030 when more than
+# CDX_WS_SEND_QUEUE_BYTES wait or its client answers no ping for CDX_WS_SLOW_CONSUMER_S while they do.
+CDX_WS_SEND_WINDOW_BYTES = env_int("CDX_WS_SEND_WINDOW_BYTES", 256 * 1024)
+CDX_WS_SEND_QUEUE_BYTES = env_int("CDX_WS_SEND_QUEUE_BYTES", 64 * 1024 * 1024)
+CDX_WS_SLOW_CONSUMER_S = env_float("CDX_WS_SLOW_CONSUMER_S", 10)
 # Resume (`since` on subscribe): how many missed events, and how old, can be replayed from the event log.
 CDX_WS_REPLAY_MAX_EVENTS = env_int("CDX_WS_REPLAY_MAX_EVENTS", 1000)
 CDX_EVENT_LOG_RETENTION_S = env_int("CDX_EVENT_LOG_RETENTION_S", 24 * 3600)

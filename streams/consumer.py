@@ -13,6 +13,7 @@ from django.conf import settings
 
 from . import registry
 from .auth import AuthError, Authenticated, authenticate_session, authenticate_token
+from .flow import SendWindow
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
 from .protocol import (
@@ -57,6 +58,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.counted_owner: str | None = None
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
         self.rate = RateLimiter(settings.CDX_WS_RATE_LIMIT_PER_S)
+        self.window = SendWindow(
+            self._write, settings.CDX_WS_SEND_WINDOW_BYTES, settings.CDX_WS_SEND_QUEUE_BYTES, settings.CDX_WS_SLOW_CONSUMER_S
+        )
         self.last_heard = time.monotonic()
         self.ping_sent_at: float | None = None
         self.closing = False
@@ -91,6 +95,21 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if not self.closing:
             await self.send(text_data=text)
 
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        """Every text frame goes through the send window: the slow-consumer bound (streams/flow.py)."""
+        if text_data is None or close:
+            await super().send(text_data, bytes_data, close)
+        elif not await self.window.send(text_data):
+            await self._close_with_error(
+                ErrorCode.CONNECTION_CLOSED,
+                "Connection closed: the client does not read fast enough",
+                {"reason": "slow_consumer"},
+                CloseCode.SLOW_CONSUMER,
+            )
+
+    async def _write(self, text: str) -> None:
+        await super().send(text_data=text)
+
     async def close_for(self, reason: str) -> None:
         """The hub asks: the user was disabled."""
         await self._close_with_error(
@@ -112,7 +131,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             )
             return
         retry_after_ms = self.rate.take()
-        if retry_after_ms:
+        if retry_after_ms and not self.window.answers_a_ping(text_data):
             await self._error(
                 ErrorCode.RATE_LIMITED,
                 "Rate limit exceeded",
@@ -292,7 +311,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=encode("pong", correlation_id))
 
     async def _on_pong(self, message: dict[str, Any], correlation_id: Any) -> None:
-        return None  # hearing anything from the client is what the heartbeat needs
+        await self.window.answered()  # the heartbeat needs only to hear something; the send window needs this
 
     HANDLERS: dict[str, Callable] = {
         "auth": _on_auth,
@@ -331,7 +350,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             )
             return
         self.ping_sent_at = time.monotonic()
-        await self.send(text_data=encode("ping"))
+        await self.window.probe()
         if self.counted_owner is not None:
             await connection_counter().refresh(self.counted_owner, self.connection_id)
         self._schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)

@@ -1,0 +1,101 @@
+"""The slow-consumer bound of one socket, on the application's own heartbeat.
+
+daphne's ASGI `send` never waits: a frame the client does not read stays in Twisted's buffer, a
+copy per socket, which grows without limit, and ASGI offers no way to see it. The one thing a
+client proves it has read is a ping it answers: TCP and the client's reader keep order, so a pong
+means everything written before that ping has arrived. So each socket may have at most `window`
+characters written and not yet covered by an answered ping. Beyond that, messages wait here, as
+references to the text every subscriber shares (encoded once), and are written as pongs come
+back; a ping goes out when half the window is in flight, so a client that keeps up never waits.
+
+A client that answers no ping for `patience_s` while messages wait for it, or has more than
+`limit` characters waiting, is too slow for its streams: the connection is closed (4030) with an
+error saying so. Nothing is dropped silently, and the client resumes with `since`.
+"""
+
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from cantondex.json import loads
+
+from .protocol import encode
+
+
+class SendWindow:
+    __slots__ = (
+        "write", "window", "limit", "patience_s", "sent", "acked", "probes", "waiting", "waiting_size",
+        "stalled_at", "overflowed",
+    )
+
+    def __init__(self, write: Callable[[str], Awaitable[None]], window: int, limit: int, patience_s: float):
+        self.write = write  # straight to the socket
+        self.window = window
+        self.limit = limit
+        self.patience_s = patience_s
+        self.sent = 0  # characters written so far
+        self.acked = 0  # of which the client is known to have read this many
+        self.probes: deque[int] = deque()  # `sent` when each unanswered ping was written
+        self.waiting: deque[str] = deque()
+        self.waiting_size = 0
+        self.stalled_at = 0.0  # when messages began to wait, or last moved on while waiting
+        self.overflowed = False
+
+    async def send(self, text: str) -> bool:
+        """Write `text` or let it wait; False once the client is too slow (the caller closes the socket)."""
+        # Nothing overtakes what waits, so order is kept.
+        if self.overflowed or (not self.waiting and self._fits(len(text))):
+            await self._write(text)
+            return True
+        now = time.monotonic()
+        if not self.waiting:
+            self.stalled_at = now
+        self.waiting.append(text)
+        self.waiting_size += len(text)
+        if self.waiting_size > self.limit or now - self.stalled_at > self.patience_s:
+            self.overflowed = True  # from here on, write straight through: the error and the close
+            self.waiting.clear()
+            self.waiting_size = 0
+            return False
+        if not self.probes or self.probes[-1] < self.sent:
+            await self.probe()
+        return True
+
+    async def probe(self) -> None:
+        """Write a ping (the heartbeat's too); its pong acknowledges everything written before it."""
+        self.probes.append(self.sent)
+        await self.write(encode("ping"))
+
+    async def answered(self) -> None:
+        """A pong: the oldest unanswered ping, and all before it, has been read."""
+        if not self.probes:
+            return
+        self.acked = max(self.acked, self.probes.popleft())
+        self.stalled_at = time.monotonic()
+        while self.waiting and self._fits(len(self.waiting[0])):
+            text = self.waiting.popleft()
+            self.waiting_size -= len(text)
+            await self._write(text)
+        if self.waiting and (not self.probes or self.probes[-1] < self.sent):
+            await self.probe()
+
+    def answers_a_ping(self, text: str | None) -> bool:
+        """A pong while pings are unanswered: the server asked for it, so the client's rate limit spares it
+        (a pong lost to the limit would stall the socket until the next heartbeat)."""
+        if not self.probes or not text or len(text) > 1024:
+            return False
+        try:
+            message = loads(text)
+        except ValueError:
+            return False
+        return isinstance(message, dict) and message.get("type") == "pong"
+
+    def _fits(self, size: int) -> bool:
+        in_flight = self.sent - self.acked
+        return in_flight == 0 or in_flight + size <= self.window  # one message always goes when none is in flight
+
+    async def _write(self, text: str) -> None:
+        self.sent += len(text)
+        await self.write(text)
+        if not self.probes and self.sent - self.acked >= self.window // 2:
+            await self.probe()  # ask early: a client that keeps up answers before the window fills

@@ -1,0 +1,137 @@
+"""The slow-consumer bound: a socket gets at most a window of unacknowledged text, then waits, then closes."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import transaction
+
+from streams.api import publish, stream_sequence
+from streams.flow import SendWindow
+from streams.protocol import CloseCode
+from tests.streams.wire import assert_error
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Socket:
+    def __init__(self):
+        self.written: list[str] = []
+
+    async def write(self, text: str) -> None:
+        self.written.append(text)
+
+    def pings(self) -> int:
+        return sum('"type":"ping"' in text for text in self.written)
+
+    def data(self) -> list[str]:
+        return [text for text in self.written if '"type":"ping"' not in text]
+
+
+async def test_text_beyond_the_window_waits_for_a_pong_and_keeps_its_order():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=100, patience_s=60)
+    for text in ["aaaa", "bbbb", "cccc", "dddd"]:
+        assert await window.send(text)
+    # half the window in flight asks early; the third would pass the window, so it and the fourth wait
+    assert socket.data() == ["aaaa", "bbbb"] and socket.pings() == 1
+    await window.answered()  # the client has read up to that ping
+    assert socket.data() == ["aaaa", "bbbb", "cccc", "dddd"]
+
+
+async def test_one_message_larger_than_the_window_still_goes_when_nothing_is_in_flight():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=100, patience_s=60)
+    assert await window.send("x" * 50)
+    assert socket.data() == ["x" * 50]
+
+
+async def test_more_than_the_limit_waiting_overflows_and_later_text_goes_straight_through():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=12, patience_s=60)
+    assert await window.send("a" * 8)
+    assert await window.send("b" * 8)  # waits
+    assert not await window.send("c" * 8)  # 16 waiting > 12: the caller closes
+    assert await window.send("error")  # the error message and what follows are written at once
+    assert socket.data() == ["a" * 8, "error"]
+
+
+async def test_waiting_longer_than_the_patience_without_a_pong_overflows():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=100, patience_s=0.0)
+    assert await window.send("a" * 8)
+    assert await window.send("b" * 8)  # begins to wait
+    assert not await window.send("c")  # still waiting, no pong since: too slow
+
+
+async def test_a_pong_nobody_asked_for_acknowledges_nothing():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=100, patience_s=60)
+    await window.answered()
+    assert window.acked == 0
+
+
+def publish_notices(count: int, size: int) -> None:
+    with transaction.atomic():
+        for n in range(count):
+            publish(
+                channel="system_health",
+                event={
+                    "type": "maintenance_notice",
+                    "service": "matching_engine",
+                    "start_time": "2030-01-01T00:00:00Z",
+                    "end_time": "2030-01-01T01:00:00Z",
+                    "description": f"{n} " + "x" * size,
+                },
+            )
+
+
+async def subscribed(authed, trader):
+    client = await authed(trader)
+    await client.send({"type": "subscribe", "channel": "system_health"})
+    await client.wait_for("subscription_response", status="subscribed")
+    await client.wait_for("system_status")  # the snapshot
+    return client
+
+
+@pytest.mark.parametrize("limit, patience_s", [(10_000, 60.0), (1_000_000, 0.0)], ids=["too_much_waits", "too_long"])
+async def test_a_client_that_does_not_answer_pings_is_closed_as_a_slow_consumer(authed, settings, trader, limit, patience_s):
+    settings.CDX_WS_SEND_WINDOW_BYTES = 4000
+    settings.CDX_WS_SEND_QUEUE_BYTES = limit
+    settings.CDX_WS_SLOW_CONSUMER_S = patience_s
+    client = await subscribed(authed, trader)
+    await sync_to_async(publish_notices)(20, 1000)  # 20 KB: more than the window and the first limit
+    error = await client.wait_for("error")
+    assert assert_error(error, "CONNECTION_CLOSED") == {"reason": "slow_consumer", "closing": True}
+    assert await client.wait_closed() == CloseCode.SLOW_CONSUMER
+    notices = [m for m in client.received if m["type"] == "maintenance_notice"]
+    assert 0 < len(notices) < 20
+
+
+async def test_a_client_that_answers_pings_gets_every_event_in_order(authed, settings, trader):
+    settings.CDX_WS_SEND_WINDOW_BYTES = 4000
+    settings.CDX_WS_SEND_QUEUE_BYTES = 100_000
+    client = await subscribed(authed, trader)
+    start = await sync_to_async(stream_sequence)(channel="system_health")
+    await sync_to_async(publish_notices)(50, 1000)  # 50 KB through a 4 KB window
+    sequences = []
+    while len(sequences) < 50:
+        message = await client.next()
+        if message["type"] == "ping":
+            await client.send({"type": "pong"})
+        elif message["type"] == "maintenance_notice":
+            sequences.append(message["sequence"])
+    assert sequences == list(range(start + 1, start + 51))
+
+
+async def test_a_pong_the_server_asked_for_passes_the_rate_limit(authed, settings, trader):
+    settings.CDX_WS_RATE_LIMIT_PER_S = 2  # auth and subscribe take both tokens; the next comes in 0.5 s
+    settings.CDX_WS_SEND_WINDOW_BYTES = 4000
+    client = await subscribed(authed, trader)
+    await sync_to_async(publish_notices)(10, 1000)  # 10 KB through a 4 KB window: pongs needed at once
+    notices = []
+    while len(notices) < 10:
+        message = await client.next()
+        assert message["type"] != "error", message
+        if message["type"] == "ping":
+            await client.send({"type": "pong"})
+        elif message["type"] == "maintenance_notice":
+            notices.append(message)
