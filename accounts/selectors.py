@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django.contrib.auth import get_user_model
 
 from .identity import Principal
@@ -18,26 +20,34 @@ def principal_for_user(*, user) -> Principal:
 
 
 def principal_get(*, user_id: int) -> Principal | None:
-    """The active user's principal, or None when the user is gone or disabled.
+    """The active user's principal, or None when the user is gone or disabled."""
+    return next(iter(principals_get(user_ids=[user_id]).values()), None)
 
-    One query (user, account and groups joined, a row per group): every WebSocket auth runs it on
-    the gateway's single ORM thread, where three queries per connection made a connection storm queue.
+
+def principals_get(*, user_ids: Iterable[int]) -> dict[int, Principal]:
+    """The principals of the active users among `user_ids`, by user id, in one query.
+
+    User, account and groups are joined (a row per group): every WebSocket auth needs a principal,
+    and the gateway reads them on its single ORM thread, many at once in a connection storm.
     """
-    rows = list(
-        User.objects.filter(pk=user_id, is_active=True).values_list(
-            "pk", User.USERNAME_FIELD, "is_superuser", "account__id", "groups__name"
+    users: dict[int, tuple[str, bool, str | None]] = {}
+    groups: dict[int, set[str]] = {}
+    rows = User.objects.filter(pk__in=list(user_ids), is_active=True).values_list(
+        "pk", User.USERNAME_FIELD, "is_superuser", "account__id", "groups__name"
+    )
+    for pk, username, is_superuser, account_id, group in rows:
+        users[pk] = (username, is_superuser, account_id)
+        if group is not None:
+            groups.setdefault(pk, set()).add(group)
+    return {
+        pk: Principal(
+            user_id=pk,
+            username=username,
+            account_id=account_id,
+            roles=roles_of(group_names=groups.get(pk, set()), is_superuser=is_superuser),
         )
-    )
-    if not rows:
-        return None
-    pk, username, is_superuser, account_id, _ = rows[0]
-    group_names = {group for *_, group in rows if group is not None}
-    return Principal(
-        user_id=pk,
-        username=username,
-        account_id=account_id,
-        roles=roles_of(group_names=group_names, is_superuser=is_superuser),
-    )
+        for pk, (username, is_superuser, account_id) in users.items()
+    }
 
 
 def account_exists(*, account_id: str) -> bool:

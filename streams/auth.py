@@ -2,13 +2,17 @@
 
 from dataclasses import dataclass
 
-from channels.db import database_sync_to_async
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.identity import Principal
-from accounts.selectors import principal_get
+from accounts.selectors import principals_get
+
+from .batching import Batcher
+
+# Connections authenticating at the same moment share one query (see batching.py).
+_principals: Batcher[int] = Batcher(lambda user_ids: principals_get(user_ids=user_ids))
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +36,11 @@ async def authenticate_token(raw: object) -> Authenticated:
         token = AccessToken(token_text.strip())
     except TokenError as exc:
         raise AuthError("Token is invalid or expired") from exc
-    user_id = token.get(api_settings.USER_ID_CLAIM)
-    principal = await database_sync_to_async(principal_get)(user_id=user_id) if user_id is not None else None
+    try:
+        user_id = int(token.get(api_settings.USER_ID_CLAIM))
+    except (TypeError, ValueError):
+        raise AuthError("Token is invalid or expired") from None
+    principal = await _principals.get(user_id)
     if principal is None:
         raise AuthError("Token is invalid or expired")
     return Authenticated(principal, float(token["exp"]))
@@ -42,5 +49,5 @@ async def authenticate_token(raw: object) -> Authenticated:
 async def authenticate_session(user) -> Authenticated | None:
     if user is None or not user.is_authenticated:
         return None
-    principal = await database_sync_to_async(principal_get)(user_id=user.pk)
+    principal = await _principals.get(user.pk)
     return Authenticated(principal, None) if principal else None

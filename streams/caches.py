@@ -14,7 +14,8 @@ from typing import Any
 from django.db.models.signals import post_migrate
 
 from .api import stream_sequence
-from .registry import SnapshotProvider
+from .batching import Batcher, each
+from .registry import Channel, SnapshotProvider
 
 MAX_AGE_S = 5.0
 
@@ -90,3 +91,14 @@ def snapshot_cache(channel: str, provider: SnapshotProvider) -> SnapshotCache:
 
 def value_cache(read: Callable[[], Any]) -> ValueCache:
     return _track(ValueCache(read))
+
+
+_snapshot_batchers: dict[str, Batcher[str]] = {}
+
+
+async def snapshot_read(channel: Channel, key: str) -> tuple[list[dict[str, Any]], int]:
+    """The channel's snapshot of `key`; subscribers asking at the same moment share one ORM trip."""
+    batcher = _snapshot_batchers.get(channel.name)
+    if batcher is None:
+        batcher = _snapshot_batchers[channel.name] = Batcher(each(channel.snapshot))
+    return await batcher.get(key)

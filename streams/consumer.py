@@ -13,6 +13,7 @@ from django.conf import settings
 
 from . import registry
 from .auth import AuthError, Authenticated, authenticate_session, authenticate_token
+from .caches import snapshot_read
 from .flow import SendWindow
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
@@ -276,7 +277,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 await self._send_snapshot(channel, sub, coalesced_base)
 
     async def _send_snapshot(self, channel: registry.Channel, sub: Subscription, coalesced_base: int) -> None:
-        events, raw_base = await database_sync_to_async(channel.snapshot)(sub.ref.key)
+        events, raw_base = await snapshot_read(channel, sub.ref.key)
         base = raw_base if sub.ref.aggregation == "raw" else coalesced_base
         extra = {} if sub.ref.aggregation == "raw" else {"aggregation": sub.ref.aggregation}
         for event in events:

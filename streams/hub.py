@@ -278,6 +278,8 @@ async def get_hub() -> Hub:
     starting = _hubs.get(loop)
     if starting is None:
         starting = _hubs[loop] = asyncio.ensure_future(_start_hub())
+    if starting.done():
+        return starting.result()  # every connection asks: no shield, no suspension once the hub runs
     return await asyncio.shield(starting)
 
 

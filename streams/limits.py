@@ -9,6 +9,8 @@ from django.conf import settings
 
 log = logging.getLogger(__name__)
 
+REDIS_POOL_SIZE = 16
+
 
 class RateLimiter:
     """A token bucket: `rate` messages a second, with bursts of up to `rate`."""
@@ -78,7 +80,12 @@ class RedisConnectionCounter:
     def __init__(self, url: str):
         import redis.asyncio as redis
 
-        self.client = redis.Redis.from_url(url, socket_timeout=5, health_check_interval=30)
+        # A bounded pool that makes callers wait for a free connection: in a connection storm every
+        # socket counts itself at once, and an unbounded pool opened a Redis connection for each.
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=REDIS_POOL_SIZE, timeout=5, socket_timeout=5, health_check_interval=30
+        )
+        self.client = redis.Redis.from_pool(pool)  # closes the pool with the client
         self.acquire_script = self.client.register_script(_ACQUIRE)
 
     @property
