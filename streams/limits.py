@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 
@@ -107,7 +108,11 @@ class RedisConnectionCounter:
 
     async def refresh(self, owner: str, connection_id: str) -> None:
         try:
-            await self.client.zadd(self.key(owner), {connection_id: time.time() + self.ttl}, xx=True)
+            # A plain ZADD (not XX): after a Redis restart without persistence the live sockets count again.
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.zadd(self.key(owner), {connection_id: time.time() + self.ttl})
+                pipe.expire(self.key(owner), math.ceil(self.ttl))
+                await pipe.execute()
         except Exception:
             log.warning("could not refresh connection %s of %s", connection_id, owner)
 
