@@ -61,6 +61,9 @@ class Server:
                 self.process.wait(timeout=10)
 
 
+SERVER_APP_NAME = "cdx-e2e-daphne"
+
+
 def database_url() -> str:
     """The URL of the database this test run uses (the test database once pytest-django set it up)."""
     db = connection.settings_dict
@@ -76,7 +79,8 @@ def database_url() -> str:
         credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
         host = db.get("HOST") or "127.0.0.1"
         port = db.get("PORT") or 5432
-        return f"postgres://{credentials}{host}:{port}/{quote(db['NAME'], safe='')}"
+        # Named, so a test can tell the servers' sessions from its own in pg_stat_activity.
+        return f"postgres://{credentials}{host}:{port}/{quote(db['NAME'], safe='')}?application_name={SERVER_APP_NAME}"
     raise RuntimeError(f"no DATABASE_URL for engine {engine}")
 
 
