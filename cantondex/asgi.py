@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -20,3 +21,7 @@ application = ProtocolTypeRouter(
 )
 
 jobs.start_in_process()
+
+# Everything loaded so far (Django, the apps, Twisted) lives as long as the process: keep it out of
+# the cycle collector's full passes, each of which pauses every socket (about 50 ms for this heap).
+gc.freeze()
