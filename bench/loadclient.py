@@ -47,15 +47,15 @@ class Worker:
 
 
 class LoadClient:
-    """N WebSocket clients spread over ceil(N / 2,500) Node processes."""
+    """N WebSocket clients spread over ceil(N / 2,500) Node processes (at least one per server URL)."""
 
-    def __init__(self, *, url: str, clients: list[dict], symbol: str, concurrency: int, workdir: Path, name: str):
+    def __init__(self, *, urls: list[str], clients: list[dict], symbol: str, concurrency: int, workdir: Path, name: str):
         self.workers: list[Worker] = []
-        count = max(1, math.ceil(len(clients) / CLIENTS_PER_WORKER))
+        count = max(len(urls), math.ceil(len(clients) / CLIENTS_PER_WORKER))
         size = math.ceil(len(clients) / count)
         for index in range(count):
             config = {
-                "url": url,
+                "url": urls[index % len(urls)],
                 "clients": clients[index * size : (index + 1) * size],
                 "symbol": symbol,
                 "concurrency": max(1, concurrency // count),

@@ -53,13 +53,21 @@ def burst_timeout(deliveries: int) -> float:
     return min(240.0, 15.0 + deliveries / 1000)  # enough for a server down at 1,000 deliveries/s
 
 
-def wait_until_quiet(pid: int) -> float:
+def rss_kb(server: Server) -> int:
+    return sum(processes.rss_kb(pid) for pid in server.pids)
+
+
+def cpu_seconds(server: Server) -> float:
+    return sum(processes.cpu_seconds(pid) for pid in server.pids)
+
+
+def wait_until_quiet(server: Server) -> float:
     """Let a server finish what an earlier phase left queued (a slow baseline's backlog) so it is not counted twice."""
     start = time.monotonic()
     while time.monotonic() - start < QUIET_WAIT_S:
-        before = processes.cpu_seconds(pid)
+        before = cpu_seconds(server)
         time.sleep(0.5)
-        if processes.cpu_seconds(pid) - before < QUIET_CPU_SHARE * 0.5:
+        if cpu_seconds(server) - before < QUIET_CPU_SHARE * 0.5 * len(server.pids):
             break
     return time.monotonic() - start
 
@@ -68,10 +76,11 @@ def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
     server = start_server(target, env)
     publisher = load = None
     try:
-        warm_up(server.url, plan.warm_up_token)
-        rss_before = processes.rss_kb(server.proc.pid)
+        for url in server.urls:
+            warm_up(url, plan.warm_up_token)
+        rss_before = rss_kb(server)
         load = LoadClient(
-            url=server.url, clients=plan.clients, symbol=SYMBOL, concurrency=plan.concurrency,
+            urls=server.urls, clients=plan.clients, symbol=SYMBOL, concurrency=plan.concurrency,
             workdir=env.workdir, name=target.name,
         )
         profile = _profile(server, plan, env, "storm")
@@ -80,12 +89,12 @@ def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
         log(f"  {target.label}: {storm['ok']}/{len(plan.clients)} connected in {storm['seconds']:.2f} s"
             + (f", failures {storm['errors']}" if storm["failed"] else ""))
         time.sleep(IDLE_SETTLE_S)
-        rss_after = processes.rss_kb(server.proc.pid)
+        rss_after = rss_kb(server)
         publisher = Publisher(server, env)
-        wait_until_quiet(server.proc.pid)
+        wait_until_quiet(server)
         burst = _burst(server, publisher, load, plan, storm["ok"], env)
         log(f"  {target.label}: burst {burst['received']}/{burst['expected']} delivered, {burst['rate']:,.0f}/s")
-        wait_until_quiet(server.proc.pid)
+        wait_until_quiet(server)
         steady = _steady(publisher, load, plan, storm["ok"])
         log(f"  {target.label}: steady {steady['received']}/{steady['expected']} delivered, p99 {steady['p99']:.1f} ms")
         return {
@@ -106,18 +115,18 @@ def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
             load.close()
         if publisher is not None:
             publisher.close()
-        processes.stop(server.proc)
+        server.stop()
 
 
 def _burst(server: Server, publisher: Publisher, load: LoadClient, plan: Plan, clients: int, env: Environment) -> dict:
     expected = clients * plan.burst_events
     timeout = burst_timeout(expected)
     profile = _profile(server, plan, env, "burst")
-    cpu_before = processes.cpu_seconds(server.proc.pid)
+    cpu_before = cpu_seconds(server)
     load.expect(plan.burst_events, timeout)
     published = publisher.run({"cmd": "burst", "count": plan.burst_events}, timeout)
     got = load.received(timeout)
-    server_cpu = processes.cpu_seconds(server.proc.pid) - cpu_before
+    server_cpu = cpu_seconds(server) - cpu_before
     profile_path = _stop(profile)
     window_s = (got["last_at_ms"] - published["firstAt"]) / 1000 if got["received"] else math.nan
     return {
@@ -134,7 +143,7 @@ def _burst(server: Server, publisher: Publisher, load: LoadClient, plan: Plan, c
 def _profile(server: Server, plan: Plan, env: Environment, phase: str) -> profiling.Profile | None:
     if plan.profile_dir is None or not server.target.project:
         return None
-    profile = profiling.Profile(server.proc.pid, plan.profile_dir / f"{server.target.name}-{phase}.txt", env.workdir)
+    profile = profiling.Profile(server.pids[0], plan.profile_dir / f"{server.target.name}-{phase}.txt", env.workdir)
     time.sleep(0.5)  # py-spy attaches before the phase starts
     return profile
 
@@ -187,17 +196,18 @@ def hold(target: Target, env: Environment, plan: Plan, seconds: float, log=print
     server = start_server(target, env, tag="-hold")
     publisher = load = None
     try:
-        warm_up(server.url, plan.warm_up_token)
-        rss_before = processes.rss_kb(server.proc.pid)
+        for url in server.urls:
+            warm_up(url, plan.warm_up_token)
+        rss_before = rss_kb(server)
         load = LoadClient(
-            url=server.url, clients=plan.clients, symbol=SYMBOL, concurrency=plan.concurrency,
+            urls=server.urls, clients=plan.clients, symbol=SYMBOL, concurrency=plan.concurrency,
             workdir=env.workdir, name=f"{target.name}-hold",
         )
         storm = load.connect(timeout=600)
         log(f"  hold: {storm['ok']}/{len(plan.clients)} connected in {storm['seconds']:.1f} s"
             + (f" (failures {storm['errors']})" if storm["failed"] else "") + f"; holding {seconds:g} s")
         held = load.hold(seconds)
-        rss_after = processes.rss_kb(server.proc.pid)
+        rss_after = rss_kb(server)
         publisher = Publisher(server, env)
         burst = _burst(server, publisher, load, replace(plan, profile_dir=None), held["open"], env)
         return {
@@ -218,4 +228,4 @@ def hold(target: Target, env: Environment, plan: Plan, seconds: float, log=print
             load.close()
         if publisher is not None:
             publisher.close()
-        processes.stop(server.proc)
+        server.stop()

@@ -56,7 +56,7 @@ def verdicts(results: list[dict]) -> list[str]:
     by_name = {r["target"]: r for r in results}
     naive, bare = by_name.get("naive"), by_name.get("bare")
     lines = []
-    for name in ("project", "project-redis"):
+    for name in ("project", "project-redis", "project-redis-2"):
         project = by_name.get(name)
         if project is None:
             continue

@@ -19,6 +19,7 @@ class Target:
     label: str
     project: bool  # the project's own server (published to through streams.api.publish)
     redis: bool = False
+    processes: int = 1  # daphne processes on one Redis, the clients spread evenly over them
 
     def argv(self, port: int) -> list[str]:
         if self.name == "bare":
@@ -33,6 +34,7 @@ TARGETS = {
     for t in (
         Target("project", "project", project=True),
         Target("project-redis", "project (Redis)", project=True, redis=True),
+        Target("project-redis-2", "project (Redis, 2 processes)", project=True, redis=True, processes=2),
         Target("naive", "naive Channels", project=False),
         Target("bare", "bare websockets", project=False),
     )
@@ -70,24 +72,37 @@ class Environment:
 @dataclass
 class Server:
     target: Target
-    proc: subprocess.Popen
-    port: int
+    procs: list[subprocess.Popen]
+    ports: list[int]
 
     @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/v1/ws"
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self.procs]
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"ws://127.0.0.1:{port}/v1/ws" for port in self.ports]
 
     @property
     def publish_target(self) -> str:
-        return "project" if self.target.project else f"ws://127.0.0.1:{self.port}/publish"
+        return "project" if self.target.project else f"ws://127.0.0.1:{self.ports[0]}/publish"
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            processes.stop(proc)
 
 
 def start_server(target: Target, env: Environment, tag: str = "") -> Server:
-    port = processes.free_port()
-    log_path = env.workdir / f"server-{target.name}{tag}.log"
-    proc = processes.start(target.argv(port), env=env.for_target(target), log_path=log_path)
-    processes.wait_for_port(port, proc, log_path)
-    return Server(target, proc, port)
+    server = Server(target, [], [])
+    for index in range(target.processes):
+        port = processes.free_port()
+        suffix = f"-{index}" if target.processes > 1 else ""
+        log_path = env.workdir / f"server-{target.name}{tag}{suffix}.log"
+        proc = processes.start(target.argv(port), env=env.for_target(target), log_path=log_path)
+        server.procs.append(proc)
+        server.ports.append(port)
+        processes.wait_for_port(port, proc, log_path)
+    return server
 
 
 def redis_unreachable(url: str) -> str | None:
