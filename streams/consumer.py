@@ -109,7 +109,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             )
 
     async def _write(self, text: str) -> None:
-        await super().send(text_data=text)
+        await self.base_send({"type": "websocket.send", "text": text})  # what super().send does, two calls less
 
     async def close_for(self, reason: str) -> None:
         """The hub asks: the user was disabled."""
