@@ -1,11 +1,13 @@
 """One hub per gateway process: the only reader of the channel layer, and the fan-out to sockets.
 
-The hub joins a channel-layer group once per stream that has a local subscriber, receives each
-event once, already encoded, and writes the same text to every local subscriber's socket. That
-is what keeps fan-out cost at one send per subscriber: no per-connection channel, no re-encoding.
+The hub joins a channel-layer group once per stream that has a local subscriber (and one control
+group per process), receives each run of a stream's events once, already encoded, and writes the
+same text to every local subscriber's socket in one loop pass. That is what keeps fan-out cost at
+one write per subscriber per run: no per-connection channel, no re-encoding.
 
 It also keeps every stream in order: it drops sequence numbers it has delivered already and, on a
-gap, reads the missing events back from the event log before going on.
+gap, reads the missing events back from the event log before going on. After a channel-layer
+failure it rejoins its groups and catches every stream up from the log (Redis may come back empty).
 """
 
 import asyncio
