@@ -80,6 +80,10 @@ def _notify_local() -> None:
                 path.unlink(missing_ok=True)  # its gateway is gone
             except BlockingIOError:
                 pass  # wake-ups queued already
+    try:
+        directory.rmdir()  # every gateway of this database is gone (killed, so it could not clean up)
+    except OSError:
+        pass
 
 
 async def listen(on_wake: Callable[[], None]) -> None:

@@ -43,4 +43,4 @@ async def test_on_sqlite_a_gateway_that_is_gone_is_forgotten(settings):
     stale.parent.mkdir(exist_ok=True)
     stale.touch()  # a socket file whose gateway died without removing it
     await database_sync_to_async(wakeup.notify_gateways)()
-    assert not stale.exists()
+    assert not stale.exists() and not stale.parent.exists()
