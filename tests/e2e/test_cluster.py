@@ -371,12 +371,6 @@ async def test_clients_of_a_killed_process_resume_on_the_other_without_loss(clus
     await follower.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hubs do not rejoin their groups when Redis comes back empty (only every GROUP_REFRESH_S = 60 s), "
-    "so the relay's catch-up goes to groups without members, is marked relayed, and the connected client "
-    "hears nothing until the next refresh and a later event reveal the gap",
-)
 async def test_a_redis_restart_loses_nothing_on_durable_streams(cluster, make_trader):
     trader = await make_trader()
     account_id = trader.account.id
@@ -417,11 +411,6 @@ async def test_a_redis_restart_loses_nothing_on_durable_streams(cluster, make_tr
         await client.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no slow-consumer policy: the hub awaits consumer.send for every subscriber and daphne/Twisted "
-    "buffers whatever a socket cannot take, without limit (close code 4030 is reserved but never sent)",
-)
 async def test_a_client_that_does_not_read_cannot_grow_the_server_without_bound(cluster, make_user):
     traders = await sync_to_async(lambda: [make_user(TRADER) for _ in range(8)])()
     slow = []
