@@ -52,7 +52,7 @@ class Coalescer:
 
     def _flush_soon(self) -> None:
         self._timer = None
-        asyncio.create_task(self.flush())
+        self.hub.spawn(self.flush())
 
     async def flush(self) -> None:
         messages = self._others

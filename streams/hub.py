@@ -88,6 +88,7 @@ class Hub:
         self.streams: dict[str, StreamState] = {}
         self.users: dict[int, set[Connection]] = {}
         self.tasks: list[asyncio.Task] = []
+        self.short_tasks: set[asyncio.Task] = set()  # held here: the loop keeps only weak references
 
     async def start(self) -> None:
         self.channel_name = await self.layer.new_channel("cdx.hub")
@@ -99,6 +100,12 @@ class Hub:
             asyncio.create_task(wakeup.listen(relay.wakeup.set), name="cdx-relay-wakeup"),
             asyncio.create_task(self._refresh_groups(), name="cdx-hub-groups"),
         ]
+
+    def spawn(self, work) -> None:
+        """Run `work` soon, as a task the hub keeps until it ends (closing sockets, flushing coalescers)."""
+        task = asyncio.create_task(work)
+        self.short_tasks.add(task)
+        task.add_done_callback(self.short_tasks.discard)
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -259,7 +266,7 @@ class Hub:
 
     def _on_control(self, message: dict) -> None:
         for conn in list(self.users.get(message["user_id"], ())):
-            asyncio.create_task(conn.close_for(message["reason"]))
+            self.spawn(conn.close_for(message["reason"]))
 
     async def _refresh_groups(self) -> None:
         while True:
