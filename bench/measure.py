@@ -101,12 +101,8 @@ def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
             "target": target.name,
             "label": target.label,
             "clients": len(plan.clients),
-            "storm": {**storm, "rate": storm["ok"] / storm["seconds"] if storm["seconds"] else 0.0},
-            "memory": {
-                "rss_before_kb": rss_before,
-                "rss_after_kb": rss_after,
-                "per_connection_kb": (rss_after - rss_before) / max(1, storm["ok"]),
-            },
+            "storm": _with_rate(storm),
+            "memory": _memory(rss_before, rss_after, storm["ok"]),
             "burst": burst,
             "steady": steady,
         }
@@ -116,6 +112,18 @@ def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
         if publisher is not None:
             publisher.close()
         server.stop()
+
+
+def _with_rate(storm: dict) -> dict:
+    return {**storm, "rate": storm["ok"] / storm["seconds"] if storm["seconds"] else 0.0}
+
+
+def _memory(rss_before_kb: float, rss_after_kb: float, connections: int) -> dict:
+    return {
+        "rss_before_kb": rss_before_kb,
+        "rss_after_kb": rss_after_kb,
+        "per_connection_kb": (rss_after_kb - rss_before_kb) / max(1, connections),
+    }
 
 
 def _burst(server: Server, publisher: Publisher, load: LoadClient, plan: Plan, clients: int, env: Environment) -> dict:
@@ -212,15 +220,11 @@ def hold(target: Target, env: Environment, plan: Plan, seconds: float, log=print
         burst = _burst(server, publisher, load, replace(plan, profile_dir=None), held["open"], env)
         return {
             "clients": len(plan.clients),
-            "storm": {**storm, "rate": storm["ok"] / storm["seconds"] if storm["seconds"] else 0.0},
+            "storm": _with_rate(storm),
             "held": held,
             "seconds": seconds,
             "ping_interval_s": float(env.settings.get("CDX_WS_PING_INTERVAL_S", "30")),
-            "memory": {
-                "rss_before_kb": rss_before,
-                "rss_after_kb": rss_after,
-                "per_connection_kb": (rss_after - rss_before) / max(1, held["open"]),
-            },
+            "memory": _memory(rss_before, rss_after, held["open"]),
             "burst": burst,
         }
     finally:
