@@ -2,7 +2,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Account
+from cantondex.api import ServiceError
 from compliance.models import KycChange
+from compliance.services import account_kyc_set
 from tests.compliance.conftest import compliance_events
 from tests.conftest import token_for
 from tests.event_shapes import assert_event_shape
@@ -75,6 +77,17 @@ def test_bad_input_is_400_with_reasons(officer, trader, body):
 def test_an_unknown_account_is_404(officer):
     response = client_for(officer).post(url("acc_0000000000000000"), {"status": "approved", "tier": "tier_1"}, format="json")
     assert response.status_code == 404 and response.json()["code"] == "ACCOUNT_NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    "status, tier, code",
+    [("great", "tier_1", "INVALID_KYC_STATUS"), ("approved", "tier_9", "INVALID_KYC_TIER")],
+)
+def test_the_service_refuses_unknown_values_itself(officer, trader, status, tier, code):
+    with pytest.raises(ServiceError) as error:
+        account_kyc_set(account_id=trader.account.id, status=status, tier=tier, actor=officer)
+    assert error.value.code == code
+    assert KycChange.objects.count() == 0 and compliance_events() == []
 
 
 def test_not_json_is_400(officer, trader):

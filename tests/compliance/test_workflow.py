@@ -106,7 +106,7 @@ def test_only_closing_sets_a_disposition_and_unknown_statuses_are_refused(alert,
     assert error.value.code == "INVALID_STATUS"
     with pytest.raises(ServiceError) as error:
         alert_status_change(alert_id="alr_0000000000000000", status=INVESTIGATING, actor=officer)
-    assert error.value.status_code == 404
+    assert (error.value.code, error.value.status_code) == ("ALERT_NOT_FOUND", 404)
 
 
 def test_close_and_reopen(alert, officer):
@@ -127,7 +127,7 @@ def test_traders_cannot_work_alerts(alert, trader):
     ):
         with pytest.raises(ServiceError) as error:
             call()
-        assert error.value.status_code == 403
+        assert (error.value.code, error.value.status_code) == ("PERMISSION_DENIED", 403)
     assert alert.audit_trail.count() == 1
 
 
@@ -140,8 +140,10 @@ def test_alerts_are_assigned_to_officers_only(alert, officer, trader):
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 10_001])
 def test_bad_notes_are_refused(alert, officer, text):
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as error:
         alert_note_add(alert_id=alert.id, author=officer, text=text)
+    assert error.value.code == "INVALID_NOTE"
+    assert alert.notes.count() == 0 and alert.audit_trail.count() == 1
 
 
 def test_the_audit_trail_records_every_change_with_who_before_and_after(alert, officer, administrator):

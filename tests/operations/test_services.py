@@ -170,7 +170,7 @@ def test_cancelling_an_active_window_returns_the_service_at_once(administrator):
 def test_unknown_notice_is_404():
     with pytest.raises(ServiceError) as missing:
         maintenance_notice_cancel(notice_id="mnt_0000000000000000")
-    assert missing.value.status_code == 404
+    assert (missing.value.code, missing.value.status_code) == ("NOTICE_NOT_FOUND", 404)
 
 
 def test_service_status_set_announces_a_change_only(administrator):
