@@ -47,8 +47,10 @@ async def test_a_key_asked_after_the_read_started_gets_a_read_of_its_own():
     batcher = Batcher(read)
     first = asyncio.ensure_future(batcher.get("a"))
     await started.wait()  # the first read is under way: "a" again must not take its answer
+    reading = batcher.open[loop]
     second = asyncio.ensure_future(batcher.get("a"))
-    await asyncio.sleep(0)
+    while batcher.open[loop] is reading:  # until "a" again has led a batch of its own
+        await asyncio.sleep(0)
     release.set()
     assert await first == 1
     assert await second == 2
