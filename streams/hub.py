@@ -63,22 +63,14 @@ class StreamState:
         return not self.raw and not self.coalescers
 
 
-def _missing_events(stream: str, first: int, last: int) -> list[tuple[int, str]]:
+def _events_after(stream: str, after: int, upto: int | None = None) -> list[tuple[int, str]]:
+    """The logged events of `stream` past sequence `after` (up to `upto`, when given), in order."""
     from .models import StreamEvent
 
-    return list(
-        StreamEvent.objects.filter(stream=stream, sequence__gte=first, sequence__lte=last)
-        .order_by("sequence")
-        .values_list("sequence", "text")
-    )
-
-
-def _events_after(stream: str, after: int) -> list[tuple[int, str]]:
-    from .models import StreamEvent
-
-    return list(
-        StreamEvent.objects.filter(stream=stream, sequence__gt=after).order_by("sequence").values_list("sequence", "text")
-    )
+    events = StreamEvent.objects.filter(stream=stream, sequence__gt=after)
+    if upto is not None:
+        events = events.filter(sequence__lte=upto)
+    return list(events.order_by("sequence").values_list("sequence", "text"))
 
 
 class Hub:
@@ -246,7 +238,7 @@ class Hub:
             if seq <= state.last_seq:
                 continue  # delivered already (another relay sent it too)
             if state.last_seq and seq > state.last_seq + 1:
-                missing = await database_sync_to_async(_missing_events)(group, state.last_seq + 1, seq - 1)
+                missing = await database_sync_to_async(_events_after)(group, state.last_seq, seq - 1)
                 log.warning("stream %s: recovered %d events %d..%d from the log", group, len(missing), state.last_seq + 1, seq - 1)
                 fresh.extend(missing)
             fresh.append((seq, text))
