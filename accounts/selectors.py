@@ -4,24 +4,9 @@ from django.contrib.auth import get_user_model
 
 from .identity import Principal
 from .models import Account
-from .roles import roles_of, user_roles
+from .roles import roles_of
 
 User = get_user_model()
-
-
-def principal_for_user(*, user) -> Principal:
-    account = Account.objects.filter(user=user).only("id").first()
-    return Principal(
-        user_id=user.pk,
-        username=user.get_username(),
-        account_id=account.id if account else None,
-        roles=user_roles(user),
-    )
-
-
-def principal_get(*, user_id: int) -> Principal | None:
-    """The active user's principal, or None when the user is gone or disabled."""
-    return next(iter(principals_get(user_ids=[user_id]).values()), None)
 
 
 def principals_get(*, user_ids: Iterable[int]) -> dict[int, Principal]:
