@@ -1,13 +1,28 @@
 """A real WebSocket client (the `websockets` package) with the same helpers as tests.support.WsClient."""
 
 import asyncio
+import urllib.request
 from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from cantondex.json import dumps, loads
+from tests.conftest import token_for
 from tests.support import TIMEOUT_S
+
+
+def post_order(base_url: str, user, **order) -> dict:
+    """POST /v1/orders over real HTTP as `user` (a limit order unless `order` says otherwise); the created order."""
+    request = urllib.request.Request(
+        f"{base_url}/v1/orders",
+        data=dumps({"order_type": "limit", **order}).encode(),
+        headers={"Authorization": f"Bearer {token_for(user)}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        return loads(response.read())
 
 
 class LiveClient:

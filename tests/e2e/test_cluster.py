@@ -7,7 +7,6 @@ received (Follower); a stream must arrive whole: every sequence once, in order, 
 
 import asyncio
 import threading
-import urllib.request
 from decimal import Decimal as D
 
 import pytest
@@ -17,14 +16,14 @@ from django.db import connection, transaction
 from websockets.exceptions import ConnectionClosed
 
 from accounts.roles import TRADER
-from cantondex.json import dumps, loads
+from cantondex.json import loads
 from streams.api import publish, stream_sequence
 from streams.models import StreamEvent
 from streams.protocol import CloseCode
 from streams.registry import group_name
 from tests.conftest import token_for
 from tests.e2e.cluster import cluster, cluster_servers  # noqa: F401  (fixtures)
-from tests.e2e.live import LiveClient
+from tests.e2e.live import LiveClient, post_order
 from trading.services import deposit_create, order_cancel, order_place
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -203,17 +202,31 @@ async def assert_whole(follower: Follower, account_id: str, starts: dict[str, in
         assert got == expected, f"{channel}: the events differ from the log"
 
 
-def post_order(base_url: str, user) -> dict:
-    body = {"symbol": SYMBOL, "side": "buy", "order_type": "limit", "quantity": 1, "price": D("1.00")}
-    request = urllib.request.Request(
-        f"{base_url}/v1/orders",
-        data=dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token_for(user)}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
-        return loads(response.read())
+async def follow_a_trading_account(cluster, make_trader, *, orders: int):
+    """A new trader's client on process a following the account streams while an OrderFlow runs, once it
+    has `orders` events on orders. Returns (trader, follower, flow, the stream heads before it all)."""
+    trader = await make_trader()
+    starts = await stream_heads(trader.account.id, ACCOUNT_STREAMS)
+    follower = Follower(trader, ACCOUNT_STREAMS)
+    await follower.connect(cluster.a.ws_url)
+    flow = OrderFlow(trader.account.id).start()
+    await follower.caught_up({"orders": orders})
+    return trader, follower, flow, starts
+
+
+async def assert_caught_up_exactly_once(follower, flow, account_id: str, starts: dict[str, int]) -> None:
+    """Stops the flow: the follower gets every event it caused, exactly once, as the log holds them."""
+    caused = await flow.stop()
+    heads = await stream_heads(account_id, ACCOUNT_STREAMS)
+    assert heads["orders"] == caused
+    await follower.caught_up(heads)
+    await assert_whole(follower, account_id, starts)
+    assert len(follower.events["orders"]) == caused
+
+
+def post_bid(base_url: str, user) -> dict:
+    """A buy of 1 at 1.00 over REST: it rests (nobody sells that low)."""
+    return post_order(base_url, user, symbol=SYMBOL, side="buy", quantity=1, price=D("1.00"))
 
 
 async def authenticated(url: str, user) -> LiveClient:
@@ -232,7 +245,7 @@ async def test_a_client_on_one_process_gets_what_the_other_process_and_the_test_
     watcher = Follower(trader, ["orders"])
     await watcher.connect(cluster.a.ws_url)
 
-    placed = await asyncio.to_thread(post_order, cluster.b.base_url, trader)  # REST on the other process
+    placed = await asyncio.to_thread(post_bid, cluster.b.base_url, trader)  # REST on the other process
     await watcher.caught_up({"orders": 2})
     await sync_to_async(order_cancel)(order_id=placed["order_id"], account_id=account_id)  # the test process
     await watcher.caught_up({"orders": 3})
@@ -290,14 +303,8 @@ async def test_the_connection_limit_holds_across_processes(cluster, make_trader)
 
 
 async def test_a_client_cut_off_resumes_on_the_other_process_without_loss(cluster, make_trader):
-    trader = await make_trader()
+    trader, follower, flow, starts = await follow_a_trading_account(cluster, make_trader, orders=20)
     account_id = trader.account.id
-    starts = await stream_heads(account_id, ACCOUNT_STREAMS)
-    follower = Follower(trader, ACCOUNT_STREAMS)
-    await follower.connect(cluster.a.ws_url)
-    flow = OrderFlow(account_id).start()
-
-    await follower.caught_up({"orders": 20})
     await follower.close()  # cut off; the flow goes on
     away_from = follower.last("orders")
     await flow.reached(away_from + 60)
@@ -307,12 +314,7 @@ async def test_a_client_cut_off_resumes_on_the_other_process_without_loss(cluste
         assert answer["recovered"] is True and answer["replayed"] >= 0, answer
     assert answers[0]["channel"] == "orders" and answers[0]["replayed"] >= 60, answers[0]
     await flow.reached(flow.caused + 20)  # and live again on the new process
-    caused = await flow.stop()
-    heads = await stream_heads(account_id, ACCOUNT_STREAMS)
-    assert heads["orders"] == caused
-    await follower.caught_up(heads)
-    await assert_whole(follower, account_id, starts)
-    assert len(follower.events["orders"]) == caused  # every event the flow caused, exactly once
+    await assert_caught_up_exactly_once(follower, flow, account_id, starts)
     await follower.close()
 
 
@@ -348,13 +350,8 @@ async def test_resume_beyond_the_window_or_ahead_says_how_to_resync(cluster, mak
 
 
 async def test_clients_of_a_killed_process_resume_on_the_other_without_loss(cluster, make_trader):
-    trader = await make_trader()
+    trader, follower, flow, starts = await follow_a_trading_account(cluster, make_trader, orders=20)
     account_id = trader.account.id
-    starts = await stream_heads(account_id, ACCOUNT_STREAMS)
-    follower = Follower(trader, ACCOUNT_STREAMS)
-    await follower.connect(cluster.a.ws_url)
-    flow = OrderFlow(account_id).start()
-    await follower.caught_up({"orders": 20})
 
     cluster.kill(cluster.a)
     with pytest.raises(ConnectionClosed):
@@ -363,22 +360,13 @@ async def test_clients_of_a_killed_process_resume_on_the_other_without_loss(clus
     answers = await follower.connect(cluster.b.ws_url, resume=True)
     assert all(answer["recovered"] is True for answer in answers), answers
     await flow.reached(flow.caused + 20)
-    caused = await flow.stop()
-    heads = await stream_heads(account_id, ACCOUNT_STREAMS)
-    await follower.caught_up(heads)
-    await assert_whole(follower, account_id, starts)
-    assert len(follower.events["orders"]) == caused
+    await assert_caught_up_exactly_once(follower, flow, account_id, starts)
     await follower.close()
 
 
 async def test_a_redis_restart_loses_nothing_on_durable_streams(cluster, make_trader):
-    trader = await make_trader()
+    trader, follower, flow, starts = await follow_a_trading_account(cluster, make_trader, orders=10)
     account_id = trader.account.id
-    starts = await stream_heads(account_id, ACCOUNT_STREAMS)
-    follower = Follower(trader, ACCOUNT_STREAMS)
-    await follower.connect(cluster.a.ws_url)
-    flow = OrderFlow(account_id).start()
-    await follower.caught_up({"orders": 10})
 
     cluster.redis_stop()
     await flow.reached(flow.caused + 40)  # committed while Redis is away: the relay must hold them
@@ -404,7 +392,7 @@ async def test_a_redis_restart_loses_nothing_on_durable_streams(cluster, make_tr
         layer.close()
     newcomer = Follower(trader, ["orders"])
     await newcomer.connect(cluster.b.ws_url)
-    placed = await asyncio.to_thread(post_order, cluster.a.base_url, trader)
+    placed = await asyncio.to_thread(post_bid, cluster.a.base_url, trader)
     for client in (follower, newcomer):
         await client.caught_up({"orders": caused + 1})
         assert client.events["orders"][-1]["order_id"] == placed["order_id"]

@@ -1,7 +1,6 @@
 """The issue's "done when" against a real daphne: demo book, REST orders, settlement by the server's own jobs."""
 
 import asyncio
-import urllib.request
 from decimal import Decimal as D
 from io import StringIO
 
@@ -10,10 +9,9 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from cantondex.json import dumps, loads
 from streams.api import stream_sequence
 from tests.conftest import token_for
-from tests.e2e.live import LiveClient
+from tests.e2e.live import LiveClient, post_order
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)
 from tests.event_shapes import assert_event_shape
 
@@ -22,17 +20,8 @@ ACCOUNT_CHANNELS = ["orders", "trades", "settlements", "account_notifications"]
 EXPECTED = {"order_created", "order_filled", "trade_executed", "settlement_created", "settlement_confirmed", "balance_updated"}
 
 
-def post_order(base_url: str, user, side: str) -> dict:
-    body = {"symbol": "AAPL/USDC", "side": side, "order_type": "limit", "quantity": 100, "price": D("150.50")}
-    request = urllib.request.Request(
-        f"{base_url}/v1/orders",
-        data=dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token_for(user)}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
-        return loads(response.read())
+def post_order_at_150_50(base_url: str, user, side: str) -> dict:
+    return post_order(base_url, user, symbol="AAPL/USDC", side=side, quantity=100, price=D("150.50"))
 
 
 async def connect(url: str, user, subscribe: dict) -> LiveClient:
@@ -65,8 +54,8 @@ async def test_demo_traders_cross_at_150_50_and_the_server_settles_it(daphne, ma
     before = await sync_to_async(
         lambda: {c: stream_sequence(channel=c, key=bob.account.id) for c in ACCOUNT_CHANNELS}
     )()
-    sell = await asyncio.to_thread(post_order, daphne.base_url, alice, "sell")
-    buy = await asyncio.to_thread(post_order, daphne.base_url, bob, "buy")
+    sell = await asyncio.to_thread(post_order_at_150_50, daphne.base_url, alice, "sell")
+    buy = await asyncio.to_thread(post_order_at_150_50, daphne.base_url, bob, "buy")
     assert sell["status"] == "open" and buy["status"] == "filled", daphne.log()
 
     # Nobody runs the jobs here: daphne's own job thread settles the trade.
