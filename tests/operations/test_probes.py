@@ -52,7 +52,8 @@ def test_matching_latency_crosses_the_threshold_and_recovers():
     record(0.0123, 10)
     probes.probes_run()
     degraded, status = system_health_events()
-    assert_event_shape(degraded) and assert_event_shape(status)
+    assert_event_shape(degraded)
+    assert_event_shape(status)
     assert degraded["service"] == "matching_engine" and degraded["status"] == "degraded"
     assert degraded["message"] == "Increased latency detected (P99: 12ms)"
     assert status["status"] == "degraded" and status["all_services_healthy"] is False

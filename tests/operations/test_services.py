@@ -75,7 +75,8 @@ def test_the_job_starts_and_ends_a_window_once(administrator):
     notice.refresh_from_db()
     assert notice.state == NoticeState.ACTIVE
     _, degraded, status = system_health_events()
-    assert_event_shape(degraded) and assert_event_shape(status)
+    assert_event_shape(degraded)
+    assert_event_shape(status)
     assert degraded["type"] == "service_degraded" and degraded["service"] == "matching_engine"
     assert degraded["status"] == "maintenance" and degraded["message"] == "Engine upgrade"
     assert status["type"] == "system_status" and status == {**status, "status": "maintenance", "all_services_healthy": False}
@@ -176,7 +177,8 @@ def test_unknown_notice_is_404():
 def test_service_status_set_announces_a_change_only(administrator):
     service_status_set(service="settlement_service", status="degraded", message="Slow ledger")
     degraded, status = system_health_events()
-    assert_event_shape(degraded) and assert_event_shape(status)
+    assert_event_shape(degraded)
+    assert_event_shape(status)
     assert degraded == {**degraded, "service": "settlement_service", "status": "degraded", "message": "Slow ledger"}
     assert status["status"] == "degraded" and status["all_services_healthy"] is False
     service_status_set(service="settlement_service", status="degraded", message="Slow ledger")

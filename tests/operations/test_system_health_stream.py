@@ -76,7 +76,8 @@ async def test_a_trader_sees_a_notice_then_the_window_start_and_end_without_anyo
     await sync_to_async(jobs.run_due)(force=True)  # what the server's job thread does every second
     entered = await client.wait_for("service_degraded")
     started = await client.wait_for("system_status")
-    assert_event_shape(entered) and assert_event_shape(started)
+    assert_event_shape(entered)
+    assert_event_shape(started)
     assert entered["status"] == "maintenance" and started["status"] == "maintenance"
 
     await sync_to_async(MaintenanceNotice.objects.filter(pk=notice.id).update)(
