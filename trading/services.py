@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.selectors import account_exists
 from cantondex import jobs
 from cantondex.api import ServiceError
 from compliance.limits import ensure_withdrawal_allowed
@@ -190,7 +190,7 @@ def transfer_check(*, account_id: str, currency: str, amount: Decimal) -> None:
         errors["amount"] = amount_error
     if errors:
         raise ValidationError(errors)
-    if not Account.objects.filter(pk=account_id).exists():
+    if not account_exists(account_id=account_id):
         raise ServiceError("ACCOUNT_NOT_FOUND", "No such account.", details={"account_id": account_id}, status_code=404)
 
 
