@@ -40,6 +40,7 @@ class MaintenanceNoticeForm(forms.ModelForm):
 class MaintenanceNoticeAdmin(admin.ModelAdmin):
     form = MaintenanceNoticeForm
     list_display = ("id", "service", "start_time", "end_time", "state", "description", "author")
+    list_select_related = ("author",)  # nullable, so the changelist's own select_related skips it
     list_filter = ("state", "service")
     search_fields = ("id", "description")
     ordering = ("-start_time",)
