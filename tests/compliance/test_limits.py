@@ -45,19 +45,22 @@ def test_failed_withdrawals_do_not_count(funded):
 
 def test_higher_tiers_have_higher_caps_and_tier_3_none(funded):
     kyc(funded, tier="tier_1")
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as error:
         withdraw(funded, "100000.00000001")
+    assert error.value.code == "WITHDRAWAL_LIMIT_EXCEEDED"
     kyc(funded, tier="tier_3")
     withdraw(funded, "400000")
 
 
 def test_the_caps_are_data(funded):
     KycTierLimit.objects.filter(tier="tier_0").update(daily_withdrawal_limit=Decimal("5"))
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as error:
         withdraw(funded, "6")
+    assert error.value.code == "WITHDRAWAL_LIMIT_EXCEEDED" and error.value.details["daily_limit"] == Decimal("5")
     KycTierLimit.objects.filter(tier="tier_0").delete()  # a missing row falls back to the default cap
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as error:
         ensure_withdrawal_allowed(account_id=funded.account.id, currency="USDC", amount=Decimal("10001"))
+    assert error.value.code == "WITHDRAWAL_LIMIT_EXCEEDED" and error.value.details["daily_limit"] == Decimal("10000")
 
 
 @pytest.mark.parametrize("status", ["rejected", "suspended", "expired"])

@@ -44,8 +44,9 @@ def test_deposit_refuses_bad_input(trader, markets):
         with pytest.raises(ValidationError) as refused:
             deposit_create(**{"account_id": trader.account.id, "currency": "USDC", "amount": D("1"), "transaction_hash": "0x1", **kwargs})
         assert field in refused.value.message_dict
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as error:
         deposit_create(account_id="acc_0000000000000000", currency="USDC", amount=D("1"), transaction_hash="0x1")
+    assert (error.value.code, error.value.status_code) == ("ACCOUNT_NOT_FOUND", 404)
     assert balance(trader, "USDC") == (D("0"), D("0"))
 
 
@@ -101,8 +102,9 @@ def test_credit_is_repaid_first_and_capped(make_user, markets):
     assert refused.value.details["available"] == D("200")  # cash plus credit headroom
     order = order_place(account_id=borrower.account.id, symbol=AAPL, side="buy", order_type="limit", quantity=D("1"), price=D("150"))
     assert borrower.account.balances.get(currency="USDC").borrowed == D("50.15")
-    with pytest.raises(ServiceError):  # borrowed money is not withdrawn
+    with pytest.raises(ServiceError) as error:  # borrowed money is not withdrawn
         withdrawal_request(account_id=borrower.account.id, currency="USDC", amount=D("1"), address="0x1")
+    assert error.value.code == "INSUFFICIENT_FUNDS"
     order_cancel(order_id=order.id, account_id=borrower.account.id)
     usdc = borrower.account.balances.get(currency="USDC")
     assert (usdc.available, usdc.reserved, usdc.borrowed) == (D("100"), D("0"), D("0"))

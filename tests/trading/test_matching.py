@@ -149,8 +149,9 @@ def test_insufficient_funds_is_refused_and_leaves_nothing_behind(make_user, sell
     assert not Order.objects.filter(account=poor.account).exists() and not Trade.objects.exists()
     assert published("orders", poor.account.id) == before
     assert balance(poor, "USDC") == (D("100"), D("0"))
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as error:
         place(seller, "sell", "10000", "150.00")  # sells hold the base currency
+    assert error.value.code == "INSUFFICIENT_FUNDS"
 
 
 def test_self_trade_cancels_the_resting_order_and_matches_past_it(seller, make_user):
