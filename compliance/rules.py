@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from cantondex.json import plain
 from trading.models import Deposit, Order, OrderStatus, Trade, Withdrawal
 from trading.money import notional
 from trading.selectors import mark_prices
@@ -29,7 +30,7 @@ def _rules(kind: str) -> list[SurveillanceRule]:
 
 def _text(value: Decimal) -> str:
     """Decimals in an alert's facts (JSON): exact, as text."""
-    return format(value.normalize(), "f")
+    return str(plain(value))
 
 
 def _duration(seconds: int) -> str:
