@@ -3,8 +3,10 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
+from accounts.roles import COMPLIANCE, GROUP_NAMES, TRADER
 from cantondex.json import loads
 from tests.conftest import token_for
 
@@ -66,3 +68,13 @@ def test_accounts_me_needs_a_trader(officer):
     assert client.get("/v1/accounts/me").status_code == 401
     client.credentials(HTTP_AUTHORIZATION="Bearer " + token_for(officer))
     assert client.get("/v1/accounts/me").status_code == 403
+
+
+def test_a_trader_without_an_account_gets_404_no_account(make_user):
+    user = make_user(COMPLIANCE)  # made without an account, then given the trader role (as in the admin)
+    user.groups.add(Group.objects.get(name=GROUP_NAMES[TRADER]))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    for path in ("/v1/accounts/me", "/v1/orders"):
+        response = client.get(path)
+        assert response.status_code == 404 and body(response)["code"] == "NO_ACCOUNT", (path, response.content)
