@@ -34,7 +34,7 @@ from .models import (
     WithdrawalStatus,
 )
 from .money import QUANTUM, is_multiple, notional
-from .selectors import account_valuation, known_currencies
+from .selectors import account_valuation, known_currencies, mark_prices
 
 log = logging.getLogger(__name__)
 
@@ -305,10 +305,12 @@ def margins_review() -> None:
     """The margin job: prices move without balances moving, so look again at every borrowing account."""
     borrowing = set(Balance.objects.filter(borrowed__gt=0).values_list("account_id", flat=True))
     borrowing |= set(MarginState.objects.filter(in_margin_call=True).values_list("account_id", flat=True))
+    if not borrowing:
+        return
+    marks = mark_prices()  # one price read for the whole run, not one per account
     for account_id in sorted(borrowing):
         with transaction.atomic():
             changes = ChangeSet()
-            margin_review(
-                account_id=account_id, level=account_valuation(account_id=account_id).margin_level, changes=changes
-            )
+            level = account_valuation(account_id=account_id, marks=marks).margin_level
+            margin_review(account_id=account_id, level=level, changes=changes)
             changes.apply()
