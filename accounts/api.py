@@ -2,11 +2,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cantondex.api import ServiceError
 from trading.selectors import balance_list
 
 from .permissions import IsTrader
-from .selectors import account_for_user
+from .selectors import account_of_trader
 from .serializers import AccountMeSerializer
 
 
@@ -15,9 +14,7 @@ class AccountMeApi(APIView):
 
     @extend_schema(responses=AccountMeSerializer, summary="The caller's trading account and balances")
     def get(self, request):
-        account = account_for_user(user=request.user)
-        if account is None:
-            raise ServiceError("NO_ACCOUNT", "This user has no trading account.", status_code=404)
+        account = account_of_trader(user=request.user)
         data = AccountMeSerializer(
             {
                 "id": account.id,

@@ -1,6 +1,6 @@
 from rest_framework.permissions import BasePermission
 
-from .roles import ADMIN, COMPLIANCE, TRADER, user_roles
+from .roles import ADMIN, OFFICER_ROLES, TRADER, user_roles
 
 
 class _HasRole(BasePermission):
@@ -17,7 +17,7 @@ class IsTrader(_HasRole):
 
 
 class IsComplianceOfficer(_HasRole):
-    roles = frozenset({COMPLIANCE, ADMIN})
+    roles = OFFICER_ROLES
     message = "Only compliance officers may do this."
 
 

@@ -6,6 +6,8 @@ TRADER = "trader"
 COMPLIANCE = "compliance"
 ADMIN = "admin"
 ROLES = (TRADER, COMPLIANCE, ADMIN)
+# Who works alerts and may follow any account: compliance officers, and administrators too.
+OFFICER_ROLES = frozenset({COMPLIANCE, ADMIN})
 
 GROUP_NAMES = {TRADER: "Traders", COMPLIANCE: "Compliance officers", ADMIN: "Administrators"}
 
@@ -61,3 +63,7 @@ def roles_of(*, group_names: set[str], is_superuser: bool) -> frozenset[str]:
     if is_superuser:
         roles.add(ADMIN)
     return frozenset(roles)
+
+
+def user_is_officer(user) -> bool:
+    return bool(user_roles(user) & OFFICER_ROLES)

@@ -2,6 +2,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 
+from cantondex.api import ServiceError
+
 from .identity import Principal
 from .models import Account
 from .roles import roles_of
@@ -41,3 +43,11 @@ def account_exists(*, account_id: str) -> bool:
 
 def account_for_user(*, user) -> Account | None:
     return Account.objects.filter(user=user).first()
+
+
+def account_of_trader(*, user) -> Account:
+    """The caller's trading account, or NO_ACCOUNT (404) for a user who has none."""
+    account = account_for_user(user=user)
+    if account is None:
+        raise ServiceError("NO_ACCOUNT", "This user has no trading account.", status_code=404)
+    return account

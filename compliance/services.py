@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, KycStatus, KycTier
-from accounts.roles import ADMIN, COMPLIANCE, user_roles
+from accounts.roles import user_is_officer
 from cantondex.api import ServiceError
 from cantondex.ids import new_id
 from cantondex.json import isoformat, plain
@@ -41,7 +41,7 @@ MAX_NOTE_LENGTH = 10_000
 
 
 def _require_officer(user) -> None:
-    if user is None or not (user_roles(user) & {COMPLIANCE, ADMIN}):
+    if user is None or not user_is_officer(user):
         raise ServiceError("PERMISSION_DENIED", "Only compliance officers may do this.", status_code=403)
 
 

@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from accounts.roles import ADMIN, COMPLIANCE, user_roles
+from accounts.roles import user_is_officer
 from cantondex.json import isoformat
 
 from .selectors import alert_list_recent
@@ -12,7 +12,7 @@ from .selectors import alert_list_recent
 @login_required
 def console(request):
     """The live console: open alerts now, then every new or changed alert from compliance_events."""
-    if not user_roles(request.user) & {COMPLIANCE, ADMIN}:
+    if not user_is_officer(request.user):
         raise PermissionDenied("Only compliance officers may open the compliance console.")
     alerts = [
         {

@@ -5,8 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaffRole, IsTrader
-from accounts.selectors import account_for_user
-from cantondex.api import ServiceError
+from accounts.selectors import account_of_trader
 
 from . import selectors, services
 from .models import Deposit, OrderStatus
@@ -23,10 +22,7 @@ from .serializers import (
 
 
 def _account_id(request) -> str:
-    account = account_for_user(user=request.user)
-    if account is None:
-        raise ServiceError("NO_ACCOUNT", "This user has no trading account.", status_code=404)
-    return account.id
+    return account_of_trader(user=request.user).id
 
 
 class MarketListApi(APIView):
