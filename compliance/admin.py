@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import quote  # the admin's own escaping of "_" in object ids
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -277,7 +278,7 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 def _admin_link(view: str, pk: str):
-    return format_html('<a href="{}">{}</a>', reverse(f"admin:{view}", args=[pk]), pk)
+    return format_html('<a href="{}">{}</a>', reverse(f"admin:{view}", args=[quote(pk)]), pk)
 
 
 def _cell(value) -> str:
@@ -341,7 +342,7 @@ class KycChangeAdmin(admin.ModelAdmin):
             self.message_user(request, "The account already had that KYC status and tier; nothing changed.")
         else:
             self.message_user(request, f"KYC of {obj.account_id} is now {obj.new_status} / {obj.new_tier}.")
-        return HttpResponseRedirect(reverse("admin:accounts_account_change", args=[obj.account_id]))
+        return HttpResponseRedirect(reverse("admin:accounts_account_change", args=[quote(obj.account_id)]))
 
     def has_change_permission(self, request, obj=None):
         return False

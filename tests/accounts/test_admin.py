@@ -1,6 +1,7 @@
 """The admin for users and accounts."""
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ def admin_browser(administrator) -> Client:
 def test_administrators_list_and_find_accounts_and_users(admin_browser, trader):
     accounts = admin_browser.get("/admin/accounts/account/", {"q": trader.username})
     assert accounts.status_code == 200 and trader.account.id in accounts.content.decode()
-    detail = admin_browser.get(f"/admin/accounts/account/{trader.account.id}/change/")
+    detail = admin_browser.get(f"/admin/accounts/account/{quote(trader.account.id)}/change/")
     assert detail.status_code == 200
     users = admin_browser.get("/admin/auth/user/")
     assert users.status_code == 200 and trader.username in users.content.decode()

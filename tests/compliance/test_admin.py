@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
 
 from accounts.models import Account
@@ -25,7 +26,7 @@ def browser(officer) -> Client:
 
 
 def change_url(alert) -> str:
-    return f"/admin/compliance/alert/{alert.id}/change/"
+    return f"/admin/compliance/alert/{quote(alert.id)}/change/"
 
 
 def formset_management(response) -> dict:
@@ -87,10 +88,10 @@ def test_the_alert_page_shows_recent_activity_notes_and_the_audit_trail(
     response = browser.get(change_url(alert))
     assert response.status_code == 200
     page = response.content.decode()
-    assert f'<a href="/admin/trading/order/{order.id}/change/">{order.id}</a>' in page and "Recent trades" in page
-    assert f'href="/admin/accounts/account/{trader.account.id}/change/"' in page
-    assert f'<a href="/admin/trading/trade/{trade.id}/change/">' in page
-    assert f'href="/admin/accounts/account/{other_trader.account.id}/change/"' in page  # the counterparty
+    assert f'<a href="/admin/trading/order/{quote(order.id)}/change/">{order.id}</a>' in page and "Recent trades" in page
+    assert f'href="/admin/accounts/account/{quote(trader.account.id)}/change/"' in page
+    assert f'<a href="/admin/trading/trade/{quote(trade.id)}/change/">' in page
+    assert f'href="/admin/accounts/account/{quote(other_trader.account.id)}/change/"' in page  # the counterparty
     assert "audit trail" in page.lower() and "surveillance" in page  # the system raised it
     assert alert.description in page
 
@@ -159,7 +160,7 @@ def test_a_move_made_stale_by_another_officer_is_reported(browser, alert, office
 
 def test_alerts_cannot_be_added_or_deleted(browser, alert):
     assert browser.get("/admin/compliance/alert/add/").status_code == 403
-    assert browser.post(f"/admin/compliance/alert/{alert.id}/delete/", {"post": "yes"}).status_code == 403
+    assert browser.post(f"/admin/compliance/alert/{quote(alert.id)}/delete/", {"post": "yes"}).status_code == 403
     assert Alert.objects.filter(pk=alert.id).exists()
 
 
@@ -174,16 +175,16 @@ def test_an_officer_sees_balances_and_orders_but_cannot_edit_them(browser, offic
         assert not officer.has_perm(perm), perm
     for perm in ("trading.view_balance", "trading.view_order", "trading.view_trade", "compliance.change_alert"):
         assert officer.has_perm(perm), perm
-    balance_url = f"/admin/trading/balance/{balance.pk}/change/"
+    balance_url = f"/admin/trading/balance/{quote(balance.pk)}/change/"
     assert browser.get(balance_url).status_code == 200  # view only
     balance.refresh_from_db()
     before = (balance.available, balance.reserved)
     assert browser.post(balance_url, {"available": "1000000", "reserved": "0"}).status_code == 403
     balance.refresh_from_db()
     assert (balance.available, balance.reserved) == before
-    assert browser.get(f"/admin/trading/order/{order.id}/change/").status_code == 200
+    assert browser.get(f"/admin/trading/order/{quote(order.id)}/change/").status_code == 200
     assert browser.get("/admin/accounts/account/").status_code == 200
-    account_url = f"/admin/accounts/account/{trader.account.id}/change/"
+    account_url = f"/admin/accounts/account/{quote(trader.account.id)}/change/"
     browser.post(account_url, {"credit_line": "999999", "kyc_status": "approved"})
     account = Account.objects.get(pk=trader.account.id)
     assert account.credit_line == 0 and account.kyc_status == "pending_review"
@@ -256,3 +257,15 @@ def test_structuring_band_stays_below_one(administrator, rules):
             "parameters": '{"band": 1.5}'}
     response = client.post("/admin/compliance/surveillancerule/structuring/change/", data)
     assert response.status_code == 200 and "parameters" in response.context["adminform"].form.errors
+
+
+def test_admin_links_escape_ids_the_admin_would_misread(browser, make_user):
+    """`_22` after "acc" reads as an escaped '"' to the admin unless the "_" is escaped itself."""
+    from compliance.admin import _admin_link
+
+    account = make_user().account
+    odd_id = "acc_2200000000000000"
+    Account.objects.filter(pk=account.pk).update(id=odd_id)
+    link = _admin_link("accounts_account_change", odd_id)
+    assert 'href="/admin/accounts/account/acc_5F2200000000000000/change/"' in link
+    assert browser.get("/admin/accounts/account/acc_5F2200000000000000/change/").status_code == 200

@@ -5,6 +5,7 @@ admin, and the console and the audit trail show each step."""
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.utils import quote
 from asgiref.sync import sync_to_async
 
 from compliance.models import Alert, AlertType
@@ -73,7 +74,7 @@ async def test_the_officer_sees_a_flood_and_a_large_trade_live_and_works_the_ale
     flood_row = await console.wait_for_selector(row(flood_alert.id))
     assert "Trader executed 50 orders in 2 minutes" in await flood_row.inner_text()
     link = await flood_row.query_selector('td[data-field="alert_id"] a')
-    assert await link.get_attribute("href") == f"/admin/compliance/alert/{flood_alert.id}/change/"
+    assert await link.get_attribute("href") == f"/admin/compliance/alert/{quote(flood_alert.id)}/change/"
 
     await sync_to_async(large_trade)(trader.account.id, other_trader.account.id)
     large_rows = console.locator('#alerts tbody tr:has-text("trade of 1000000 (threshold 1000000)")')
@@ -82,7 +83,7 @@ async def test_the_officer_sees_a_flood_and_a_large_trade_live_and_works_the_ale
 
     # In another tab of the same session: assign to me, add a note, then close as a false positive.
     admin = await chromium.new_page()
-    await admin.goto(f"{daphne.base_url}/admin/compliance/alert/{flood_alert.id}/change/")
+    await admin.goto(f"{daphne.base_url}/admin/compliance/alert/{quote(flood_alert.id)}/change/")
     await admin.select_option("#id_assignee", label=officer.username)
     await admin.fill("textarea[name='notes-0-text']", "Scripted test by the desk, agreed with the trader.")
     await admin.click("input[name='_continue']")
