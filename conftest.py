@@ -1,7 +1,7 @@
 import os
 
 # The test process imports the ASGI application but must not run the background jobs of a server;
-# tests run jobs explicitly (cantondex.jobs.run_due), and end-to-end daphne processes run their own.
+# tests run jobs explicitly (kernel.jobs.run_due), and end-to-end daphne processes run their own.
 os.environ["CDX_IN_PROCESS_JOBS"] = "0"
 # Persistent database connections would outlive the test database on the threads that run ORM calls
 # in async tests, and PostgreSQL refuses to drop a database with sessions open: close them after use.

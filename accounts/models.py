@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from cantondex.ids import PublicIdField
+from kernel.ids import PublicIdField
 
 
 class KycStatus(models.TextChoices):

@@ -2,7 +2,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 
-from cantondex.api import ServiceError
+from kernel.errors import ServiceError
 
 from .identity import Principal
 from .models import Account

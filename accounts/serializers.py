@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from cantondex.api import MoneyField
+from kernel.errors import MoneyField
 
 
 class BalanceSerializer(serializers.Serializer):

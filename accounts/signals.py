@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
-from streams.api import connections_close
+from streams.publishing import connections_close
 
 User = get_user_model()
 

@@ -1,6 +1,6 @@
 """The event source of the benchmark, a process of its own: `python -m bench.publisher TARGET`.
 
-TARGET "project" publishes through the project's real path, streams.api.publish (each event in
+TARGET "project" publishes through the project's real path, streams.publishing.publish (each event in
 its own transaction, as a domain change would; the server's relay picks it up from the event log).
 TARGET ws://... feeds a baseline server the same events over a WebSocket, already stamped with
 channel, sequence and timestamp as the project's publish would stamp them.
@@ -22,7 +22,7 @@ from bench.database import SYMBOL
 
 
 def price_update(n: int) -> dict:
-    from cantondex.json import plain
+    from kernel.json import plain
 
     bid = Decimal("150.00") + Decimal(n % 100) / 100
     ask = bid + Decimal("0.05")
@@ -41,7 +41,7 @@ def project_sender() -> Callable[[dict], None]:
     import django
 
     django.setup()
-    from streams.api import publish
+    from streams.publishing import publish
 
     def send(event: dict) -> None:
         publish(channel="market_data", key=SYMBOL, event=event)
@@ -52,7 +52,7 @@ def project_sender() -> Callable[[dict], None]:
 def websocket_sender(url: str, stack: ExitStack) -> Callable[[dict], None]:
     from websockets.sync.client import connect
 
-    from cantondex.json import dumps, utcnow_iso
+    from kernel.json import dumps, utcnow_iso
 
     socket = stack.enter_context(connect(url, compression=None, open_timeout=10))
     sequence = 0

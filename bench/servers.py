@@ -17,7 +17,7 @@ DAPHNE_BACKLOG = 1024  # daphne's default listen backlog stalls a connection sto
 class Target:
     name: str
     label: str
-    project: bool  # the project's own server (published to through streams.api.publish)
+    project: bool  # the project's own server (published to through streams.publishing.publish)
     redis: bool = False
     processes: int = 1  # daphne processes on one Redis, the clients spread evenly over them
 

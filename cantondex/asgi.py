@@ -8,7 +8,7 @@ django_asgi_app = get_asgi_application()  # sets Django up before the consumers 
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from cantondex import jobs  # noqa: E402
+from kernel import jobs  # noqa: E402
 from streams.origins import BrowserOriginValidator  # noqa: E402
 from streams.routing import websocket_urlpatterns  # noqa: E402
 from streams.sessions import SessionUserMiddleware  # noqa: E402

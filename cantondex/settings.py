@@ -50,7 +50,7 @@ if not DEBUG:
 
 INSTALLED_APPS = [
     "daphne",
-    "cantondex",
+    "kernel",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -162,11 +162,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["cantondex.json.ExactJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["cantondex.json.ExactJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["kernel.json.ExactJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["kernel.json.ExactJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
-    "EXCEPTION_HANDLER": "cantondex.api.exception_handler",
+    "EXCEPTION_HANDLER": "kernel.errors.exception_handler",
 }
 
 SIMPLE_JWT = {

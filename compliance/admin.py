@@ -14,8 +14,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince, timeuntil
 
 from accounts.models import Account
-from cantondex.api import ServiceError
-from cantondex.json import isoformat, plain
+from kernel.errors import ServiceError
+from kernel.json import isoformat, plain
 
 from . import selectors, services
 from .models import (

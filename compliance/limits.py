@@ -7,8 +7,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import Account, KycStatus
-from cantondex.api import ServiceError
-from cantondex.json import plain
+from kernel.errors import ServiceError
+from kernel.json import plain
 from trading.models import Withdrawal, WithdrawalStatus
 
 from .defaults import DAILY_WITHDRAWAL_LIMITS

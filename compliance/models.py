@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.models import Account, KycStatus, KycTier
-from cantondex.ids import PublicIdField
+from kernel.ids import PublicIdField
 
 MONEY = {"max_digits": 30, "decimal_places": 8}
 

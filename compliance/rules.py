@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from cantondex.json import plain
+from kernel.json import plain
 from trading.models import Deposit, Order, OrderStatus, Trade, Withdrawal
 from trading.money import notional
 from trading.selectors import mark_prices

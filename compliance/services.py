@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from accounts.models import Account, KycStatus, KycTier
 from accounts.roles import user_is_officer
-from cantondex.api import ServiceError
-from cantondex.ids import new_id
-from cantondex.json import isoformat, plain
-from streams.api import publish
+from kernel.errors import ServiceError
+from kernel.ids import new_id
+from kernel.json import isoformat, plain
+from streams.publishing import publish
 
 from .defaults import SLA_HOURS
 from .models import (

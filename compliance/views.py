@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from accounts.roles import user_is_officer
-from cantondex.json import isoformat
+from kernel.json import isoformat
 
 from .selectors import alert_list_recent
 

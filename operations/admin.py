@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cantondex.api import ServiceError
+from kernel.errors import ServiceError
 
 from .models import LIVE_STATES, MaintenanceNotice, ServiceStatus
 from .services import (

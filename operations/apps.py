@@ -7,7 +7,7 @@ class OperationsConfig(AppConfig):
 
     def ready(self):
         from accounts.roles import ADMIN, extend_group_permissions
-        from cantondex import jobs
+        from kernel import jobs
 
         from . import channels, conf, probes, services  # noqa: F401  (channels registers system_health)
 

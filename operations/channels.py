@@ -1,4 +1,4 @@
-from streams.api import stream_sequence
+from streams.publishing import stream_sequence
 from streams.registry import broadcast_channel, register
 
 from .events import CHANNEL, maintenance_notice_event, service_degraded_event, system_status_event

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from cantondex.json import isoformat
+from kernel.json import isoformat
 
 from .models import MaintenanceNotice
 from .selectors import ServiceView, SystemOverview

@@ -1,7 +1,7 @@
 """Checks other apps call before work a service must be open for (order_place calls it for matching_engine)."""
 
-from cantondex.api import ServiceError
-from cantondex.json import isoformat
+from kernel.errors import ServiceError
+from kernel.json import isoformat
 
 from .models import HealthStatus, ServiceStatus
 from .selectors import maintenance_notice_in_effect

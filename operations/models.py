@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from cantondex.ids import PublicIdField
+from kernel.ids import PublicIdField
 
 
 class Service(models.TextChoices):

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cantondex import jobs
-from cantondex.api import ServiceError
-from streams.api import publish
+from kernel import jobs
+from kernel.errors import ServiceError
+from streams.publishing import publish
 
 from .events import CHANNEL, maintenance_notice_event, service_degraded_event, system_status_event
 from .models import (

@@ -6,7 +6,7 @@ class StreamsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from cantondex import jobs
+        from kernel import jobs
 
         from .replay import event_log_prune
 

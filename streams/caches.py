@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models.signals import post_migrate
 
-from .api import stream_sequence
+from .publishing import stream_sequence
 from .batching import Batcher, each
 from .registry import Channel, SnapshotProvider
 

@@ -9,7 +9,7 @@ once and written to every subscriber of that aggregation.
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from cantondex.json import dumps, loads, utcnow_iso
+from kernel.json import dumps, loads, utcnow_iso
 
 from .registry import AGGREGATION_SECONDS, StreamRef
 

@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from cantondex.json import loads
+from kernel.json import loads
 
 from .protocol import encode
 

@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Any
 
-from cantondex.json import dumps, loads, utcnow_iso
+from kernel.json import dumps, loads, utcnow_iso
 
 
 class ErrorCode(StrEnum):

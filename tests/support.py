@@ -3,7 +3,7 @@
 import asyncio
 from typing import Any
 
-from cantondex.json import dumps, loads
+from kernel.json import dumps, loads
 
 TIMEOUT_S = 5.0
 

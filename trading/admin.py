@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from accounts.models import Account
-from cantondex.api import ServiceError
+from kernel.errors import ServiceError
 
 from . import services
 from .models import Balance, Deposit, Market, Order, Settlement, Trade, Withdrawal

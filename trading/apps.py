@@ -7,7 +7,7 @@ class TradingConfig(AppConfig):
 
     def ready(self):
         from accounts.roles import ADMIN, extend_group_permissions
-        from cantondex import jobs
+        from kernel import jobs
 
         from . import channels  # noqa: F401  (registers the trading channels)
         from . import conf, services

@@ -14,9 +14,9 @@ from typing import Any
 
 
 from accounts.models import Account
-from cantondex.api import ServiceError
-from cantondex.json import plain
-from streams.api import publish
+from kernel.errors import ServiceError
+from kernel.json import plain
+from streams.publishing import publish
 
 from . import conf, events
 from .models import Balance, MarginState

@@ -2,7 +2,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from accounts.selectors import account_exists
-from streams.api import stream_sequence
+from streams.publishing import stream_sequence
 from streams.caches import snapshot_cache, value_cache
 from streams.registry import account_channel, register, symbol_channel
 

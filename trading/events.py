@@ -6,7 +6,7 @@ Only the services call these (through ChangeSet.emit), so each event has one pla
 from decimal import Decimal
 from typing import Any
 
-from cantondex.json import isoformat, plain
+from kernel.json import isoformat, plain
 
 from .models import Order, Settlement, Side, Trade
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.db import models
 
 from accounts.models import Account
-from cantondex.ids import PublicIdField
+from kernel.ids import PublicIdField
 
 MONEY = {"max_digits": 30, "decimal_places": 8}
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from cantondex.api import MoneyField
+from kernel.errors import MoneyField
 
 from .models import OrderType, Side
 from .services import MAX_AMOUNT

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.selectors import account_exists
-from cantondex import jobs
-from cantondex.api import ServiceError
+from kernel import jobs
+from kernel.errors import ServiceError
 from compliance.limits import ensure_withdrawal_allowed
 from operations.gates import ensure_service_open
 from operations.metrics import matching_latency_timer

@@ -11,7 +11,7 @@ import sys
 from websockets.asyncio.server import broadcast, serve
 
 from bench.baselines.common import MARKET_DATA, encode, reply, subscription_items, user_of
-from cantondex.json import loads
+from kernel.json import loads
 
 subscribers: dict[str, set] = {}
 

@@ -4,7 +4,7 @@ import os
 
 import jwt
 
-from cantondex.json import dumps, utcnow_iso
+from kernel.json import dumps, utcnow_iso
 
 MARKET_DATA = "market_data"
 

@@ -26,7 +26,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from bench.baselines.common import MARKET_DATA, encode, reply, subscription_items, user_of  # noqa: E402
-from cantondex.json import loads  # noqa: E402
+from kernel.json import loads  # noqa: E402
 
 
 def market_group(symbol: str) -> str:

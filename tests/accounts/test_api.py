@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from accounts.roles import COMPLIANCE, GROUP_NAMES, TRADER
-from cantondex.json import loads
+from kernel.json import loads
 from tests.conftest import token_for
 
 pytestmark = pytest.mark.django_db

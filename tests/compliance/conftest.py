@@ -2,7 +2,7 @@
 
 import pytest
 
-from cantondex.json import loads
+from kernel.json import loads
 from compliance.defaults import defaults_create
 from compliance.models import AlertType, KycTierLimit, SeveritySla, SurveillanceRule
 from compliance.services import alert_raise

@@ -2,7 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Account
-from cantondex.api import ServiceError
+from kernel.errors import ServiceError
 from compliance.models import KycChange
 from compliance.services import account_kyc_set
 from tests.compliance.conftest import compliance_events

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Account
-from cantondex.api import ServiceError
+from kernel.errors import ServiceError
 from compliance.limits import ensure_withdrawal_allowed
 from compliance.models import KycTierLimit
 from trading.models import Withdrawal, WithdrawalStatus

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cantondex.api import ServiceError
+from kernel.errors import ServiceError
 from compliance.models import AlertAuditEntry, AlertStatus, Disposition
 from compliance.services import alert_assign, alert_note_add, alert_status_change
 from tests.compliance.conftest import compliance_events

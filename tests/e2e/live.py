@@ -7,7 +7,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from cantondex.json import dumps, loads
+from kernel.json import dumps, loads
 from tests.conftest import token_for
 from tests.support import TIMEOUT_S
 

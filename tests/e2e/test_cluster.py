@@ -16,8 +16,8 @@ from django.db import connection, transaction
 from websockets.exceptions import ConnectionClosed
 
 from accounts.roles import TRADER
-from cantondex.json import loads
-from streams.api import publish, stream_sequence
+from kernel.json import loads
+from streams.publishing import publish, stream_sequence
 from streams.models import StreamEvent
 from streams.protocol import CloseCode
 from streams.registry import group_name

@@ -3,7 +3,7 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from streams.api import publish
+from streams.publishing import publish
 from streams.protocol import CloseCode
 from tests.conftest import token_for
 from tests.e2e.live import LiveClient

@@ -5,7 +5,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
 
-from streams.api import publish
+from streams.publishing import publish
 from tests.e2e.server import SERVER_APP_NAME
 from tests.e2e.test_daphne import authenticated
 

@@ -11,8 +11,8 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from accounts.services import user_create
-from cantondex.json import plain
-from streams.api import publish
+from kernel.json import plain
+from streams.publishing import publish
 from tests.conftest import IN_CI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

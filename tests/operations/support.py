@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from cantondex.json import loads
+from kernel.json import loads
 from streams.models import StreamEvent
 
 

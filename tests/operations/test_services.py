@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from cantondex import jobs
-from cantondex.api import ServiceError
+from kernel import jobs
+from kernel.errors import ServiceError
 from operations.models import MaintenanceNotice, NoticeState, ServiceStatus, StatusSource
 from operations.selectors import system_overview
 from operations.services import (

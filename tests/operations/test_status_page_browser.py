@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from cantondex.json import dumps, loads
+from kernel.json import dumps, loads
 from operations.services import maintenance_notice_post
 from tests.e2e.live import LiveClient
 from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)

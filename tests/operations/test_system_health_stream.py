@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from cantondex import jobs
+from kernel import jobs
 from operations.models import MaintenanceNotice
 from operations.services import maintenance_notice_cancel, maintenance_notice_post, service_status_set
 from tests.event_shapes import assert_event_shape

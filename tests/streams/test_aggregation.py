@@ -6,8 +6,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from cantondex.json import plain
-from streams.api import publish
+from kernel.json import plain
+from streams.publishing import publish
 from tests.streams.wire import next_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)

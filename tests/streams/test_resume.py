@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from streams.api import publish
+from streams.publishing import publish
 from streams.models import StreamEvent
 from streams.replay import event_log_prune
 from tests.streams.wire import assert_error

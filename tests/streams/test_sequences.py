@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from streams.api import publish, stream_sequence
+from streams.publishing import publish, stream_sequence
 from streams.models import StreamEvent
 from streams.relay import wake
 

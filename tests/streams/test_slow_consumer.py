@@ -4,7 +4,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from streams.api import publish, stream_sequence
+from streams.publishing import publish, stream_sequence
 from streams.flow import SendWindow
 from streams.protocol import CloseCode
 from tests.streams.wire import assert_error

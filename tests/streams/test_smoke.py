@@ -1,7 +1,7 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from streams.api import publish
+from streams.publishing import publish
 from tests.conftest import token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

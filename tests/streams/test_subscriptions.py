@@ -5,7 +5,7 @@ from asgiref.sync import sync_to_async
 
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from streams import registry
-from streams.api import publish, stream_sequence
+from streams.publishing import publish, stream_sequence
 from tests.streams.wire import ISO_UTC, assert_error, next_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from streams.models import StreamEvent
-from cantondex.json import loads as loads_event
+from kernel.json import loads as loads_event
 from trading.services import deposit_create
 
 

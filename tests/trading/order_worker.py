@@ -18,7 +18,7 @@ def main(database_url: str, account_id: str, side: str, count: str, price: str) 
     import django
 
     django.setup()
-    from cantondex.api import ServiceError
+    from kernel.errors import ServiceError
     from trading.services import order_place
 
     accepted = refused = 0

@@ -3,7 +3,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import ValidationError
 
-from cantondex.api import ServiceError
+from kernel.errors import ServiceError
 from tests.event_shapes import assert_event_shape
 from tests.trading.conftest import approve, balance, fund, published
 from trading.models import Market

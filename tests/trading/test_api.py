@@ -3,7 +3,7 @@ from decimal import Decimal as D
 import pytest
 from rest_framework.test import APIClient
 
-from cantondex.json import loads
+from kernel.json import loads
 from tests.conftest import token_for
 from tests.trading.conftest import balance, fund
 from trading.models import Deposit, Order, Withdrawal

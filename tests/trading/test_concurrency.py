@@ -12,7 +12,7 @@ import pytest
 from django.db import connection, connections
 from django.db.models import Sum
 
-from cantondex.api import ServiceError
+from kernel.errors import ServiceError
 from tests.trading.conftest import approve, fund
 from trading.models import Balance, Order, Trade
 from trading.services import order_place, settlements_process_pending

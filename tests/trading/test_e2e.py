@@ -9,7 +9,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from streams.api import stream_sequence
+from streams.publishing import stream_sequence
 from tests.conftest import token_for
 from tests.e2e.live import LiveClient, post_order
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)

@@ -2,7 +2,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from cantondex import jobs
+from kernel import jobs
 from tests.event_shapes import assert_event_shape
 from tests.trading.conftest import balance, published
 from trading.ledger import LedgerRejected, LedgerUnavailable

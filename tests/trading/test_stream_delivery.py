@@ -6,9 +6,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from rest_framework.test import APIClient
 
-from cantondex import jobs
-from cantondex.json import loads
-from streams.api import stream_sequence
+from kernel import jobs
+from kernel.json import loads
+from streams.publishing import stream_sequence
 from tests.conftest import token_for
 from tests.event_shapes import assert_event_shape
 from trading.services import order_place

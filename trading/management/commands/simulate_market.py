@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from cantondex.api import ServiceError
-from cantondex.json import plain
+from kernel.errors import ServiceError
+from kernel.json import plain
 from trading.management.commands.seed_demo import BOOK_STEP, DEMO_BOOKS
 from trading.models import RESTING_STATUSES, Market, Order
 from trading.selectors import best_price, market_symbols

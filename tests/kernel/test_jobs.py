@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cantondex import jobs
-from cantondex.models import Lease
+from kernel import jobs
+from kernel.models import Lease
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from cantondex import jobs
+from kernel import jobs
 
 
 class Command(BaseCommand):

@@ -7,3 +7,7 @@ class Lease(models.Model):
     name = models.CharField(primary_key=True, max_length=50)
     holder = models.CharField(max_length=64)
     expires_at = models.DateTimeField()
+
+    class Meta:
+        # The table kept its name when the model moved here from the project package.
+        db_table = "cantondex_lease"

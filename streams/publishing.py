@@ -1,6 +1,6 @@
 """The one way domain code sends anything to connected clients.
 
-    from streams.api import publish
+    from streams.publishing import publish
     publish(channel="orders", key=order.account_id, event={"type": "order_created", ...})
 
 `publish` stamps `channel`, `sequence` (per stream, from 1, no gaps) and `timestamp`, writes the
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from cantondex.json import dumps, utcnow_iso
+from kernel.json import dumps, utcnow_iso
 
 from . import registry, relay
 from .models import StreamEvent
