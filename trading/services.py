@@ -150,7 +150,7 @@ def _amount_error(value) -> str | None:
 @transaction.atomic
 def deposit_create(*, account_id: str, currency: str, amount: Decimal, transaction_hash: str) -> str:
     """Credit an incoming transfer (staff, admin, seeding); returns the deposit id."""
-    transfer_check(account_id=account_id, currency=currency, amount=amount)
+    transfer_validate(account_id=account_id, currency=currency, amount=amount)
     if not isinstance(transaction_hash, str) or not transaction_hash.strip():
         raise ValidationError({"transaction_hash": "Required."})
     deposit = Deposit.objects.create(
@@ -166,7 +166,7 @@ def deposit_create(*, account_id: str, currency: str, amount: Decimal, transacti
 @transaction.atomic
 def withdrawal_request(*, account_id: str, currency: str, amount: Decimal, address: str) -> Withdrawal:
     """Hold the funds now; the withdrawals job sends them through the ledger."""
-    transfer_check(account_id=account_id, currency=currency, amount=amount)
+    transfer_validate(account_id=account_id, currency=currency, amount=amount)
     if not isinstance(address, str) or not address.strip():
         raise ValidationError({"address": "Required."})
     ensure_withdrawal_allowed(account_id=account_id, currency=currency, amount=amount)  # KYC tier limits
@@ -180,7 +180,7 @@ def withdrawal_request(*, account_id: str, currency: str, amount: Decimal, addre
     return withdrawal
 
 
-def transfer_check(*, account_id: str, currency: str, amount: Decimal) -> None:
+def transfer_validate(*, account_id: str, currency: str, amount: Decimal) -> None:
     """The checks every deposit and withdrawal passes (admin forms run them before saving)."""
     errors = {}
     if currency not in known_currencies():
