@@ -3,10 +3,10 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 
 from kernel.errors import ServiceError
+from streams.principals import Principal
 
-from .identity import Principal
 from .models import Account
-from .roles import roles_of
+from .roles import OFFICER_ROLES, roles_of
 
 User = get_user_model()
 
@@ -31,7 +31,9 @@ def principals_get(*, user_ids: Iterable[int]) -> dict[int, Principal]:
             user_id=pk,
             username=username,
             account_id=account_id,
-            roles=roles_of(group_names=groups.get(pk, set()), is_superuser=is_superuser),
+            sees_every_account=bool(
+                roles_of(group_names=groups.get(pk, set()), is_superuser=is_superuser) & OFFICER_ROLES
+            ),
         )
         for pk, (username, is_superuser, account_id) in users.items()
     }

@@ -1,10 +1,7 @@
 from django.urls import path
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from .api import AccountMeApi
-
 urlpatterns = [
     path("auth/token", TokenObtainPairView.as_view(), name="token_obtain"),
     path("auth/token/refresh", TokenRefreshView.as_view(), name="token_refresh"),
-    path("accounts/me", AccountMeApi.as_view(), name="account_me"),
 ]

@@ -36,7 +36,11 @@ class ComplianceConfig(AppConfig):
     def ready(self):
         from accounts.roles import ADMIN, COMPLIANCE, extend_group_permissions
 
+        from trading import withdrawal_checks
+
         from . import channels, signals  # noqa: F401  (registers the compliance channel and the surveillance)
+        from .limits import ensure_withdrawal_allowed
 
         extend_group_permissions(COMPLIANCE, OFFICER_PERMISSIONS)
         extend_group_permissions(ADMIN, ADMIN_PERMISSIONS)
+        withdrawal_checks.register(ensure_withdrawal_allowed)

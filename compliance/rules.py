@@ -13,15 +13,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from kernel.json import plain
-from trading.models import Deposit, Order, OrderStatus, Trade, Withdrawal
+from trading.models import SELF_TRADE_PREVENTED, Deposit, Order, OrderStatus, Trade, Withdrawal
 from trading.money import notional
 from trading.selectors import mark_prices
 
 from .models import AlertType, RuleKind, SurveillanceRule
 from .services import alert_raise
-
-# How trading marks an order it refused or cancelled for matching the account's own resting order.
-SELF_TRADE_REASON = "self_trade"
 
 
 def _rules(kind: str) -> list[SurveillanceRule]:
@@ -104,7 +101,7 @@ def _usual_orders_per_window(rule: SurveillanceRule, *, account_id: str, count: 
 # Large transactions and structuring
 
 
-def transfer_check(*, transaction_type: str, transaction_id: str, account_id: str, currency: str, amount: Decimal) -> None:
+def transfer_surveil(*, transaction_type: str, transaction_id: str, account_id: str, currency: str, amount: Decimal) -> None:
     """A deposit or withdrawal: large on its own, or one of several just under the threshold."""
     marks = mark_prices()
     value = _usdc_value(amount, currency, marks)
@@ -223,8 +220,8 @@ def self_trade_attempts_check(*, account_id: str) -> None:
         attempts = list(
             Order.objects.filter(
                 account_id=account_id,
-                status__in=[OrderStatus.CANCELLED, OrderStatus.REJECTED],
-                status_reason__contains=SELF_TRADE_REASON,
+                status=OrderStatus.CANCELLED,
+                status_reason=SELF_TRADE_PREVENTED,
                 updated_at__gte=since,
             ).values_list("id", flat=True)
         )
@@ -242,6 +239,6 @@ def self_trade_attempts_check(*, account_id: str) -> None:
         )
 
 
-def self_trade_reason(order: Order) -> bool:
-    return order.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) and SELF_TRADE_REASON in order.status_reason
+def cancelled_by_self_trade_prevention(order: Order) -> bool:
+    return order.status == OrderStatus.CANCELLED and order.status_reason == SELF_TRADE_PREVENTED
 

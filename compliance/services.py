@@ -39,6 +39,10 @@ ALLOWED_MOVES: dict[str, set[str]] = {
 }
 MAX_NOTE_LENGTH = 10_000
 
+# The actor of a KYC decision taken at the command line (manage.py create_account): whoever runs
+# manage.py is trusted as any shell access is; the change is recorded without a user.
+COMMAND_LINE = object()
+
 
 def _require_officer(user) -> None:
     if user is None or not user_is_officer(user):
@@ -242,8 +246,12 @@ def alert_note_add(*, alert_id: str, author, text: str) -> AlertNote:
 
 @transaction.atomic
 def account_kyc_set(*, account_id: str, status: str, tier: str, actor, reason: str = "") -> Account:
-    """Record a KYC decision; announces kyc_status_changed when the status or tier changes."""
-    _require_officer(actor)
+    """Record a KYC decision; announces kyc_status_changed when the status or tier changes.
+
+    `actor` is the deciding officer, or COMMAND_LINE.
+    """
+    if actor is not COMMAND_LINE:
+        _require_officer(actor)
     if status not in KycStatus.values:
         raise ServiceError("INVALID_KYC_STATUS", f"KYC status must be one of {', '.join(KycStatus.values)}.")
     if tier not in KycTier.values:
@@ -258,7 +266,7 @@ def account_kyc_set(*, account_id: str, status: str, tier: str, actor, reason: s
     account.save(update_fields=["kyc_status", "kyc_tier"])
     KycChange.objects.create(
         account=account,
-        actor=actor,
+        actor=None if actor is COMMAND_LINE else actor,
         previous_status=previous_status,
         previous_tier=previous_tier,
         new_status=status,

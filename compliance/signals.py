@@ -23,7 +23,7 @@ def _after_commit(check, **kwargs) -> None:
 def order_saved(sender, instance: Order, created: bool, **kwargs):
     if created:
         _after_commit(rules.orders_velocity_check, account_id=instance.account_id)
-    if rules.self_trade_reason(instance):
+    if rules.cancelled_by_self_trade_prevention(instance):
         _after_commit(rules.self_trade_attempts_check, account_id=instance.account_id)
 
 
@@ -38,7 +38,7 @@ def trade_saved(sender, instance: Trade, created: bool, **kwargs):
 def transfer_saved(sender, instance, created: bool, **kwargs):
     if created:
         _after_commit(
-            rules.transfer_check,
+            rules.transfer_surveil,
             transaction_type="deposit" if sender is Deposit else "withdrawal",
             transaction_id=instance.id,
             account_id=instance.account_id,

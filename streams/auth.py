@@ -6,13 +6,11 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.identity import Principal
-from accounts.selectors import principals_get
-
 from .batching import Batcher
+from .principals import Principal, principals_load
 
 # Connections authenticating at the same moment share one query (see batching.py).
-_principals: Batcher[int] = Batcher(lambda user_ids: principals_get(user_ids=user_ids))
+_principals: Batcher[int] = Batcher(principals_load)
 
 
 @dataclass(frozen=True, slots=True)

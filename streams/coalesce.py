@@ -7,22 +7,29 @@ once and written to every subscriber of that aggregation.
 """
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Generic, TypeVar
 
 from kernel.json import dumps, loads, utcnow_iso
 
 from .registry import AGGREGATION_SECONDS, StreamRef
 
-if TYPE_CHECKING:
-    from .hub import Hub, Subscription
+Subscriber = TypeVar("Subscriber")  # the hub's subscription; the coalescer only hands it back to `deliver`
 
 
-class Coalescer:
-    def __init__(self, hub: "Hub", ref: StreamRef):
-        self.hub = hub
+class Coalescer(Generic[Subscriber]):
+    def __init__(
+        self,
+        ref: StreamRef,
+        *,
+        spawn: Callable[[Coroutine[Any, Any, None]], None],
+        deliver: Callable[[Subscriber, int, str], Awaitable[None]],
+    ):
         self.ref = ref
+        self.spawn = spawn  # the hub's: it keeps the flush task until the task ends
+        self.deliver = deliver
         self.interval = AGGREGATION_SECONDS[ref.aggregation]
-        self.subscribers: set["Subscription"] = set()
+        self.subscribers: set[Subscriber] = set()
         self.sequence = 0
         self._symbol: Any = ref.key
         self._price: dict[str, Any] | None = None
@@ -52,7 +59,7 @@ class Coalescer:
 
     def _flush_soon(self) -> None:
         self._timer = None
-        self.hub.spawn(self.flush())
+        self.spawn(self.flush())
 
     async def flush(self) -> None:
         messages = self._others
@@ -85,5 +92,5 @@ class Coalescer:
                 }
             )
             for sub in list(self.subscribers):
-                await self.hub.deliver(sub, self.sequence, text)
+                await self.deliver(sub, self.sequence, text)
 

@@ -57,7 +57,7 @@ class StreamState:
         self.group = group
         self.last_seq = 0  # 0: not known yet, take the first event as it comes
         self.raw: set[Subscription] = set()
-        self.coalescers: dict[str, Coalescer] = {}
+        self.coalescers: dict[str, Coalescer[Subscription]] = {}
 
     def empty(self) -> bool:
         return not self.raw and not self.coalescers
@@ -130,7 +130,7 @@ class Hub:
         else:
             coalescer = state.coalescers.get(sub.ref.aggregation)
             if coalescer is None:
-                coalescer = state.coalescers[sub.ref.aggregation] = Coalescer(self, sub.ref)
+                coalescer = state.coalescers[sub.ref.aggregation] = Coalescer(sub.ref, spawn=self.spawn, deliver=self.deliver)
             coalescer.subscribers.add(sub)
             base = coalescer.sequence
         if new_stream:

@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from accounts.identity import Principal
-
+from .principals import Principal
 from .protocol import ErrorCode, ProtocolError
 
 AGGREGATIONS = ("raw", "100ms", "1s")

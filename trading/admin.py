@@ -88,7 +88,7 @@ class DepositForm(forms.ModelForm):
         data = super().clean()
         if not self.errors:
             try:
-                services.transfer_check(account_id=data["account"].id, currency=data["currency"], amount=data["amount"])
+                services.transfer_validate(account_id=data["account"].id, currency=data["currency"], amount=data["amount"])
             except ValidationError as error:
                 raise forms.ValidationError(error.message_dict) from error
         return data

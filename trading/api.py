@@ -10,6 +10,7 @@ from accounts.selectors import account_of_trader
 from . import selectors, services
 from .models import Deposit, OrderStatus
 from .serializers import (
+    AccountMeSerializer,
     DepositCreateSerializer,
     DepositSerializer,
     MarketSerializer,
@@ -23,6 +24,24 @@ from .serializers import (
 
 def _account_id(request) -> str:
     return account_of_trader(user=request.user).id
+
+
+class AccountMeApi(APIView):
+    permission_classes = [IsTrader]
+
+    @extend_schema(responses=AccountMeSerializer, summary="The caller's trading account and balances")
+    def get(self, request):
+        account = account_of_trader(user=request.user)
+        data = AccountMeSerializer(
+            {
+                "id": account.id,
+                "user": request.user,
+                "kyc_status": account.kyc_status,
+                "kyc_tier": account.kyc_tier,
+                "balances": selectors.balance_list(account_id=account.id),
+            }
+        ).data
+        return Response(data)
 
 
 class MarketListApi(APIView):

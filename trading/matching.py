@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from . import events
 from .changeset import ChangeSet
-from .models import Market, Order, OrderStatus, OrderType, Settlement, Side, Trade
+from .models import SELF_TRADE_PREVENTED, Market, Order, OrderStatus, OrderType, Settlement, Side, Trade
 from .money import commission, notional
 from .selectors import best_price, book_levels, resting_orders
 
@@ -51,7 +51,7 @@ def submit(*, order: Order, changes: ChangeSet) -> None:
     changes.emit("orders", order.account_id, events.order_created(order))
     touched: set[tuple[str, Decimal]] = set()
     for own in plan.own_orders:
-        cancel(order=own, reason="self_trade_prevented", changes=changes)
+        cancel(order=own, reason=SELF_TRADE_PREVENTED, changes=changes)
         touched.add((own.side, own.price))
     for maker, quantity in plan.fills:
         _execute(taker=order, maker=maker, quantity=quantity, changes=changes)

@@ -70,6 +70,8 @@ class OrderStatus(models.TextChoices):
 
 
 RESTING_STATUSES = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+# The status_reason of a resting order cancelled by self-trade prevention (compliance counts these).
+SELF_TRADE_PREVENTED = "self_trade_prevented"
 
 
 class Order(models.Model):

@@ -11,6 +11,21 @@ def _input_amount(**kwargs) -> MoneyField:
     return MoneyField(max_digits=20, decimal_places=8, min_value=0, max_value=MAX_AMOUNT, **kwargs)
 
 
+class BalanceSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    total = MoneyField()
+    available = MoneyField()
+    reserved = MoneyField()
+
+
+class AccountMeSerializer(serializers.Serializer):
+    account_id = serializers.CharField(source="id")
+    username = serializers.CharField(source="user.username")
+    kyc_status = serializers.CharField()
+    kyc_tier = serializers.CharField()
+    balances = BalanceSerializer(many=True)
+
+
 class MarketSerializer(serializers.Serializer):
     symbol = serializers.CharField()
     base = serializers.CharField()

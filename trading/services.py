@@ -11,7 +11,6 @@ from django.utils import timezone
 from accounts.selectors import account_exists
 from kernel import jobs
 from kernel.errors import ServiceError
-from compliance.limits import ensure_withdrawal_allowed
 from operations.gates import ensure_service_open
 from operations.metrics import matching_latency_timer
 
@@ -35,6 +34,7 @@ from .models import (
 )
 from .money import QUANTUM, is_multiple, notional
 from .selectors import account_valuation, known_currencies, mark_prices
+from .withdrawal_checks import withdrawal_checks_run
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def _amount_error(value) -> str | None:
 @transaction.atomic
 def deposit_create(*, account_id: str, currency: str, amount: Decimal, transaction_hash: str) -> str:
     """Credit an incoming transfer (staff, admin, seeding); returns the deposit id."""
-    transfer_check(account_id=account_id, currency=currency, amount=amount)
+    transfer_validate(account_id=account_id, currency=currency, amount=amount)
     if not isinstance(transaction_hash, str) or not transaction_hash.strip():
         raise ValidationError({"transaction_hash": "Required."})
     deposit = Deposit.objects.create(
@@ -166,10 +166,10 @@ def deposit_create(*, account_id: str, currency: str, amount: Decimal, transacti
 @transaction.atomic
 def withdrawal_request(*, account_id: str, currency: str, amount: Decimal, address: str) -> Withdrawal:
     """Hold the funds now; the withdrawals job sends them through the ledger."""
-    transfer_check(account_id=account_id, currency=currency, amount=amount)
+    transfer_validate(account_id=account_id, currency=currency, amount=amount)
     if not isinstance(address, str) or not address.strip():
         raise ValidationError({"address": "Required."})
-    ensure_withdrawal_allowed(account_id=account_id, currency=currency, amount=amount)  # KYC tier limits
+    withdrawal_checks_run(account_id=account_id, currency=currency, amount=amount)  # e.g. compliance: KYC tier limits
     withdrawal = Withdrawal.objects.create(
         account_id=account_id, currency=currency, amount=amount, address=address, created_at=timezone.now()
     )
@@ -180,7 +180,7 @@ def withdrawal_request(*, account_id: str, currency: str, amount: Decimal, addre
     return withdrawal
 
 
-def transfer_check(*, account_id: str, currency: str, amount: Decimal) -> None:
+def transfer_validate(*, account_id: str, currency: str, amount: Decimal) -> None:
     """The checks every deposit and withdrawal passes (admin forms run them before saving)."""
     errors = {}
     if currency not in known_currencies():

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import Account
 from accounts.roles import user_roles
+from compliance.models import KycChange
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +28,9 @@ def test_a_trader_gets_an_account_kyc_state_and_deposits():
     account = Account.objects.get(pk=result["account_id"])
     assert result == {"username": "carol", "account_id": account.id} and account.id.startswith("acc_")
     assert (account.kyc_status, account.kyc_tier) == ("approved", "tier_3")
+    change = KycChange.objects.get(account=account)  # set through the audited KYC service
+    assert (change.previous_status, change.new_status, change.new_tier) == ("pending_review", "approved", "tier_3")
+    assert change.actor is None and change.reason == "create_account"
     assert {b.currency: b.total for b in balance_list(account_id=account.id)} == {"USDC": 1000, "AAPL": 5}
     assert get_user_model().objects.get(username="carol").check_password("pw-123456")
 
@@ -34,6 +38,7 @@ def test_a_trader_gets_an_account_kyc_state_and_deposits():
 def test_the_defaults_are_a_trader_pending_review_at_tier_0():
     account = Account.objects.get(pk=create("dave", "--password", "pw-123456")["account_id"])
     assert (account.kyc_status, account.kyc_tier) == ("pending_review", "tier_0")
+    assert not KycChange.objects.filter(account=account).exists()  # nothing was decided
 
 
 @pytest.mark.parametrize("role, group", [("compliance", "compliance"), ("admin", "admin")])

@@ -7,6 +7,8 @@ from django.db import transaction
 from accounts.models import KycStatus, KycTier
 from accounts.roles import ROLES, TRADER
 from accounts.services import user_create
+from compliance.services import COMMAND_LINE, account_kyc_set
+from trading.services import deposit_create
 
 
 def _deposit(value: str) -> tuple[str, Decimal]:
@@ -43,8 +45,6 @@ class Command(BaseCommand):
     def handle(self, *args, username, password, role, deposit, kyc, **options):
         from django.contrib.auth import get_user_model
 
-        from trading.services import deposit_create
-
         if get_user_model().objects.filter(username=username).exists():
             raise CommandError(f"user {username!r} already exists")
         if role != TRADER and deposit:
@@ -53,8 +53,10 @@ class Command(BaseCommand):
             user = user_create(username=username, password=password, role=role)
             account = getattr(user, "account", None)
             if account is not None:
-                account.kyc_status, account.kyc_tier = kyc
-                account.save(update_fields=["kyc_status", "kyc_tier"])
+                status, tier = kyc
+                account_kyc_set(
+                    account_id=account.id, status=status, tier=tier, actor=COMMAND_LINE, reason="create_account"
+                )
                 for currency, amount in deposit:
                     deposit_create(
                         account_id=account.id, currency=currency, amount=amount, transaction_hash="create_account"
