@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kernel.json import dumps, loads, utcnow_iso
 
+from .flow import utf8_size
 from .registry import AGGREGATION_SECONDS, StreamRef
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class Coalescer:
                     "timestamp": utcnow_iso(),
                 }
             )
+            size = utf8_size(text)
             for sub in list(self.subscribers):
-                await self.hub.deliver(sub, self.sequence, text)
+                await self.hub.deliver(sub, self.sequence, text, size)
 
