@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 
@@ -47,6 +48,8 @@ _start_lock = threading.Lock()
 
 
 def register(name: str, func: Callable[[], object], *, interval_setting: str) -> None:
+    if not hasattr(settings, interval_setting):  # at start-up, not later in the job thread
+        raise ImproperlyConfigured(f"job {name}: no setting {interval_setting} (declare it in cantondex/settings.py)")
     _jobs[name] = Job(name, func, interval_setting)
 
 

@@ -135,3 +135,17 @@ def test_every_boolean_follows_one_truth_rule(value, on):
     env = {**os.environ, "DJANGO_DEBUG": value, "CDX_IN_PROCESS_JOBS": value, "DJANGO_SECRET_KEY": "k" * 50}
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == [on, on]
+
+
+def test_tests_change_settings_only_through_the_settings_fixture():
+    """No override_settings / modify_settings, no monkeypatched environment: one way, pytest-django's fixture
+    (the root conftest.py sets the test process's own settings once, before any test)."""
+    offenders = []
+    for path in python_files():
+        if ROOT / "tests" not in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+            if name in ("override_settings", "modify_settings", "setenv", "delenv"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} uses {name}")
+    assert not offenders, "\n".join(offenders)

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from kernel import jobs
@@ -49,7 +50,8 @@ def test_a_job_runs_at_the_interval_its_setting_holds_when_it_runs(monkeypatch, 
     assert ran == ["works"] * 3, "the new interval applies from the next run"
 
 
-def test_every_registered_job_has_an_interval_setting():
-    assert jobs.registered()
-    for job in jobs._jobs.values():
-        assert job.interval_s >= 0, job.name
+def test_a_job_without_its_interval_setting_is_refused_at_registration(monkeypatch):
+    monkeypatch.setattr(jobs, "_jobs", {})
+    with pytest.raises(ImproperlyConfigured, match="UNDECLARED_INTERVAL_S"):
+        jobs.register("orphan", lambda: None, interval_setting="UNDECLARED_INTERVAL_S")
+    assert jobs.registered() == []
