@@ -23,7 +23,7 @@ DEFAULT_MARKETS = [("AAPL/USDC", "AAPL", "USDC"), ("GOOGL/USDC", "GOOGL", "USDC"
 
 
 def redis_url() -> str:
-    return os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    return settings.REDIS_URL or "redis://127.0.0.1:6379/0"
 
 
 def redis_reachable() -> bool:

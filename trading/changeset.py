@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 
 from accounts.models import Account
 from kernel.errors import ServiceError
 from kernel.json import plain
 from streams.publishing import publish
 
-from . import conf, events
+from . import events
 from .models import Balance, MarginState
 from .selectors import account_valuation, mark_prices
 
@@ -120,7 +121,7 @@ def _locked_balance(account_id: str, currency: str) -> Balance:
 
 
 def _credit_headroom(balance: Balance) -> Decimal:
-    if balance.currency != conf.text("CDX_VALUATION_CURRENCY"):
+    if balance.currency != settings.CDX_VALUATION_CURRENCY:
         return ZERO
     credit_line = Account.objects.values_list("credit_line", flat=True).get(pk=balance.account_id)
     return max(ZERO, credit_line - balance.borrowed)
@@ -128,7 +129,7 @@ def _credit_headroom(balance: Balance) -> Decimal:
 
 def margin_review(*, account_id: str, level: Decimal | None, changes: ChangeSet) -> None:
     """Announce a margin_call when the level falls below the warning level; once per fall."""
-    warning = conf.decimal("CDX_MARGIN_WARNING_LEVEL")
+    warning = settings.CDX_MARGIN_WARNING_LEVEL
     below = level is not None and level < warning
     state = MarginState.objects.select_for_update().filter(account_id=account_id).first()
     if state is None:
@@ -139,7 +140,7 @@ def margin_review(*, account_id: str, level: Decimal | None, changes: ChangeSet)
         changes.emit(
             ACCOUNT_NOTIFICATIONS,
             account_id,
-            events.margin_call(account_id, level, warning, conf.decimal("CDX_MARGIN_LIQUIDATION_LEVEL")),
+            events.margin_call(account_id, level, warning, settings.CDX_MARGIN_LIQUIDATION_LEVEL),
         )
     state.in_margin_call, state.margin_level = below, level
     state.save()
