@@ -14,6 +14,7 @@ from django.conf import settings
 from . import registry
 from .auth import AuthError, Authenticated, authenticate_session, authenticate_token
 from .caches import snapshot_read
+from .events import wire
 from .flow import SendWindow
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
@@ -281,7 +282,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         base = raw_base if sub.ref.aggregation == "raw" else coalesced_base
         extra = {} if sub.ref.aggregation == "raw" else {"aggregation": sub.ref.aggregation}
         for event in events:
-            await self.push(encode(event["type"], **event, channel=channel.name, **extra, sequence=base, snapshot=True))
+            message = wire(event)
+            kind = message.pop("type")
+            await self.push(encode(kind, **message, channel=channel.name, **extra, sequence=base, snapshot=True))
         await self.hub.release(sub, base + 1)
 
     async def _on_unsubscribe(self, message: dict[str, Any], correlation_id: Any) -> None:

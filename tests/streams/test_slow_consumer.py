@@ -1,11 +1,14 @@
 """The slow-consumer bound: a socket gets at most a window of unacknowledged text, then waits, then closes."""
 
+from datetime import datetime, timezone
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from streams.publishing import publish, stream_sequence
 from streams.flow import SendWindow
+from operations.events import MaintenanceNotice
 from streams.protocol import CloseCode
 from tests.streams.wire import assert_error
 
@@ -73,14 +76,12 @@ def publish_notices(count: int, size: int) -> None:
     with transaction.atomic():
         for n in range(count):
             publish(
-                channel="system_health",
-                event={
-                    "type": "maintenance_notice",
-                    "service": "matching_engine",
-                    "start_time": "2030-01-01T00:00:00Z",
-                    "end_time": "2030-01-01T01:00:00Z",
-                    "description": f"{n} " + "x" * size,
-                },
+                event=MaintenanceNotice(
+                    service="matching_engine",
+                    start_time=datetime(2030, 1, 1, tzinfo=timezone.utc),
+                    end_time=datetime(2030, 1, 1, 1, tzinfo=timezone.utc),
+                    description=f"{n} " + "x" * size,
+                )
             )
 
 
