@@ -51,16 +51,16 @@ def delivered(event: Event, **delivery) -> dict:
 
 
 def order_created(**changes) -> OrderCreated:
-    fields = dict(
-        account_id="acc_0123456789abcdef",
-        order_id="ord_0123456789abcdef",
-        symbol="AAPL/USDC",
-        side="buy",
-        order_type="limit",
-        quantity=Decimal("1.50"),
-        price=Decimal("1E+5"),
-        status="open",
-    )
+    fields = {
+        "account_id": "acc_0123456789abcdef",
+        "order_id": "ord_0123456789abcdef",
+        "symbol": "AAPL/USDC",
+        "side": "buy",
+        "order_type": "limit",
+        "quantity": Decimal("1.50"),
+        "price": Decimal("1E+5"),
+        "status": "open",
+    }
     return OrderCreated(**{**fields, **changes})
 
 
