@@ -14,6 +14,7 @@ from django.conf import settings
 from . import registry
 from .auth import AuthError, Authenticated, authenticate_session, authenticate_token
 from .caches import snapshot_read
+from .events import wire
 from .flow import SendWindow, utf8_size
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
@@ -285,7 +286,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         base = raw_base if sub.ref.aggregation == "raw" else coalesced_base
         extra = {} if sub.ref.aggregation == "raw" else {"aggregation": sub.ref.aggregation}
         for event in events:
-            text = encode(event["type"], **event, channel=channel.name, **extra, sequence=base, snapshot=True)
+            message = wire(event)
+            kind = message.pop("type")
+            text = encode(kind, **message, channel=channel.name, **extra, sequence=base, snapshot=True)
             await self.push(text, utf8_size(text))
         await self.hub.release(sub, base + 1)
 

@@ -1,10 +1,13 @@
 """The slow-consumer bound: a socket gets at most a window of unacknowledged bytes, then waits, then closes."""
 
+from datetime import datetime, timezone
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from streams.publishing import publish, stream_sequence
+from operations.events import MaintenanceNotice
 from streams.flow import SendWindow, utf8_size
 from streams.hub import Hub, StreamState, Subscription
 from streams.registry import StreamRef
@@ -131,14 +134,12 @@ def publish_notices(count: int, size: int, filler: str = "x") -> None:
     with transaction.atomic():
         for n in range(count):
             publish(
-                channel="system_health",
-                event={
-                    "type": "maintenance_notice",
-                    "service": "matching_engine",
-                    "start_time": "2030-01-01T00:00:00Z",
-                    "end_time": "2030-01-01T01:00:00Z",
-                    "description": f"{n} " + filler * size,
-                },
+                event=MaintenanceNotice(
+                    service="matching_engine",
+                    start_time=datetime(2030, 1, 1, tzinfo=timezone.utc),
+                    end_time=datetime(2030, 1, 1, 1, tzinfo=timezone.utc),
+                    description=f"{n} " + filler * size,
+                )
             )
 
 
