@@ -119,19 +119,23 @@ def run(args: argparse.Namespace, workdir: Path, database_url: str) -> int:
     os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1"  # DEBUG off allows no host unless told; the servers inherit this
     database.migrate(sqlite=url.startswith("sqlite"))
     prefix = f"o{uuid.uuid4().hex[:4]}"
-    symbols = {m: markets_create(prefix=f"{prefix.upper()}M{m}X", count=m) for m in args.markets}
-    statement_symbol = markets_create(prefix=f"{prefix.upper()}SQL", count=1)[0]
-    bases = [s.split("/")[0] for group in [*symbols.values(), [statement_symbol]] for s in group]
-    traders = traders_create(prefix=f"{prefix}_trader", count=args.clients, bases=bases)
-    statement_accounts = traders_create(prefix=f"{prefix}_sql", count=2, bases=bases)
-    print(f"database: {_describe(args.database_url, database_url)}; {args.clients} traders and "
-          f"{sum(args.markets) + 1} markets made in {time.monotonic() - started:.1f} s")
     env = Environment(
         database_url=url, jwt_secret=database.jwt_secret(), redis_url=args.redis_url, workdir=workdir,
         settings=dict(item.split("=", 1) for item in args.set),
     )
+    # Counted first, on a market of its own, before the scenarios' markets exist: every order reads
+    # each market's best prices, so the count grows with the markets in the database. Its two traders
+    # hold the two currencies of that market, as a trader of that one market would.
+    statement_symbol = markets_create(prefix=f"{prefix.upper()}SQL", count=1)[0]
+    statement_accounts = traders_create(prefix=f"{prefix}_sql", count=2, bases=[statement_symbol.split("/")[0]])
     statements = _statements(env, target, statement_symbol, statement_accounts)
-    print(f"SQL statements per order: {statements['resting']} resting, {statements['filling']} filling once ({statements['method']})")
+    print(f"SQL statements per order: {statements['resting']} resting, {statements['filling']} filling once "
+          f"({statements['method']}; {statements['markets_in_database']} markets in the database)")
+    symbols = {m: markets_create(prefix=f"{prefix.upper()}M{m}X", count=m) for m in args.markets}
+    bases = [s.split("/")[0] for group in symbols.values() for s in group]
+    traders = traders_create(prefix=f"{prefix}_trader", count=args.clients, bases=bases)
+    print(f"database: {_describe(args.database_url, database_url)}; {args.clients} traders and "
+          f"{sum(args.markets) + 1} markets made in {time.monotonic() - started:.1f} s")
     own_pid = _own_backend_pid() if on_postgres else None
 
     results = []

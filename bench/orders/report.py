@@ -36,7 +36,7 @@ def table(results: list[dict]) -> str:
 def lines(statements: dict, reference: dict, results: list[dict], on_postgres: bool) -> list[str]:
     out = [
         f"SQL statements per order that rests: {statements['resting']}; per order that fills once: {statements['filling']} "
-        f"({statements['method']})",
+        f"({statements['method']}; {statements['markets_in_database']} markets in the database)",
         f"pgbench -N simple-update TPS, {reference.get('clients', '-')} clients, same server: "
         + (f"{reference['tps']:,.0f}" if reference["tps"] else f"not measured ({reference['note']})"),
     ]

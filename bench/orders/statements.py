@@ -19,6 +19,7 @@ def count(symbol: str, maker: str, taker: str) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from trading.models import Market
     from trading.services import order_place
 
     def place(account_id: str, side: str):
@@ -38,6 +39,7 @@ def count(symbol: str, maker: str, taker: str) -> dict:
         "method": "CaptureQueriesContext around trading.services.order_place",
         "resting": len(resting.captured_queries),
         "filling": len(filling.captured_queries),
+        "markets_in_database": Market.objects.count(),
         "resting_sql": [q["sql"] for q in resting.captured_queries],
         "filling_sql": [q["sql"] for q in filling.captured_queries],
     }
