@@ -51,7 +51,7 @@ def traders_create(*, prefix: str, count: int, bases: list[str]) -> list[Trader]
     for index in range(count):
         username = f"{prefix}{index}"
         out = io.StringIO()
-        args = [username, "--password", secrets.token_urlsafe(16), "--role", "trader", "--kyc", "approved:tier_3"]
+        args = [username, f"--password={secrets.token_urlsafe(16)}", "--role", "trader", "--kyc", "approved:tier_3"]
         for deposit in deposits:
             args += ["--deposit", deposit]
         call_command("create_account", *args, stdout=out)
