@@ -36,7 +36,9 @@ def table(results: list[dict]) -> str:
 def lines(statements: dict, reference: dict, results: list[dict], on_postgres: bool) -> list[str]:
     out = [
         f"SQL statements per order that rests: {statements['resting']}; per order that fills once: {statements['filling']} "
-        f"({statements['method']}; {statements['markets_in_database']} markets in the database)",
+        f"({statements['method']}; {statements['markets_in_database']} markets in the database; not counted: "
+        f"{statements['wakeups_resting']} and {statements['wakeups_filling']} relay wake-ups that only a process "
+        f"without a relay sends)",
         f"pgbench -N simple-update TPS, {reference.get('clients', '-')} clients, same server: "
         + (f"{reference['tps']:,.0f}" if reference["tps"] else f"not measured ({reference['note']})"),
     ]

@@ -6,6 +6,10 @@ Django's CaptureQueriesContext around trading.services.order_place (the service 
 on an empty book: a sell that rests, then a buy that fills once against it. One pair goes first
 uncounted, so lazy start-up (caches, first reads) is not counted. The statements are those Django
 sends; BEGIN and COMMIT of the service's transaction are not among them. Prints one JSON line.
+
+A process without a relay (this one) wakes the gateways' relays after the commit with one NOTIFY per
+event on PostgreSQL; the gateway, whose own relay is woken in memory, sends none. Those are counted
+apart ("wakeups_*") and left out of the figures.
 """
 
 import json
@@ -35,14 +39,25 @@ def count(symbol: str, maker: str, taker: str) -> dict:
         filled = place(taker, "buy")
     if rested.status != "open" or filled.status != "filled":
         raise RuntimeError(f"expected a resting and a filled order, got {rested.status} and {filled.status}")
+    resting_sql, resting_wakeups = _split(resting.captured_queries)
+    filling_sql, filling_wakeups = _split(filling.captured_queries)
     return {
         "method": "CaptureQueriesContext around trading.services.order_place",
-        "resting": len(resting.captured_queries),
-        "filling": len(filling.captured_queries),
+        "resting": len(resting_sql),
+        "filling": len(filling_sql),
+        "wakeups_resting": resting_wakeups,
+        "wakeups_filling": filling_wakeups,
         "markets_in_database": Market.objects.count(),
-        "resting_sql": [q["sql"] for q in resting.captured_queries],
-        "filling_sql": [q["sql"] for q in filling.captured_queries],
+        "resting_sql": resting_sql,
+        "filling_sql": filling_sql,
     }
+
+
+def _split(captured: list[dict]) -> tuple[list[str], int]:
+    """The statements the gateway would send too, and the number of relay wake-ups (NOTIFY) it would not."""
+    statements = [q["sql"] for q in captured]
+    kept = [sql for sql in statements if not sql.startswith("NOTIFY ")]
+    return kept, len(statements) - len(kept)
 
 
 def main(argv: list[str]) -> int:
