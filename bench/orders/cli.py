@@ -46,7 +46,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--servers", type=int, default=1, help="daphne processes; more than 1 runs them on Redis (default 1)")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL,
                         help="a PostgreSQL server (a throwaway database is made and dropped), a URL naming a database "
-                             "(used as it is), or 'sqlite' (a throwaway file; no pgbench, no connection count)")
+                             "(used as it is; the run's users, markets and orders stay in it), or 'sqlite' (a throwaway file; no "
+                             "pgbench, no connection count)")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/9",
                         help="for --servers > 1 (default: REDIS_URL, else database 9 of the local Redis)")
     parser.add_argument("--pgbench-seconds", type=int, default=5, help="length of the pgbench reference; 0 skips it (default 5)")
