@@ -21,6 +21,7 @@ from bench.orders.traders import Trader
 MID, SPREAD = 100, 1
 CONNECT_TIMEOUT_S = 30.0
 HTTP_TIMEOUT_S = 120.0
+ERROR_CHARS = 160  # of a failed answer's body, kept for the report
 
 
 @dataclass
@@ -182,7 +183,7 @@ class TraderLoad:
             if response.status == 201:
                 request.order_id = json.loads(payload)["order_id"]
             else:
-                request.error = payload[:300].decode(errors="replace")
+                request.error = " ".join(payload.decode(errors="replace").split())[:ERROR_CHARS]
         except (OSError, http.client.HTTPException) as error:
             request.error = f"{type(error).__name__}: {error}"
             conn.close()  # the next request opens a new connection (counted)

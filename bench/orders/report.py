@@ -46,8 +46,12 @@ def lines(statements: dict, reference: dict, results: list[dict], on_postgres: b
         out.append("note: SQLite run; the peak database connections and pgbench figures need PostgreSQL and are skipped")
     for result in results:
         http = result["http"]
-        if http["first_errors"]:
-            out.append(f"{result['markets']} market(s): first failed requests: " + "; ".join(http["first_errors"]))
+        if http["errors"]:
+            out.append(f"{result['markets']} market(s): failed requests, most frequent first:")
+            out.extend(f"  {error}" for error in http["errors"])
+        if http["server_error_causes"]:
+            out.append(f"{result['markets']} market(s): exceptions in the server's log, most frequent first:")
+            out.extend(f"  {cause}" for cause in http["server_error_causes"])
         checked = result["events"]
         if checked["passed"]:
             out.append(f"{result['markets']} market(s): every event arrived once, in order ({checked['received']} events)")

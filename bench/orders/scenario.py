@@ -1,7 +1,9 @@
 """One scenario of the order benchmark: a fresh server, the traders connected and subscribed, the
 orders posted, every event they caused waited for, then the figures."""
 
+import re
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from bench.measure import cpu_seconds
@@ -28,7 +30,8 @@ class Setting:
 
 def run(setting: Setting, log=print) -> dict:
     plan, traders = setting.plan, setting.traders
-    server = start_server(setting.target, setting.env, tag=f"-orders-{len(plan.symbols)}m")
+    tag = f"-orders-{len(plan.symbols)}m"
+    server = start_server(setting.target, setting.env, tag=tag)
     loads: list[TraderLoad] = []
     peak = None
     try:
@@ -59,13 +62,29 @@ def run(setting: Setting, log=print) -> dict:
         verdict = events.check(loads, truth, base)
         connections_peak = peak.stop() if peak else None
         peak = None
-        return _figures(setting, loads, truth, verdict, start, server_cpu, connections_peak, drained)
+        figures = _figures(setting, loads, truth, verdict, start, server_cpu, connections_peak, drained)
     finally:
         if peak is not None:
             peak.stop()
         for load in loads:
             load.close_socket()
         server.stop()
+    if figures["http"]["server_errors_5xx"]:
+        figures["http"]["server_error_causes"] = _error_causes(setting.env, f"server-{setting.target.name}{tag}*.log")
+    return figures
+
+
+EXCEPTION_LINE = re.compile(r"^[\w.]*(Error|Exception)\b.*")
+
+
+def _error_causes(env: Environment, pattern: str) -> list[str]:
+    """The exceptions the server logged (a traceback's last line), most frequent first: why the 5xx answers."""
+    found = Counter()
+    for log_path in env.workdir.glob(pattern):
+        for line in log_path.read_text(errors="replace").splitlines():
+            if EXCEPTION_LINE.match(line):
+                found[line.strip()[:200]] += 1
+    return [f"{n}x {line}" for line, n in found.most_common(3)]
 
 
 def _wait_subscribed(loads: list[TraderLoad]) -> None:
@@ -100,7 +119,7 @@ def _figures(setting, loads, truth, verdict, start, server_cpu, connections_peak
     window = max(r.answered_at for r in answered) - start if answered else float("nan")
     delays = events.delays_ms(loads, truth)
     takers = {taker for _, _, taker in truth.trades.values()}
-    errors = [f"{r.status or 'no answer'}: {r.error}" for r in requests if r.status != 201]
+    errors = Counter(f"{r.status or 'no answer'}: {r.error}" for r in requests if r.status != 201)
     return {
         "markets": len(plan.symbols),
         "symbols": plan.symbols,
@@ -114,7 +133,8 @@ def _figures(setting, loads, truth, verdict, start, server_cpu, connections_peak
             "server_errors_5xx": sum(1 for r in requests if r.status and r.status >= 500),
             "no_answer": sum(1 for r in requests if r.status is None),
             "connections_opened": sum(load.http_connections for load in loads),
-            "first_errors": errors[:5],
+            "errors": [f"{n}x {error}" for error, n in errors.most_common(5)],
+            "server_error_causes": [],
         },
         "seconds": window,
         "orders_per_s": len(created) / window if answered else 0.0,
