@@ -39,6 +39,8 @@ def lines(statements: dict, reference: dict, results: list[dict], on_postgres: b
         f"({statements['method']}; {statements['markets_in_database']} markets in the database; not counted: "
         f"{statements['wakeups_resting']} and {statements['wakeups_filling']} relay wake-ups that only a process "
         f"without a relay sends)",
+        f"SQL statements per whole POST /v1/orders: {statements['request_resting']} that rests, "
+        f"{statements['request_filling']} that fills once (the same, through Django's test client)",
         f"pgbench -N simple-update TPS, {reference.get('clients', '-')} clients, same server: "
         + (f"{reference['tps']:,.0f}" if reference["tps"] else f"not measured ({reference['note']})"),
     ]

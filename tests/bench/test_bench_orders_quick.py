@@ -52,6 +52,7 @@ def test_tiny_order_bench_prints_every_figure_and_delivers_every_event(tmp_path)
         assert f"{result['markets']} market(s): every event arrived once, in order" in run.stdout
     statements = written["sql_statements"]
     assert statements["filling"] > statements["resting"] > 0
+    assert statements["request_resting"] > statements["resting"] and statements["request_filling"] > statements["filling"]
     assert f"per order that rests: {statements['resting']}; per order that fills once: {statements['filling']}" in run.stdout
     assert "pgbench -N simple-update TPS" in run.stdout
     if written["database"] == "sqlite":
