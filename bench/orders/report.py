@@ -22,7 +22,7 @@ def rows(result: dict) -> list[tuple[str, str]]:
         ("HTTP 4xx answers / no answer", f"{http['client_errors_4xx']}/{http['no_answer']}"),
         ("HTTP connections opened", str(http["connections_opened"])),
         ("peak DB connections", "-" if peak is None else str(peak)),
-        ("server CPU %", _fmt((result["server_cpu_share"] or 0) * 100)),
+        ("server CPU %, load client CPU %", f"{_fmt((result['server_cpu_share'] or 0) * 100)}/{_fmt((result['client_cpu_share'] or 0) * 100)}"),
         ("socket events received/expected", f"{checked['received']}/{checked['expected']}"),
         ("event check", "passed" if checked["passed"] else f"FAILED ({len(checked['problems'])} problems)"),
         ("server pings answered", str(result["pings_answered"])),

@@ -46,7 +46,7 @@ def run(setting: Setting, log=print) -> dict:
         _wait_subscribed(loads)
         account_ids = [t.account_id for t in traders]
         base = events.cursors(account_ids)
-        cpu_before = cpu_seconds(server)
+        cpu_before, client_cpu_before = cpu_seconds(server), time.process_time()
         start = time.perf_counter() + 0.05
         for load in loads:
             load.start_orders(start)
@@ -56,13 +56,13 @@ def run(setting: Setting, log=print) -> dict:
         log(f"  {len(plan.symbols)} market(s): orders answered in {posted - start:.1f} s; waiting for their events ...")
         truth = events.truth(account_ids=account_ids, symbols=plan.symbols)
         drained = _drain(loads, truth, base)
-        server_cpu = cpu_seconds(server) - cpu_before
+        server_cpu, client_cpu = cpu_seconds(server) - cpu_before, time.process_time() - client_cpu_before
         for load in loads:
             load.close_socket()
         verdict = events.check(loads, truth, base)
         connections_peak = peak.stop() if peak else None
         peak = None
-        figures = _figures(setting, loads, truth, verdict, start, server_cpu, connections_peak, drained)
+        figures = _figures(setting, loads, truth, verdict, start, (server_cpu, client_cpu), connections_peak, drained)
     finally:
         if peak is not None:
             peak.stop()
@@ -111,8 +111,9 @@ def _drain(loads: list[TraderLoad], truth: events.Truth, base: dict) -> float:
     return time.monotonic() - started
 
 
-def _figures(setting, loads, truth, verdict, start, server_cpu, connections_peak, drained) -> dict:
+def _figures(setting, loads, truth, verdict, start, cpu, connections_peak, drained) -> dict:
     plan = setting.plan
+    server_cpu, client_cpu = cpu
     requests = [r for load in loads for r in load.requests]
     created = [r for r in requests if r.status == 201]
     answered = [r for r in requests if r.answered_at is not None]
@@ -149,5 +150,7 @@ def _figures(setting, loads, truth, verdict, start, server_cpu, connections_peak
         "pings_answered": sum(load.socket.pings for load in loads),
         "db_connections_peak": connections_peak,
         "server_cpu_share": server_cpu / window if answered else None,
+        # This process (every trader's threads): near 100 % it would delay its own receipts.
+        "client_cpu_share": client_cpu / window if answered else None,
     }
 
