@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import SimpleLazyObject
-from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.models import Device
 
@@ -60,6 +60,15 @@ class TwoFactorLoginForm(OTPAdminAuthenticationForm):
         if user is not None and not user_has_device(user, confirmed=True):
             raise forms.ValidationError(NO_DEVICE_MESSAGE, code="no_device")
         super().clean_otp(user)
+
+    def _chosen_device(self, user):
+        # django-otp asks which device to check the code against; with only one, there is nothing to ask.
+        chosen = super()._chosen_device(user)
+        if chosen is None:
+            devices = list(devices_for_user(user, confirmed=True, for_verify=True))
+            if len(devices) == 1:
+                return devices[0]
+        return chosen
 
 
 class TwoFactorAdminSite(OTPAdminSite):

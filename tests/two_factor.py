@@ -17,3 +17,8 @@ def force_login_verified(client, user) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = totp_device_add(user=user).persistent_id
     session.save()
+
+
+def login_code(user) -> str:
+    """A code to type into the admin's login form: the user's authenticator, added if they have none."""
+    return totp_code(totp_device_add(user=user))
