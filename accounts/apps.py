@@ -11,7 +11,7 @@ class AccountsConfig(AppConfig):
 
         from streams import principals
 
-        from . import channels, roles, signals  # noqa: F401  (registers channels and signal handlers)
+        from . import channels, roles, schema, signals  # noqa: F401  (registers channels, schema and signal handlers)
         from .selectors import principals_get
         from .services import api_key_grants_get
         from .two_factor import TwoFactorAdminSite, session_verified
