@@ -11,6 +11,7 @@ User = get_user_model()
 
 @receiver(pre_save, sender=User, dispatch_uid="accounts.user_remember_active")
 def user_remember_active(sender, instance, **kwargs):
+    """What the handlers below compare with: activity and password hash before this save."""
     instance._was_active, instance._old_password = (
         User.objects.filter(pk=instance.pk).values_list("is_active", "password").first() if instance.pk else None
     ) or (None, None)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -15,6 +16,7 @@ from streams.protocol import CloseCode
 from tests.conftest import token_for
 from tests.streams.wire import assert_error
 from tests.trading.conftest import approve, fund
+from tests.two_factor import force_login_verified
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -208,3 +210,18 @@ async def test_a_key_socket_closes_when_the_key_expires(ws, bot_owner):
     assert (await client.request({"type": "auth", "api_key": key}))["status"] == "authenticated"
     error = await client.wait_for("error")
     assert assert_error(error, "AUTH_FAILED")["reason"] == "token_expired"
+
+
+def test_staff_list_and_revoke_keys_in_the_admin(bot_owner, administrator):
+    key = create_key(bot_owner, label="arbitrage bot")
+    staff = Client()
+    force_login_verified(staff, administrator)
+    listing = staff.get("/admin/accounts/apikey/").content.decode()
+    assert key["api_key_id"] in listing and "arbitrage bot" in listing
+    assert key["key"].split(".")[1] not in listing and ApiKey.objects.get().secret_hash not in listing
+
+    response = staff.post(
+        "/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [key["api_key_id"]]}, follow=True
+    )
+    assert response.status_code == 200 and ApiKey.objects.get().revoked_at is not None
+    assert call(key_client(key["key"]), "get", "/v1/orders")[0] == 401
