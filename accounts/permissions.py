@@ -1,15 +1,15 @@
 from rest_framework.permissions import BasePermission
 
-from .models import ApiKey, ApiKeyScope as Scope
+from .models import ApiKey, ApiKeyScope
 from .roles import ADMIN, OFFICER_ROLES, TRADER, user_roles
 
-READ_ONLY = {"GET": Scope.READ, "HEAD": Scope.READ, "OPTIONS": Scope.READ}
+READ_ONLY = {"GET": ApiKeyScope.READ, "HEAD": ApiKeyScope.READ, "OPTIONS": ApiKeyScope.READ}
 
 
-class ApiKeyScope(BasePermission):
+class HasApiKeyScope(BasePermission):
     """What a request made with an API key may do; a password's JWT or session keeps the user's full rights.
 
-    A view names the scope each HTTP method needs in `api_key_scopes` (`{"POST": Scope.TRADE}`); a view
+    A view names the scope each HTTP method needs in `api_key_scopes` (`{"POST": ApiKeyScope.TRADE}`); a view
     that names none lets keys only read. A method the view does not name is closed to keys, so a new
     view is safe by default. It runs by default (settings) and in every role check below.
     """
@@ -45,7 +45,7 @@ class _HasRole(BasePermission):
     message = "Your role does not allow this."
 
     def has_permission(self, request, view):
-        return ApiKeyScope().has_permission(request, view) and bool(user_roles(request.user) & self.roles)
+        return HasApiKeyScope().has_permission(request, view) and bool(user_roles(request.user) & self.roles)
 
 
 class IsTrader(_HasRole):

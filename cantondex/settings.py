@@ -283,7 +283,7 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "accounts.two_factor.TwoFactorRequiredMiddleware"
 )
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"].append("accounts.authentication.ApiKeyAuthentication")
-REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("accounts.permissions.ApiKeyScope")
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("accounts.permissions.HasApiKeyScope")
 SIMPLE_JWT.update(ROTATE_REFRESH_TOKENS=True, BLACKLIST_AFTER_ROTATION=True)
 OTP_TOTP_ISSUER = "CantonDEX"
 # --- end credentials ---
