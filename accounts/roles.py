@@ -22,6 +22,12 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     ADMIN: [
         "accounts.view_account",
         "accounts.change_account",
+        "accounts.view_apikey",
+        "accounts.change_apikey",
+        "otp_totp.view_totpdevice",
+        "otp_totp.add_totpdevice",
+        "otp_totp.change_totpdevice",
+        "otp_totp.delete_totpdevice",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

@@ -265,3 +265,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": CDX_LOG_LEVEL},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+
+# --- Credentials (accounts): API keys, two-factor login for officers, revocable refresh tokens ---
+INSTALLED_APPS += [
+    "rest_framework_simplejwt.token_blacklist",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # `manage.py addstatictoken`: the first administrator's way in
+]
+# After AuthenticationMiddleware: marks the user verified or not, then drops the unverified session of a
+# user who must use two factors (officers, administrators), so no page or session-authenticated call sees it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "accounts.two_factor.TwoFactorRequiredMiddleware"
+)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"].append("accounts.authentication.ApiKeyAuthentication")
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("accounts.permissions.HasApiKeyScope")
+SIMPLE_JWT.update(ROTATE_REFRESH_TOKENS=True, BLACKLIST_AFTER_ROTATION=True)
+OTP_TOTP_ISSUER = "CantonDEX"
+# --- end credentials ---

@@ -12,7 +12,7 @@ from channels.consumer import get_handler_name
 from django.conf import settings
 
 from . import registry
-from .auth import AuthError, Authenticated, authenticate_session, authenticate_token
+from .auth import AuthError, Authenticated, authenticate_message, authenticate_session
 from .caches import snapshot_read
 from .events import wire
 from .flow import SendWindow, utf8_size
@@ -93,6 +93,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     def user_id(self) -> int | None:
         return self.auth.principal.user_id if self.auth else None
 
+    @property
+    def api_key_id(self) -> str | None:
+        return self.auth.principal.api_key_id if self.auth else None
+
     async def push(self, text: str, size: int) -> None:
         if not self.closing:
             await self._send_text(text, size)
@@ -117,7 +121,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.base_send({"type": "websocket.send", "text": text})  # what super().send does, two calls less
 
     async def close_for(self, reason: str) -> None:
-        """The hub asks: the user was disabled."""
+        """The hub asks: the user was disabled, or the API key this socket signed in with was revoked."""
         await self._close_with_error(
             ErrorCode.CONNECTION_CLOSED, "Your access was revoked", {"reason": reason}, CloseCode.DISABLED
         )
@@ -160,7 +164,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _on_auth(self, message: dict[str, Any], correlation_id: Any) -> None:
         try:
-            authenticated = await authenticate_token(message.get("token"))
+            authenticated = await authenticate_message(message)
         except AuthError as error:
             await self.send(
                 text_data=encode(

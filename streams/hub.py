@@ -34,6 +34,7 @@ LAYER_RETRY_S = 1.0
 
 class Connection(Protocol):
     user_id: int
+    api_key_id: str | None
 
     async def push(self, text: str, size: int) -> None:
         """Write `text`, shared with other sockets, whose UTF-8 size `size` was counted once for all."""
@@ -263,8 +264,10 @@ class Hub:
                 coalescer.add(text)
 
     def _on_control(self, message: dict) -> None:
+        api_key_id = message.get("api_key_id")  # only the sockets signed in with that key, else all the user's
         for conn in list(self.users.get(message["user_id"], ())):
-            self.spawn(conn.close_for(message["reason"]))
+            if api_key_id is None or conn.api_key_id == api_key_id:
+                self.spawn(conn.close_for(message["reason"]))
 
     async def _refresh_groups(self) -> None:
         while True:

@@ -16,6 +16,7 @@ from tests.e2e.live import LiveClient
 from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
 from tests.e2e.server import daphne_servers  # noqa: F401  (fixture)
 from tests.operations.support import window
+from tests.two_factor import login_code
 
 PASSWORD = "correct-horse-1"  # tests.conftest make_user's default
 SERVER_ENV = {"CDX_STATUS_PAGE_POLL_S": "0.5"}
@@ -55,6 +56,7 @@ async def test_a_logged_in_page_follows_the_socket_through_a_whole_window(server
     await page.goto(f"{server.base_url}/admin/login/?next=/status/")
     await page.fill("#id_username", administrator.username)
     await page.fill("#id_password", PASSWORD)
+    await page.fill("#id_otp_token", await sync_to_async(login_code)(administrator))
     await page.click("input[type=submit]")
     await page.wait_for_url("**/status/")
     await page.wait_for_selector("#mode[data-mode=websocket]")  # subscribed; no polling from here on

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from tests.trading.conftest import balance, published
+from tests.two_factor import force_login_verified
 from trading.models import Deposit, Order, Trade
 from trading.services import order_place
 
@@ -13,7 +14,7 @@ from trading.services import order_place
 @pytest.fixture
 def admin_client(administrator):
     client = Client()
-    client.force_login(administrator)
+    force_login_verified(client, administrator)
     return client
 
 

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from accounts.models import KycStatus, KycTier
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
-from accounts.services import user_create
+from accounts.services import totp_device_add, user_create
 from trading.models import RESTING_STATUSES, Order
 from trading.services import deposit_create, order_place
 
@@ -43,6 +43,9 @@ class Command(BaseCommand):
                                 account_id=account.id, currency=currency, amount=amount, transaction_hash="seed_demo"
                             )
             self.stdout.write(f"  {role:<10} {username:<8} password: {password}")
+            if role in (COMPLIANCE, ADMIN):  # staff sign in with a one-time code too: add this URI to an authenticator app
+                device = totp_device_add(user=User.objects.get(username=username), name="demo")
+                self.stdout.write(f"  {'':<10} {'':<8} authenticator: {device.config_url}")
         self._seed_books()
         self.stdout.write("Demo users ready. Log in at http://127.0.0.1:8000/admin/ or get a token at POST /v1/auth/token.")
 
