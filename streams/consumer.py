@@ -1,6 +1,7 @@
 """The one WebSocket consumer: authentication, subscriptions, heartbeats and limits of one connection."""
 
 import asyncio
+import enum
 import logging
 import time
 from collections.abc import Callable
@@ -13,7 +14,6 @@ from django.conf import settings
 
 from . import registry
 from .auth import AuthError, Authenticated, authenticate_session, authenticate_token
-from .caches import snapshot_read
 from .flow import SendWindow
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
@@ -27,11 +27,22 @@ from .protocol import (
     message_type,
     parse,
 )
-from .replay import RESYNC_HINT, replay_since
+from .subscription_start import SubscriptionStart
 
 log = logging.getLogger(__name__)
 
 PRE_AUTH_TYPES = {"auth", "ping", "pong"}
+
+
+class ConnectionState(enum.Enum):
+    AWAITING_AUTH = "awaiting_auth"  # accepted; only auth, ping and pong are answered
+    AUTHENTICATED = "authenticated"  # counted against the account's limit, known to the hub
+    CLOSING = "closing"  # the server sent its closing error and asked to close: nothing more goes out
+    CLOSED = "closed"  # the socket is gone
+
+
+# Module globals, because an enum attribute costs a descriptor call and push() checks on every message.
+AWAITING_AUTH, AUTHENTICATED, CLOSING, CLOSED = ConnectionState
 
 
 class GatewayConsumer(AsyncWebsocketConsumer):
@@ -39,7 +50,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "cdx.no-per-connection-channel"
 
     hub: Hub
-    auth: Authenticated | None
+    state: ConnectionState
+    auth: Authenticated | None  # the latest credentials; set from AUTHENTICATED on
 
     async def dispatch(self, message):
         # Channels closes stale database connections on the ORM thread before every message. This
@@ -55,6 +67,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.hub = await get_hub()
         self.connection_id = new_connection_id()
+        self.state = AWAITING_AUTH
         self.auth = None
         self.counted_owner: str | None = None
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
@@ -64,7 +77,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         )
         self.last_heard = time.monotonic()
         self.ping_sent_at: float | None = None
-        self.closing = False
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.tasks: set[asyncio.Task] = set()
         await self.accept()
@@ -76,15 +88,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             self._schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
 
     async def disconnect(self, code):
-        self.closing = True
+        self.state = CLOSED
         for timer in self.timers.values():
             timer.cancel()
         self.timers.clear()
         await self.hub.unsubscribe(self.subscriptions.values())
         self.subscriptions.clear()
-        if self.auth is not None:
+        if self.counted_owner is not None:  # admitted: known to the hub and counted
             await self.hub.connection_remove(self)
-        if self.counted_owner is not None:
             await connection_counter().release(self.counted_owner, self.connection_id)
             self.counted_owner = None
 
@@ -93,7 +104,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         return self.auth.principal.user_id if self.auth else None
 
     async def push(self, text: str) -> None:
-        if not self.closing:
+        if self.state is AUTHENTICATED:  # only an admitted connection has subscriptions
             await self.send(text_data=text)
 
     async def send(self, text_data=None, bytes_data=None, close=False):
@@ -121,7 +132,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         self.last_heard = time.monotonic()
-        if self.closing:
+        if self.state is CLOSING or self.state is CLOSED:
             return
         size = _size_in_bytes(text_data, bytes_data)
         if size > settings.CDX_WS_MAX_MESSAGE_BYTES:
@@ -144,7 +155,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             message = parse(text_data)
             correlation_id = correlation_id_of(message)
             kind = message_type(message)
-            if self.auth is None and kind not in PRE_AUTH_TYPES:
+            if self.state is AWAITING_AUTH and kind not in PRE_AUTH_TYPES:
                 raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Authenticate first", {"type": kind})
             handler = self.HANDLERS.get(kind)
             if handler is None:
@@ -167,15 +178,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 )
             )
             return
-        if self.auth is not None and authenticated.principal.user_id != self.auth.principal.user_id:
+        if self.state is AUTHENTICATED and authenticated.principal.user_id != self.auth.principal.user_id:
             raise ProtocolError(
                 ErrorCode.AUTH_FAILED, "A connection cannot change user; open a new one", {"reason": "user_mismatch"}
             )
         await self._admit(authenticated, correlation_id, announce=True)
 
     async def _admit(self, authenticated: Authenticated, correlation_id: Any, announce: bool) -> None:
-        first_time = self.auth is None
-        if first_time:
+        if self.state is AWAITING_AUTH:
             owner = authenticated.principal.connection_owner
             limit = settings.CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT
             if not await connection_counter().acquire(owner, self.connection_id, limit):
@@ -188,6 +198,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 )
                 return
             self.counted_owner = owner
+            self.state = AUTHENTICATED
             self.auth = authenticated
             await self.hub.connection_add(self)
             self._cancel("auth")
@@ -240,23 +251,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 correlation_id,
             )
             return
-        # Events wait in the subscription while a snapshot or a replay is read, so none slips ahead of it.
-        buffering = channel.snapshot is not None or since is not None
-        subs = [Subscription(self, ref, buffering=buffering) for ref in request.streams]
-        bases = []
-        for key, sub in zip(keys, subs):
-            self.subscriptions[key] = sub
-            bases.append(await self.hub.subscribe(sub))
+        start = SubscriptionStart(self, channel, request, since)
+        self.subscriptions.update(zip(keys, start.subscriptions))
         self._cancel("idle")
-        replay = None
-        resume_fields: dict[str, Any] = {}
-        if since is not None:
-            replay = await database_sync_to_async(replay_since)(stream=subs[0].ref.group, since=since)
-            resume_fields = {"recovered": replay.recovered}
-            if replay.recovered:
-                resume_fields["replayed"] = len(replay.events)
-            else:
-                resume_fields.update(reason=replay.reason, resync=RESYNC_HINT, sequence=replay.last_sequence)
+        resume_fields = await start.join(self.hub)
         await self.send(
             text_data=encode(
                 "subscription_response",
@@ -268,21 +266,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 **resume_fields,
             )
         )
-        if replay is not None and (replay.recovered or channel.snapshot is None):
-            for _, text in replay.events:
-                await self.push(text)
-            await self.hub.release(subs[0], replay.last_sequence + 1)
-        elif channel.snapshot is not None:
-            for sub, coalesced_base in zip(subs, bases):
-                await self._send_snapshot(channel, sub, coalesced_base)
-
-    async def _send_snapshot(self, channel: registry.Channel, sub: Subscription, coalesced_base: int) -> None:
-        events, raw_base = await snapshot_read(channel, sub.ref.key)
-        base = raw_base if sub.ref.aggregation == "raw" else coalesced_base
-        extra = {} if sub.ref.aggregation == "raw" else {"aggregation": sub.ref.aggregation}
-        for event in events:
-            await self.push(encode(event["type"], **event, channel=channel.name, **extra, sequence=base, snapshot=True))
-        await self.hub.release(sub, base + 1)
+        await start.go_live(self.hub)
 
     async def _on_unsubscribe(self, message: dict[str, Any], correlation_id: Any) -> None:
         channel = registry.get(message.get("channel"))
@@ -335,7 +319,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     def _run(self, name: str, action: Callable[[], Any]) -> None:
         self.timers.pop(name, None)
-        if not self.closing:
+        if self.state is AWAITING_AUTH or self.state is AUTHENTICATED:
             task = asyncio.create_task(action())
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
@@ -385,10 +369,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _close_with_error(
         self, code: ErrorCode, message: str, details: dict, close_code: int, correlation_id: Any = None
     ) -> None:
-        if self.closing:
+        if self.state is CLOSING or self.state is CLOSED:
             return
         await self._error(code, message, {**details, "closing": True}, correlation_id)
-        self.closing = True
+        self.state = CLOSING
         await self.close(code=close_code)
 
 
