@@ -3,9 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from django.contrib.admin.utils import (
-    quote,  # the admin's own escaping of "_" in object ids
-)
+from django.contrib.admin.utils import quote  # the admin's own escaping of "_" in object ids
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 

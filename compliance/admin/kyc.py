@@ -2,9 +2,7 @@
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import (
-    quote,  # the admin's own escaping of "_" in object ids
-)
+from django.contrib.admin.utils import quote  # the admin's own escaping of "_" in object ids
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
