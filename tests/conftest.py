@@ -16,7 +16,7 @@ from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from accounts.services import user_create
 from cantondex.asgi import application
 from streams.hub import stop_hub
-from tests.support import WsClient
+from tests.support.ws import WsClient
 
 IN_CI = bool(os.environ.get("CI"))
 DEFAULT_MARKETS = [("AAPL/USDC", "AAPL", "USDC"), ("GOOGL/USDC", "GOOGL", "USDC")]

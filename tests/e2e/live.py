@@ -9,7 +9,7 @@ from websockets.exceptions import ConnectionClosed
 
 from kernel.json import dumps, loads
 from tests.conftest import token_for
-from tests.support import TIMEOUT_S
+from tests.support.ws import TIMEOUT_S
 
 
 def post_order(base_url: str, user, **order) -> dict:

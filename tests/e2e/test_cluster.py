@@ -24,6 +24,7 @@ from streams.registry import group_name
 from tests.conftest import token_for
 from tests.e2e.cluster import cluster, cluster_servers  # noqa: F401  (fixtures)
 from tests.e2e.live import LiveClient, post_order
+from tests.support.kyc import kyc_set
 from trading.services import deposit_create, order_cancel, order_place
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -46,8 +47,7 @@ def make_trader(make_user, markets):
 
     def make():
         user = make_user(TRADER)
-        user.account.kyc_status, user.account.kyc_tier = "approved", "tier_3"
-        user.account.save(update_fields=["kyc_status", "kyc_tier"])
+        kyc_set(user, status="approved", tier="tier_3")
         deposit_create(account_id=user.account.id, currency="USDC", amount=D("1000000"), transaction_hash="0xcluster")
         return user
 

@@ -4,13 +4,13 @@ import pytest
 
 from streams.models import StreamEvent
 from kernel.json import loads as loads_event
+from tests.support.kyc import kyc_set
 from trading.services import deposit_create
 
 
 def approve(user) -> None:
     """KYC approved at tier_3: no trading or withdrawal cap gets in the way of a trading test."""
-    user.account.kyc_status, user.account.kyc_tier = "approved", "tier_3"
-    user.account.save(update_fields=["kyc_status", "kyc_tier"])
+    kyc_set(user, status="approved", tier="tier_3")
 
 
 def fund(user, **amounts: str) -> None:
