@@ -16,7 +16,7 @@ from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from accounts.services import user_create
 from cantondex.asgi import application
 from streams.hub import stop_hub
-from tests.support.ws import WsClient
+from tests.support.ws import CommunicatorTransport, WsClient
 
 IN_CI = bool(os.environ.get("CI"))
 DEFAULT_MARKETS = [("AAPL/USDC", "AAPL", "USDC"), ("GOOGL/USDC", "GOOGL", "USDC")]
@@ -119,7 +119,7 @@ async def ws():
         communicator = WebsocketCommunicator(application, path, headers=headers or [])
         connected, _ = await communicator.connect()
         assert connected
-        client = WsClient(communicator)
+        client = WsClient(CommunicatorTransport(communicator))
         clients.append(client)
         return client
 
