@@ -15,15 +15,14 @@ from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 
 from accounts.roles import TRADER
-from kernel.json import loads
 from streams.publishing import publish, stream_sequence
-from streams.models import StreamEvent
 from streams.protocol import CloseCode
 from streams.registry import group_name
 from tests.conftest import token_for
 from tests.e2e.cluster import cluster, cluster_servers  # noqa: F401  (fixtures)
 from tests.e2e.live import post_order
 from tests.support.ws import ConnectionClosed, WsClient
+from tests.support.event_log import published
 from tests.support.kyc import kyc_set
 from trading.services import deposit_create, order_cancel, order_place
 
@@ -183,11 +182,7 @@ async def stream_heads(account_id: str, channels: list[str]) -> dict[str, int]:
 async def logged(channel: str, key: str, after: int = 0) -> list[dict]:
     """The events of one stream as the event log holds them, in sequence order."""
 
-    def read():
-        rows = StreamEvent.objects.filter(stream=group_name(channel, key), sequence__gt=after).order_by("sequence")
-        return [loads(text) for text in rows.values_list("text", flat=True)]
-
-    return await sync_to_async(read)()
+    return await sync_to_async(published)(channel, key, after=after)
 
 
 async def assert_whole(follower: Follower, account_id: str, starts: dict[str, int]) -> None:

@@ -5,7 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from tests.trading.conftest import balance, published
+from tests.support.event_log import published
+from tests.trading.conftest import balance
 from trading.models import Deposit, Order, Trade
 from trading.services import order_place
 
