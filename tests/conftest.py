@@ -16,9 +16,9 @@ from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from accounts.services import user_create
 from cantondex.asgi import application
 from streams.hub import stop_hub
+from tests.support.ci import required_in_ci
 from tests.support.ws import CommunicatorTransport, WsClient
 
-IN_CI = bool(os.environ.get("CI"))
 DEFAULT_MARKETS = [("AAPL/USDC", "AAPL", "USDC"), ("GOOGL/USDC", "GOOGL", "USDC")]
 
 
@@ -54,12 +54,8 @@ def quiet_health_probes(settings):
 @pytest.fixture
 def require_redis():
     """Tests that need Redis fail in CI when it is missing, and skip (saying why) elsewhere."""
-    if redis_reachable():
-        return redis_url()
-    message = f"Redis is not reachable at {redis_url()}"
-    if IN_CI:
-        pytest.fail(message + " (CI is set: Redis is required)")
-    pytest.skip(message)
+    required_in_ci(redis_reachable(), f"Redis is not reachable at {redis_url()}")
+    return redis_url()
 
 
 @pytest.fixture
