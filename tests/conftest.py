@@ -2,14 +2,12 @@
 
 import os
 import socket
-from decimal import Decimal
 from urllib.parse import urlparse
 
 import pytest
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
@@ -141,10 +139,3 @@ async def authed(ws):
         return client
 
     return connect
-
-
-def money(value: str) -> Decimal:
-    return Decimal(value)
-
-
-__all__ = ["settings", "token_for", "money"]
