@@ -1,6 +1,5 @@
 """The one WebSocket consumer: authentication, subscriptions, heartbeats and limits of one connection."""
 
-import asyncio
 import enum
 import logging
 import time
@@ -28,6 +27,7 @@ from .protocol import (
     parse,
 )
 from .subscription_start import SubscriptionStart
+from .timers import Timers
 
 log = logging.getLogger(__name__)
 
@@ -77,27 +77,27 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         )
         self.last_heard = time.monotonic()
         self.ping_sent_at: float | None = None
-        self.timers: dict[str, asyncio.TimerHandle] = {}
-        self.tasks: set[asyncio.Task] = set()
+        self.timers = Timers(active=self._open)
         await self.accept()
-        self._schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
+        self.timers.schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
         session = await authenticate_session(self.scope.get("user"))
         if session is not None:
             await self._admit(session, correlation_id=None, announce=False)
         else:
-            self._schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
+            self.timers.schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
 
     async def disconnect(self, code):
         self.state = CLOSED
-        for timer in self.timers.values():
-            timer.cancel()
-        self.timers.clear()
+        self.timers.cancel_all()
         await self.hub.unsubscribe(self.subscriptions.values())
         self.subscriptions.clear()
         if self.counted_owner is not None:  # admitted: known to the hub and counted
             await self.hub.connection_remove(self)
             await connection_counter().release(self.counted_owner, self.connection_id)
             self.counted_owner = None
+
+    def _open(self) -> bool:
+        return self.state is AWAITING_AUTH or self.state is AUTHENTICATED
 
     @property
     def user_id(self) -> int | None:
@@ -132,7 +132,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         self.last_heard = time.monotonic()
-        if self.state is CLOSING or self.state is CLOSED:
+        if not self._open():
             return
         size = _size_in_bytes(text_data, bytes_data)
         if size > settings.CDX_WS_MAX_MESSAGE_BYTES:
@@ -201,12 +201,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             self.state = AUTHENTICATED
             self.auth = authenticated
             await self.hub.connection_add(self)
-            self._cancel("auth")
+            self.timers.cancel("auth")
             self._idle_check()
         self.auth = authenticated
-        self._cancel("expiry")
+        self.timers.cancel("expiry")
         if authenticated.expires_at is not None:
-            self._schedule("expiry", max(0.0, authenticated.expires_at - time.time()), self._token_expired)
+            self.timers.schedule("expiry", max(0.0, authenticated.expires_at - time.time()), self._token_expired)
         if announce:
             await self.send(
                 text_data=encode(
@@ -253,7 +253,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return
         start = SubscriptionStart(self, channel, request, since)
         self.subscriptions.update(zip(keys, start.subscriptions))
-        self._cancel("idle")
+        self.timers.cancel("idle")
         resume_fields = await start.join(self.hub)
         await self.send(
             text_data=encode(
@@ -306,27 +306,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         "pong": _on_pong,
     }
 
-    # Timers: each connection keeps at most one of each, as loop timer handles (no task per socket).
-
-    def _schedule(self, name: str, delay: float, action: Callable[[], Any]) -> None:
-        self._cancel(name)
-        self.timers[name] = asyncio.get_running_loop().call_later(delay, self._run, name, action)
-
-    def _cancel(self, name: str) -> None:
-        timer = self.timers.pop(name, None)
-        if timer is not None:
-            timer.cancel()
-
-    def _run(self, name: str, action: Callable[[], Any]) -> None:
-        self.timers.pop(name, None)
-        if self.state is AWAITING_AUTH or self.state is AUTHENTICATED:
-            task = asyncio.create_task(action())
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+    # Timers
 
     def _idle_check(self) -> None:
         if not self.subscriptions:
-            self._schedule("idle", settings.CDX_WS_IDLE_TIMEOUT_S, self._idle_timeout)
+            self.timers.schedule("idle", settings.CDX_WS_IDLE_TIMEOUT_S, self._idle_timeout)
 
     async def _heartbeat(self) -> None:
         if self.ping_sent_at is not None and self.last_heard < self.ping_sent_at:
@@ -338,7 +322,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.window.probe()
         if self.counted_owner is not None:
             await connection_counter().refresh(self.counted_owner, self.connection_id)
-        self._schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
+        self.timers.schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
 
     async def _auth_timeout(self) -> None:
         await self._close_with_error(
@@ -369,7 +353,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _close_with_error(
         self, code: ErrorCode, message: str, details: dict, close_code: int, correlation_id: Any = None
     ) -> None:
-        if self.state is CLOSING or self.state is CLOSED:
+        if not self._open():
             return
         await self._error(code, message, {**details, "closing": True}, correlation_id)
         self.state = CLOSING
