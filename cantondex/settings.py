@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "trading",
     "compliance",
     "operations",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
 """The one WebSocket consumer: authentication, subscriptions, heartbeats and limits of one connection."""
 
-import asyncio
+import enum
 import logging
 import time
 from collections.abc import Callable
@@ -13,8 +13,6 @@ from django.conf import settings
 
 from . import registry
 from .auth import AuthError, Authenticated, authenticate_message, authenticate_session
-from .caches import snapshot_read
-from .events import wire
 from .flow import SendWindow, utf8_size
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
@@ -28,11 +26,23 @@ from .protocol import (
     message_type,
     parse,
 )
-from .replay import RESYNC_HINT, replay_since
+from .subscription_start import SubscriptionStart
+from .timers import Timers
 
 log = logging.getLogger(__name__)
 
 PRE_AUTH_TYPES = {"auth", "ping", "pong"}
+
+
+class ConnectionState(enum.Enum):
+    AWAITING_AUTH = "awaiting_auth"  # accepted; only auth, ping and pong are answered
+    AUTHENTICATED = "authenticated"  # counted against the account's limit, known to the hub
+    CLOSING = "closing"  # the server sent its closing error and asked to close: nothing more goes out
+    CLOSED = "closed"  # the socket is gone
+
+
+# Module globals, because an enum attribute costs a descriptor call and push() checks on every message.
+AWAITING_AUTH, AUTHENTICATED, CLOSING, CLOSED = ConnectionState
 
 
 class GatewayConsumer(AsyncWebsocketConsumer):
@@ -40,7 +50,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "cdx.no-per-connection-channel"
 
     hub: Hub
-    auth: Authenticated | None
+    state: ConnectionState
+    auth: Authenticated | None  # the latest credentials; set from AUTHENTICATED on
 
     async def dispatch(self, message):
         # Channels closes stale database connections on the ORM thread before every message. This
@@ -56,6 +67,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.hub = await get_hub()
         self.connection_id = new_connection_id()
+        self.state = AWAITING_AUTH
         self.auth = None
         self.counted_owner: str | None = None
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
@@ -65,29 +77,27 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         )
         self.last_heard = time.monotonic()
         self.ping_sent_at: float | None = None
-        self.closing = False
-        self.timers: dict[str, asyncio.TimerHandle] = {}
-        self.tasks: set[asyncio.Task] = set()
+        self.timers = Timers(active=self._open)
         await self.accept()
-        self._schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
+        self.timers.schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
         session = await authenticate_session(self.scope.get("user"))
         if session is not None:
             await self._admit(session, correlation_id=None, announce=False)
         else:
-            self._schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
+            self.timers.schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
 
     async def disconnect(self, code):
-        self.closing = True
-        for timer in self.timers.values():
-            timer.cancel()
-        self.timers.clear()
+        self.state = CLOSED
+        self.timers.cancel_all()
         await self.hub.unsubscribe(self.subscriptions.values())
         self.subscriptions.clear()
-        if self.auth is not None:
+        if self.counted_owner is not None:  # admitted: known to the hub and counted
             await self.hub.connection_remove(self)
-        if self.counted_owner is not None:
             await connection_counter().release(self.counted_owner, self.connection_id)
             self.counted_owner = None
+
+    def _open(self) -> bool:
+        return self.state is AWAITING_AUTH or self.state is AUTHENTICATED
 
     @property
     def user_id(self) -> int | None:
@@ -98,7 +108,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         return self.auth.principal.api_key_id if self.auth else None
 
     async def push(self, text: str, size: int) -> None:
-        if not self.closing:
+        if self.state is AUTHENTICATED:  # only an admitted connection has subscriptions
             await self._send_text(text, size)
 
     async def send(self, text_data=None, bytes_data=None, close=False):
@@ -130,7 +140,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         self.last_heard = time.monotonic()
-        if self.closing:
+        if not self._open():
             return
         size = _size_in_bytes(text_data, bytes_data)
         if size > settings.CDX_WS_MAX_MESSAGE_BYTES:
@@ -153,7 +163,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             message = parse(text_data)
             correlation_id = correlation_id_of(message)
             kind = message_type(message)
-            if self.auth is None and kind not in PRE_AUTH_TYPES:
+            if self.state is AWAITING_AUTH and kind not in PRE_AUTH_TYPES:
                 raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Authenticate first", {"type": kind})
             handler = self.HANDLERS.get(kind)
             if handler is None:
@@ -176,15 +186,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 )
             )
             return
-        if self.auth is not None and authenticated.principal.user_id != self.auth.principal.user_id:
+        if self.state is AUTHENTICATED and authenticated.principal.user_id != self.auth.principal.user_id:
             raise ProtocolError(
                 ErrorCode.AUTH_FAILED, "A connection cannot change user; open a new one", {"reason": "user_mismatch"}
             )
         await self._admit(authenticated, correlation_id, announce=True)
 
     async def _admit(self, authenticated: Authenticated, correlation_id: Any, announce: bool) -> None:
-        first_time = self.auth is None
-        if first_time:
+        if self.state is AWAITING_AUTH:
             owner = authenticated.principal.connection_owner
             limit = settings.CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT
             if not await connection_counter().acquire(owner, self.connection_id, limit):
@@ -197,14 +206,15 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 )
                 return
             self.counted_owner = owner
+            self.state = AUTHENTICATED
             self.auth = authenticated
             await self.hub.connection_add(self)
-            self._cancel("auth")
+            self.timers.cancel("auth")
             self._idle_check()
         self.auth = authenticated
-        self._cancel("expiry")
+        self.timers.cancel("expiry")
         if authenticated.expires_at is not None:
-            self._schedule("expiry", max(0.0, authenticated.expires_at - time.time()), self._token_expired)
+            self.timers.schedule("expiry", max(0.0, authenticated.expires_at - time.time()), self._token_expired)
         if announce:
             await self.send(
                 text_data=encode(
@@ -249,23 +259,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 correlation_id,
             )
             return
-        # Events wait in the subscription while a snapshot or a replay is read, so none slips ahead of it.
-        buffering = channel.snapshot is not None or since is not None
-        subs = [Subscription(self, ref, buffering=buffering) for ref in request.streams]
-        bases = []
-        for key, sub in zip(keys, subs):
-            self.subscriptions[key] = sub
-            bases.append(await self.hub.subscribe(sub))
-        self._cancel("idle")
-        replay = None
-        resume_fields: dict[str, Any] = {}
-        if since is not None:
-            replay = await database_sync_to_async(replay_since)(stream=subs[0].ref.group, since=since)
-            resume_fields = {"recovered": replay.recovered}
-            if replay.recovered:
-                resume_fields["replayed"] = len(replay.events)
-            else:
-                resume_fields.update(reason=replay.reason, resync=RESYNC_HINT, sequence=replay.last_sequence)
+        start = SubscriptionStart(self, channel, request, since)
+        self.subscriptions.update(zip(keys, start.subscriptions))
+        self.timers.cancel("idle")
+        resume_fields = await start.join(self.hub)
         await self.send(
             text_data=encode(
                 "subscription_response",
@@ -277,24 +274,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 **resume_fields,
             )
         )
-        if replay is not None and (replay.recovered or channel.snapshot is None):
-            for _, text in replay.events:
-                await self.push(text, utf8_size(text))
-            await self.hub.release(subs[0], replay.last_sequence + 1)
-        elif channel.snapshot is not None:
-            for sub, coalesced_base in zip(subs, bases):
-                await self._send_snapshot(channel, sub, coalesced_base)
-
-    async def _send_snapshot(self, channel: registry.Channel, sub: Subscription, coalesced_base: int) -> None:
-        events, raw_base = await snapshot_read(channel, sub.ref.key)
-        base = raw_base if sub.ref.aggregation == "raw" else coalesced_base
-        extra = {} if sub.ref.aggregation == "raw" else {"aggregation": sub.ref.aggregation}
-        for event in events:
-            message = wire(event)
-            kind = message.pop("type")
-            text = encode(kind, **message, channel=channel.name, **extra, sequence=base, snapshot=True)
-            await self.push(text, utf8_size(text))
-        await self.hub.release(sub, base + 1)
+        await start.go_live(self.hub)
 
     async def _on_unsubscribe(self, message: dict[str, Any], correlation_id: Any) -> None:
         channel = registry.get(message.get("channel"))
@@ -334,27 +314,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         "pong": _on_pong,
     }
 
-    # Timers: each connection keeps at most one of each, as loop timer handles (no task per socket).
-
-    def _schedule(self, name: str, delay: float, action: Callable[[], Any]) -> None:
-        self._cancel(name)
-        self.timers[name] = asyncio.get_running_loop().call_later(delay, self._run, name, action)
-
-    def _cancel(self, name: str) -> None:
-        timer = self.timers.pop(name, None)
-        if timer is not None:
-            timer.cancel()
-
-    def _run(self, name: str, action: Callable[[], Any]) -> None:
-        self.timers.pop(name, None)
-        if not self.closing:
-            task = asyncio.create_task(action())
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+    # Timers
 
     def _idle_check(self) -> None:
         if not self.subscriptions:
-            self._schedule("idle", settings.CDX_WS_IDLE_TIMEOUT_S, self._idle_timeout)
+            self.timers.schedule("idle", settings.CDX_WS_IDLE_TIMEOUT_S, self._idle_timeout)
 
     async def _heartbeat(self) -> None:
         if self.ping_sent_at is not None and self.last_heard < self.ping_sent_at:
@@ -366,7 +330,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.window.probe()
         if self.counted_owner is not None:
             await connection_counter().refresh(self.counted_owner, self.connection_id)
-        self._schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
+        self.timers.schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
 
     async def _auth_timeout(self) -> None:
         await self._close_with_error(
@@ -397,10 +361,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _close_with_error(
         self, code: ErrorCode, message: str, details: dict, close_code: int, correlation_id: Any = None
     ) -> None:
-        if self.closing:
+        if not self._open():
             return
         await self._error(code, message, {**details, "closing": True}, correlation_id)
-        self.closing = True
+        self.state = CLOSING
         await self.close(code=close_code)
 
 

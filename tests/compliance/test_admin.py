@@ -262,11 +262,11 @@ def test_structuring_band_stays_below_one(administrator, rules):
 
 def test_admin_links_escape_ids_the_admin_would_misread(browser, make_user):
     """`_22` after "acc" reads as an escaped '"' to the admin unless the "_" is escaped itself."""
-    from compliance.admin import _admin_link
+    from compliance.admin.activity import admin_link
 
     account = make_user().account
     odd_id = "acc_2200000000000000"
     Account.objects.filter(pk=account.pk).update(id=odd_id)
-    link = _admin_link("accounts_account_change", odd_id)
+    link = admin_link("accounts_account_change", odd_id)
     assert 'href="/admin/accounts/account/acc_5F2200000000000000/change/"' in link
     assert browser.get("/admin/accounts/account/acc_5F2200000000000000/change/").status_code == 200

@@ -10,6 +10,7 @@ from accounts.models import Account, KycTier
 from compliance.models import Alert, AlertType
 from tests.compliance.conftest import compliance_events
 from tests.event_shapes import assert_event_shape
+from tests.support.kyc import kyc_set
 from trading.models import Order
 from trading.services import deposit_create, order_place, withdrawal_request
 
@@ -185,7 +186,7 @@ def test_a_large_trade_alerts_both_sides(rules, markets, trader, other_trader, a
 
 
 def test_a_large_withdrawal(rules, markets, trader, after_commit):
-    Account.objects.filter(pk=trader.account.id).update(kyc_tier=KycTier.TIER_3)
+    kyc_set(trader, status=trader.account.kyc_status, tier=KycTier.TIER_3)
     for _ in range(3):
         fund(after_commit, trader, "USDC", "700000")
     after_commit(withdrawal_request, account_id=trader.account.id, currency="USDC", amount=Decimal("999999"), address="0xa")
@@ -203,7 +204,7 @@ def test_structuring_fires_at_the_third_transfer_just_under_the_threshold(rules,
     fund(after_commit, trader, "USDC", "950000")
     fund(after_commit, trader, "USDC", "999999")
     assert alerts(trader, AlertType.STRUCTURING) == []
-    Account.objects.filter(pk=trader.account.id).update(kyc_tier=KycTier.TIER_3)
+    kyc_set(trader, status=trader.account.kyc_status, tier=KycTier.TIER_3)
     after_commit(withdrawal_request, account_id=trader.account.id, currency="USDC", amount=Decimal("900000"), address="0xa")
     (alert,) = alerts(trader, AlertType.STRUCTURING)
     assert len(alert.facts["transfers"]) == 3

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
 from tests.e2e import server as daphne_server
 from tests.e2e.server import Server, free_port
+from tests.support.ci import required_in_ci
 
 REDIS_START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
@@ -39,11 +39,7 @@ CLUSTER_ENV = {"CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT": "3"}
 def redis_server_binary() -> str:
     """The redis-server executable: tests fail in CI without it, and skip (saying why) elsewhere."""
     binary = shutil.which("redis-server")
-    if binary is None:
-        message = "redis-server is not installed (the cluster tests start their own Redis)"
-        if IN_CI:
-            pytest.fail(message + " (CI is set: it is required)")
-        pytest.skip(message)
+    required_in_ci(binary is not None, "redis-server is not installed (the cluster tests start their own Redis)")
     return binary
 
 

@@ -14,19 +14,19 @@ import pytest
 import redis
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
-from websockets.exceptions import ConnectionClosed
 
 from accounts.roles import TRADER
-from kernel.json import loads
 from streams.publishing import publish, stream_sequence
-from streams.models import StreamEvent
 from streams.protocol import CloseCode
 from streams.registry import group_name
 from tests.conftest import token_for
 from tests.e2e.cluster import cluster, cluster_servers  # noqa: F401  (fixtures)
-from tests.e2e.live import LiveClient, post_order
 from operations.events import MaintenanceNotice
 from trading.events import OrderCancelled
+from tests.e2e.live import post_order
+from tests.support.ws import ConnectionClosed, WsClient
+from tests.support.event_log import published
+from tests.support.kyc import kyc_set
 from trading.services import deposit_create, order_cancel, order_place
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -50,8 +50,7 @@ def make_trader(make_user, markets):
 
     def make():
         user = make_user(TRADER)
-        user.account.kyc_status, user.account.kyc_tier = "approved", "tier_3"
-        user.account.save(update_fields=["kyc_status", "kyc_tier"])
+        kyc_set(user, status="approved", tier="tier_3")
         deposit_create(account_id=user.account.id, currency="USDC", amount=D("1000000"), transaction_hash="0xcluster")
         return user
 
@@ -128,7 +127,7 @@ class Follower:
         self.channels = channels
         self.events: dict[str, list[dict]] = {channel: [] for channel in channels}
         self.responses: list[dict] = []
-        self.client: LiveClient | None = None
+        self.client: WsClient | None = None
         self.connections = 0
 
     def last(self, channel: str) -> int:
@@ -138,7 +137,7 @@ class Follower:
     async def connect(self, url: str, *, resume: bool = False) -> list[dict]:
         """Opens a socket, authenticates and subscribes (with `since` = the last sequence seen when resuming);
         returns the subscription responses."""
-        self.client = await LiveClient.open(url)
+        self.client = await WsClient.open(url)
         self.connections += 1
         reply = await self.client.request({"type": "auth", "token": token_for(self.user)})
         assert reply["type"] == "auth_response" and reply["status"] == "authenticated", reply
@@ -187,11 +186,7 @@ async def stream_heads(account_id: str, channels: list[str]) -> dict[str, int]:
 async def logged(channel: str, key: str, after: int = 0) -> list[dict]:
     """The events of one stream as the event log holds them, in sequence order."""
 
-    def read():
-        rows = StreamEvent.objects.filter(stream=group_name(channel, key), sequence__gt=after).order_by("sequence")
-        return [loads(text) for text in rows.values_list("text", flat=True)]
-
-    return await sync_to_async(read)()
+    return await sync_to_async(published)(channel, key, after=after)
 
 
 async def assert_whole(follower: Follower, account_id: str, starts: dict[str, int]) -> None:
@@ -233,8 +228,8 @@ def post_bid(base_url: str, user) -> dict:
     return post_order(base_url, user, symbol=SYMBOL, side="buy", quantity=1, price=D("1.00"))
 
 
-async def authenticated(url: str, user) -> LiveClient:
-    client = await LiveClient.open(url)
+async def authenticated(url: str, user) -> WsClient:
+    client = await WsClient.open(url)
     reply = await client.request({"type": "auth", "token": token_for(user)})
     assert reply["type"] == "auth_response" and reply["status"] == "authenticated", reply
     return client
@@ -291,7 +286,7 @@ async def test_the_connection_limit_holds_across_processes(cluster, make_trader)
         await authenticated(cluster.b.ws_url, trader),
     ]
     for server in (cluster.b, cluster.a):
-        refused = await LiveClient.open(server.ws_url)
+        refused = await WsClient.open(server.ws_url)
         error = await refused.request({"type": "auth", "token": token_for(trader), "correlation_id": "over"})
         assert (error["type"], error["code"], error["details"]) == ("error", "CONNECTION_LIMIT", {"limit": 3, "closing": True})
         assert await refused.wait_closed() == CloseCode.CONNECTION_LIMIT
@@ -408,7 +403,7 @@ async def test_a_client_that_does_not_read_cannot_grow_the_server_without_bound(
     for trader in traders[:7]:
         for _ in range(3):
             # max_queue=1: the client library stops reading at once, so the server's writes back up.
-            client = await LiveClient.open(cluster.a.ws_url, max_queue=1)
+            client = await WsClient.open(cluster.a.ws_url, max_queue=1)
             assert (await client.request({"type": "auth", "token": token_for(trader)}))["status"] == "authenticated"
             await client.send({"type": "subscribe", "channel": "system_health"})
             await client.wait_for("subscription_response", status="subscribed")
@@ -433,7 +428,7 @@ async def test_a_client_that_does_not_read_cannot_grow_the_server_without_bound(
     await reading
     grown_mb = (cluster.rss_kb(cluster.a) - before_kb) / 1024
     for client in slow:
-        client.socket.transport.abort()  # a close handshake would wait behind megabytes of unread events
+        client.transport.abort()  # a close handshake would wait behind megabytes of unread events
     await fast.close()
     assert grown_mb < 200, f"daphne grew by {grown_mb:.0f} MB for 21 sockets that do not read"
 
@@ -441,8 +436,8 @@ async def test_a_client_that_does_not_read_cannot_grow_the_server_without_bound(
 async def test_a_flood_of_connections_is_served(cluster, make_user):
     traders = await sync_to_async(lambda: [make_user(TRADER) for _ in range(100)])()
 
-    async def connect_and_subscribe(n: int) -> LiveClient:
-        client = await LiveClient.open((cluster.a if n % 2 else cluster.b).ws_url)
+    async def connect_and_subscribe(n: int) -> WsClient:
+        client = await WsClient.open((cluster.a if n % 2 else cluster.b).ws_url)
         clients.append(client)
         reply = await client.request({"type": "auth", "token": token_for(traders[n // 3])}, timeout=30)
         assert reply.get("status") == "authenticated", reply
@@ -450,10 +445,10 @@ async def test_a_flood_of_connections_is_served(cluster, make_user):
         await client.wait_for("subscription_response", timeout=30, status="subscribed")
         return client
 
-    clients: list[LiveClient] = []
+    clients: list[WsClient] = []
     try:
         served = await asyncio.gather(*(connect_and_subscribe(n) for n in range(300)), return_exceptions=True)
-        failures = [outcome for outcome in served if not isinstance(outcome, LiveClient)]
+        failures = [outcome for outcome in served if not isinstance(outcome, WsClient)]
         assert not failures, f"{len(failures)} of 300 not served, e.g. {failures[:3]}"
     finally:
-        await asyncio.gather(*(client.socket.close() for client in clients), return_exceptions=True)
+        await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)

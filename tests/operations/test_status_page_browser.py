@@ -12,7 +12,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from kernel.json import dumps, loads
 from operations.services import maintenance_notice_post
-from tests.e2e.live import LiveClient
+from tests.support.ws import WsClient
 from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
 from tests.e2e.server import daphne_servers  # noqa: F401  (fixture)
 from tests.operations.support import window
@@ -72,7 +72,7 @@ async def test_a_logged_in_page_follows_the_socket_through_a_whole_window(server
 
 
 async def test_a_traders_socket_sees_the_window_and_orders_are_refused_inside_it(server, trader, administrator, markets):
-    client = await LiveClient.open(server.ws_url)
+    client = await WsClient.open(server.ws_url)
     try:
         assert (await client.request({"type": "auth", "token": str(AccessToken.for_user(trader))}))["status"] == "authenticated"
         assert (await client.request({"type": "subscribe", "channel": "system_health"}))["status"] == "subscribed"

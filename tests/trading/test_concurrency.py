@@ -13,6 +13,7 @@ from django.db import connection, connections
 from django.db.models import Sum
 
 from kernel.errors import ServiceError
+from tests.support.ci import required_in_ci
 from tests.trading.conftest import approve, fund
 from trading.models import Balance, Order, Trade
 from trading.services import order_place, settlements_process_pending
@@ -34,8 +35,10 @@ def shared_database_url() -> str | None:
 
 
 def require_shared_database():
-    if shared_database_url() is None:
-        pytest.skip("the test database is an in-memory SQLite database, which other threads and processes cannot share")
+    required_in_ci(
+        shared_database_url() is not None,
+        "the test database is an in-memory SQLite database, which other threads and processes cannot share",
+    )
 
 
 def funded(make_user, **amounts):

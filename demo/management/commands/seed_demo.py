@@ -7,14 +7,16 @@ from django.db import transaction
 from accounts.models import KycStatus, KycTier
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from accounts.services import totp_device_add, user_create
+from compliance.services import account_kyc_set
 from trading.models import RESTING_STATUSES, Order
 from trading.services import deposit_create, order_place
 
+DEMO_OFFICER = "officer"  # approves the demo traders' KYC
 DEMO_USERS = [
     # username, password, role, deposits
     ("alice", "alice-demo-pass", TRADER, {"USDC": Decimal("1000000"), "AAPL": Decimal("10000"), "GOOGL": Decimal("5000")}),
     ("bob", "bob-demo-pass", TRADER, {"USDC": Decimal("1000000"), "AAPL": Decimal("10000"), "GOOGL": Decimal("5000")}),
-    ("officer", "officer-demo-pass", COMPLIANCE, {}),
+    (DEMO_OFFICER, "officer-demo-pass", COMPLIANCE, {}),
     ("admin", "admin-demo-pass", ADMIN, {}),
 ]
 
@@ -30,22 +32,25 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         User = get_user_model()
-        for username, password, role, deposits in DEMO_USERS:
-            if not User.objects.filter(username=username).exists():
-                with transaction.atomic():
+        with transaction.atomic():
+            new_traders = []
+            for username, password, role, deposits in DEMO_USERS:
+                if not User.objects.filter(username=username).exists():
                     user = user_create(username=username, password=password, role=role)
                     if role == TRADER:
-                        account = user.account
-                        account.kyc_status, account.kyc_tier = KycStatus.APPROVED, KycTier.TIER_3
-                        account.save(update_fields=["kyc_status", "kyc_tier"])
-                        for currency, amount in deposits.items():
-                            deposit_create(
-                                account_id=account.id, currency=currency, amount=amount, transaction_hash="seed_demo"
-                            )
-            self.stdout.write(f"  {role:<10} {username:<8} password: {password}")
-            if role in (COMPLIANCE, ADMIN):  # staff sign in with a one-time code too: add this URI to an authenticator app
-                device = totp_device_add(user=User.objects.get(username=username), name="demo")
-                self.stdout.write(f"  {'':<10} {'':<8} authenticator: {device.config_url}")
+                        new_traders.append((user.account, deposits))
+                self.stdout.write(f"  {role:<10} {username:<8} password: {password}")
+                if role in (COMPLIANCE, ADMIN):  # staff sign in with a one-time code too: add this URI to an authenticator app
+                    device = totp_device_add(user=User.objects.get(username=username), name="demo")
+                    self.stdout.write(f"  {'':<10} {'':<8} authenticator: {device.config_url}")
+            # The demo officer approves the new traders' KYC, as an officer would (audited, announced).
+            officer = User.objects.get(username=DEMO_OFFICER)
+            for account, deposits in new_traders:
+                account_kyc_set(
+                    account_id=account.id, status=KycStatus.APPROVED, tier=KycTier.TIER_3, actor=officer, reason="demo data"
+                )
+                for currency, amount in deposits.items():
+                    deposit_create(account_id=account.id, currency=currency, amount=amount, transaction_hash="seed_demo")
         self._seed_books()
         self.stdout.write("Demo users ready. Log in at http://127.0.0.1:8000/admin/ or get a token at POST /v1/auth/token.")
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kernel.errors import ServiceError
 from kernel.json import plain
-from trading.management.commands.seed_demo import BOOK_STEP, DEMO_BOOKS
+from demo.management.commands.seed_demo import BOOK_STEP, DEMO_BOOKS
 from trading.models import RESTING_STATUSES, Market, Order
 from trading.selectors import best_price, market_symbols
 from trading.services import order_cancel, order_place
