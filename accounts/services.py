@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -146,3 +147,15 @@ def totp_device_add(*, user, name: str = "authenticator") -> TOTPDevice:
     URI an authenticator app reads. Whoever sees that URI can make the user's codes: hand it over privately."""
     device, _ = TOTPDevice.objects.get_or_create(user=user, name=name, defaults={"confirmed": True})
     return device
+
+
+def backup_codes_issue(*, user, count: int = 5) -> list[str]:
+    """The user's unused single-use backup codes (django-otp's static device), topped up to `count`.
+
+    A code is typed where the authenticator's code goes; each works once. For the first login of an
+    officer or administrator before an authenticator app is set up, and for the demo users."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="backup", defaults={"confirmed": True})
+    unused = list(device.token_set.values_list("token", flat=True))
+    fresh = [StaticToken.random_token() for _ in range(max(0, count - len(unused)))]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=token) for token in fresh])
+    return unused + fresh

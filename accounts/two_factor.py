@@ -16,6 +16,8 @@ from django.utils.functional import SimpleLazyObject
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .roles import user_is_officer
 
@@ -62,12 +64,14 @@ class TwoFactorLoginForm(OTPAdminAuthenticationForm):
         super().clean_otp(user)
 
     def _chosen_device(self, user):
-        # django-otp asks which device to check the code against; with only one, there is nothing to ask.
+        # django-otp asks which device to check the code against. Nobody needs to be asked: an authenticator
+        # shows digits, a backup code (the static device) has letters too, and there is one of each at most.
         chosen = super()._chosen_device(user)
         if chosen is None:
             devices = list(devices_for_user(user, confirmed=True, for_verify=True))
-            if len(devices) == 1:
-                return devices[0]
+            token = self.cleaned_data.get("otp_token") or ""
+            wanted = TOTPDevice if token.isdigit() else StaticDevice
+            return next((device for device in devices if isinstance(device, wanted)), None)
         return chosen
 
 

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.services import totp_device_add
+from accounts.services import backup_codes_issue, totp_device_add
 from accounts.two_factor import NO_DEVICE_MESSAGE
 from tests.streams.wire import assert_error
 from tests.two_factor import force_login_verified, totp_code
@@ -104,3 +104,17 @@ def test_the_first_administrator_gets_in_with_a_static_token_or_a_printed_provis
     assert device.confirmed
     browser, location = admin_login(administrator, otp_token=totp_code(device), otp_device=device.persistent_id)
     assert location == "/admin/" and in_the_admin(browser)
+
+
+@pytest.mark.django_db
+def test_with_an_authenticator_and_backup_codes_either_code_works_without_picking_a_device(officer):
+    device = totp_device_add(user=officer)
+    codes = backup_codes_issue(user=officer, count=2)
+    assert len(codes) == 2 and backup_codes_issue(user=officer, count=2) == codes  # topped up, not replaced
+
+    browser, location = admin_login(officer, otp_token=totp_code(device))
+    assert location == "/admin/" and in_the_admin(browser)
+    browser, location = admin_login(officer, otp_token=codes[0])
+    assert location == "/admin/" and in_the_admin(browser)
+    browser, page = admin_login(officer, otp_token=codes[0])  # single use
+    assert not in_the_admin(browser) and "errornote" in page

@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from tests.support.event_log import published
 from tests.trading.conftest import buyer, seller  # noqa: F401 (fixtures)
@@ -52,3 +53,15 @@ def test_simulate_market_refuses_unknown_symbols(markets):
 
     with pytest.raises(CommandError, match="unknown market"):
         call_command("simulate_market", "--symbols", "DOGE/USDC", "--duration", "0.1", stdout=StringIO())
+
+
+def test_seed_demo_prints_single_use_codes_that_let_the_demo_officer_in(markets):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    codes_line = next(line for line in out.getvalue().splitlines() if "single-use codes:" in line)
+    code = codes_line.split("single-use codes:")[1].split()[0]
+    browser = Client()
+    response = browser.post(
+        "/admin/login/?next=/admin/", {"username": "officer", "password": "officer-demo-pass", "otp_token": code}
+    )
+    assert response.status_code == 302 and browser.get("/compliance/console/").status_code == 200

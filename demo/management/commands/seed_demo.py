@@ -6,7 +6,7 @@ from django.db import transaction
 
 from accounts.models import KycStatus, KycTier
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
-from accounts.services import totp_device_add, user_create
+from accounts.services import backup_codes_issue, totp_device_add, user_create
 from compliance.services import account_kyc_set
 from trading.models import RESTING_STATUSES, Order
 from trading.services import deposit_create, order_place
@@ -40,9 +40,12 @@ class Command(BaseCommand):
                     if role == TRADER:
                         new_traders.append((user.account, deposits))
                 self.stdout.write(f"  {role:<10} {username:<8} password: {password}")
-                if role in (COMPLIANCE, ADMIN):  # staff sign in with a one-time code too: add this URI to an authenticator app
-                    device = totp_device_add(user=User.objects.get(username=username), name="demo")
+                if role in (COMPLIANCE, ADMIN):  # staff sign in with a one-time code too
+                    staff = User.objects.get(username=username)
+                    device = totp_device_add(user=staff, name="demo")
                     self.stdout.write(f"  {'':<10} {'':<8} authenticator: {device.config_url}")
+                    codes = " ".join(backup_codes_issue(user=staff))
+                    self.stdout.write(f"  {'':<10} {'':<8} or one of these single-use codes: {codes}")
             # The demo officer approves the new traders' KYC, as an officer would (audited, announced).
             officer = User.objects.get(username=DEMO_OFFICER)
             for account, deposits in new_traders:
