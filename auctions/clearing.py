@@ -83,7 +83,8 @@ def clear(
     p* maximises the executed volume min(demand(p), supply(p)), then minimises |demand(p) - supply(p)|, then
     is the highest such price, where demand(p) sums the bids priced at or above p and supply(p) the tranches
     priced at or below p. Bids above p* fill in full, bids below get nothing, bids at p* share what is left:
-    pro rata in whole lots (each its floor, then the remaining lots one at a time in arrival order) or, with
+    pro rata in whole lots (each the floor of its share, then the lots left one at a time in arrival order
+    to the bids that were rounded down, so nobody is a whole lot from their exact share) or, with
     allocation="time_priority", in arrival order. O(n log n): one sort of the price levels, running sums.
     """
     _require_lot(lot_size)
@@ -232,13 +233,15 @@ def _clearing_point(
 
 
 def _pro_rata(wanted: list[int], available: int) -> list[int]:
-    """Whole-lot shares of `available` proportional to `wanted` (in arrival order): each bid its floor,
-    then one more lot each, in arrival order, until none is left. Each floor misses less than one lot, so
-    fewer lots remain than there are bids, and a bid that gets one more was not yet full (when anything
-    remains, available < sum(wanted) and every exact share is below its bid)."""
+    """Whole-lot shares of `available` proportional to `wanted` (in arrival order): each bid the floor of
+    its exact share, then the lots left one each, in arrival order, to the bids whose share was rounded
+    down. Those floors missed a fraction of a lot each and the fractions add up to the lots left, so there
+    are more such bids than lots left, and every bid ends within one lot of its exact share (never above
+    its bid: a share that was rounded down is below the bid)."""
     total = sum(wanted)
     shares = [available * lots // total for lots in wanted]
-    for index in range(available - sum(shares)):
+    rounded_down = [index for index, lots in enumerate(wanted) if available * lots % total]
+    for index in rounded_down[: available - sum(shares)]:
         shares[index] += 1
     return shares
 

@@ -60,6 +60,15 @@ def test_remainder_lots_go_one_at_a_time_in_arrival_order_not_input_order():
     assert result.allocations == {"b1": D(3), "b2": D(4), "b3": D(3)}
 
 
+def test_the_lots_left_go_only_to_bids_whose_share_was_rounded_down():
+    # 8 lots for 16 asked: exact shares 0.5, 0.5, 0.5, 0.5 and 6; the big bid's 6 is exact and stays 6
+    bids = book(("1", "7", 1), ("1", "7", 3), ("1", "7", 4), ("1", "7", 5), ("12", "7", 2))
+
+    result = clear(bids=bids, ladder=fixed("8", "7"), reserve_price=D("7"), lot_size=LOT)
+
+    assert result.allocations == {"b1": D(1), "b2": D(1), "b3": D(0), "b4": D(0), "b5": D(6)}
+
+
 def test_pro_rata_shares_are_whole_lots_of_a_fractional_lot_size():
     bids = [BidIn("x", D("10"), D("0.7"), 1), BidIn("y", D("10"), D("0.3"), 2)]
     ladder = [Tranche(D("10"), D("0.5"))]
