@@ -93,13 +93,8 @@ def clear(
         raise ValueError(f"allocation must be one of {', '.join(ALLOCATIONS)}, not {allocation!r}")
     with localcontext(_EXACT):
         bid_lots = _bid_lots(bids, lot_size)
-        demand_by_price = _sum_by_price(
-            (bid.price, lots) for bid, lots in zip(bids, bid_lots, strict=True) if bid.price >= reserve_price
-        )
-        supply_by_price = _sum_by_price(
-            (tranche.price, _lots(tranche.quantity, lot_size, f"tranche at {tranche.price}"))
-            for tranche in _checked_prices(ladder, "tranche")
-        )
+        demand_by_price = _demand_by_price(bids, bid_lots, reserve_price)
+        supply_by_price = _sum_by_price(zip((tranche.price for tranche in ladder), _tranche_lots(ladder, lot_size)))
         point = _clearing_point(demand_by_price, supply_by_price, reserve_price)
         if point is None:
             demand, supply = sum(demand_by_price.values()), sum(supply_by_price.values())
@@ -113,12 +108,13 @@ def clear(
             )
         price, demand, supply = point
         volume = min(demand, supply)
-        # Why the bids above p* always fit: let A be their demand and q the lowest bid price above p*, so
-        # demand(q) = A. If A > supply(p*), then at q the volume min(A, supply(q)) >= supply(p*) >= the
-        # volume at p*; as p* has the largest volume, supply(q) = supply(p*), and q's imbalance
-        # A - supply(p*) is no larger than p*'s demand(p*) - supply(p*): the higher q would have won the
-        # tie. So A <= supply(p*), and A <= demand(p*) trivially: A <= volume. What is left,
-        # volume - A <= demand(p*) - A, is at most what the bids at p* ask for.
+        # Why the bids above p* always fit: let A be their demand and q the lowest bid price above p* (a
+        # candidate), so demand(q) = A. If A > supply(p*), the volume at q, min(A, supply(q)), is at least
+        # supply(p*), itself at least the volume at p*. p* has the largest volume, so all three are equal:
+        # supply(q) = supply(p*) <= demand(p*), and q's imbalance A - supply(p*) is no larger than p*'s
+        # demand(p*) - supply(p*): the higher q would have won. So A <= supply(p*), and A <= demand(p*)
+        # trivially: A <= volume. What is left, volume - A <= demand(p*) - A, is at most what the bids at
+        # p* ask for, and a whole number of lots since every quantity is.
         left = volume - (demand - demand_by_price.get(price, 0))
         marginal = sorted((i for i, bid in enumerate(bids) if bid.price == price), key=lambda i: bids[i].arrival)
         wanted = [bid_lots[i] for i in marginal]
@@ -177,18 +173,17 @@ def ladder_compile(
         return _elastic_ladder(schedule, reserve_price, tick_size, lot_size)
 
 
-def demand_curve(*, bids: Sequence[BidIn], reserve_price: Decimal) -> list[tuple[Decimal, Decimal]]:
+def demand_curve(*, bids: Sequence[BidIn], reserve_price: Decimal, lot_size: Decimal) -> list[tuple[Decimal, Decimal]]:
     """The anonymised demand curve of a public result: (price, total quantity bid at or above it) for every
     bid price at or above the reserve, highest first. With the ladder it is all it takes to recompute p*."""
+    _require_lot(lot_size)
     _require_price(reserve_price, "reserve_price")
     with localcontext(_EXACT):
-        for bid in _checked_prices(bids, "bid"):
-            _require_positive(bid.quantity, f"bid {bid.bid_id} quantity")
-        levels = _sum_by_price((bid.price, bid.quantity) for bid in bids if bid.price >= reserve_price)
-        curve, cumulative = [], _ZERO
+        levels = _demand_by_price(bids, _bid_lots(bids, lot_size), reserve_price)
+        curve, cumulative = [], 0
         for price in sorted(levels, reverse=True):
             cumulative += levels[price]
-            curve.append((price, cumulative))
+            curve.append((price, cumulative * lot_size))
         return curve
 
 
@@ -209,26 +204,23 @@ def marginal_fill_ratio(*, bids: Sequence[BidIn], clearing: Clearing) -> Decimal
 def _clearing_point(
     demand_by_price: dict[Decimal, int], supply_by_price: dict[Decimal, int], reserve_price: Decimal
 ) -> tuple[Decimal, int, int] | None:
-    """(p*, demand(p*), supply(p*)) in lots, or None when no candidate price executes anything."""
+    """(p*, demand(p*), supply(p*)) in lots, or None when no candidate price executes anything.
+
+    One pass from the highest candidate down: demand grows by the bids at each price, supply shrinks by the
+    tranches priced above it. A candidate replaces the best only when it executes more, or as much with a
+    smaller imbalance, so among equals the highest price stays."""
     candidates = sorted(demand_by_price.keys() | {price for price in supply_by_price if price >= reserve_price})
-    supply_at = {}
-    supply_levels = sorted(supply_by_price.items())
-    level, supply = 0, 0
-    for price in candidates:
-        while level < len(supply_levels) and supply_levels[level][0] <= price:
-            supply += supply_levels[level][1]
-            level += 1
-        supply_at[price] = supply
-    best, best_rank = None, (0, 0)
-    demand = 0
-    # From the highest price down, taking a candidate only when it ranks strictly better: among equals
-    # the highest price stays.
+    tranches = sorted(supply_by_price.items())
+    supply = sum(supply_by_price.values())
+    demand, best, best_volume, best_imbalance = 0, None, 0, 0
     for price in reversed(candidates):
         demand += demand_by_price.get(price, 0)
-        supply = supply_at[price]
-        rank = (min(demand, supply), -abs(demand - supply))
-        if rank[0] > 0 and (best is None or rank > best_rank):
-            best, best_rank = (price, demand, supply), rank
+        while tranches and tranches[-1][0] > price:
+            supply -= tranches.pop()[1]
+        volume = min(demand, supply)
+        imbalance = abs(demand - supply)
+        if volume > best_volume or (volume == best_volume and best is not None and imbalance < best_imbalance):
+            best, best_volume, best_imbalance = (price, demand, supply), volume, imbalance
     return best
 
 
@@ -304,27 +296,41 @@ _SHAPES = {
 
 
 def _bid_lots(bids: Sequence[BidIn], lot_size: Decimal) -> list[int]:
-    """Each bid's quantity in lots, after checking the book: ids and arrivals unique, prices sane."""
-    ids, arrivals = set(), set()
-    for bid in _checked_prices(bids, "bid"):
-        if type(bid.arrival) is not int:
-            raise ValueError(f"bid {bid.bid_id} arrival must be an int, not {bid.arrival!r}")
-        ids.add(bid.bid_id)
-        arrivals.add(bid.arrival)
-    if len(ids) < len(bids):
+    """Each bid's quantity in lots, after checking the book: sane prices, ids and arrivals unique.
+    One pass and no message built unless something is wrong: this is most of the time of a clearing."""
+    lots = []
+    for bid in bids:
+        try:
+            _require_price(bid.price, "price")
+            if type(bid.arrival) is not int:
+                raise ValueError(f"arrival must be an int, not {bid.arrival!r}")
+            lots.append(_lots(bid.quantity, lot_size, "quantity"))
+        except ValueError as error:
+            raise ValueError(f"bid {bid.bid_id}: {error}") from None
+    if len({bid.bid_id for bid in bids}) < len(bids):
         raise ValueError("bid ids must be unique")
-    if len(arrivals) < len(bids):
+    if len({bid.arrival for bid in bids}) < len(bids):
         raise ValueError("bid arrivals must be unique: they order the bids at the clearing price")
-    return [_lots(bid.quantity, lot_size, f"bid {bid.bid_id} quantity") for bid in bids]
+    return lots
 
 
-def _checked_prices(items: Iterable, what: str) -> Iterable:
-    for item in items:
-        _require_price(item.price, f"{what} price")
-        yield item
+def _tranche_lots(ladder: Sequence[Tranche], lot_size: Decimal) -> list[int]:
+    lots = []
+    for tranche in ladder:
+        try:
+            _require_price(tranche.price, "price")
+            lots.append(_lots(tranche.quantity, lot_size, "quantity"))
+        except ValueError as error:
+            raise ValueError(f"tranche {tranche}: {error}") from None
+    return lots
 
 
-def _sum_by_price(pairs: Iterable[tuple[Decimal, int | Decimal]]) -> dict[Decimal, int | Decimal]:
+def _demand_by_price(bids: Sequence[BidIn], bid_lots: list[int], reserve_price: Decimal) -> dict[Decimal, int]:
+    levels = zip((bid.price for bid in bids), bid_lots, strict=True)
+    return _sum_by_price((price, lots) for price, lots in levels if price >= reserve_price)
+
+
+def _sum_by_price(pairs: Iterable[tuple[Decimal, int]]) -> dict[Decimal, int]:
     # Decimal('152') and Decimal('152.0') are one key: equal decimals hash alike.
     levels = defaultdict(int)
     for price, quantity in pairs:

@@ -151,7 +151,7 @@ def test_supply_below_the_reserve_is_sold_at_the_reserve_at_the_earliest():
 
 
 def test_the_demand_curve_sums_every_bid_at_or_above_each_price_from_the_top():
-    assert demand_curve(bids=SEED_REGRESSION, reserve_price=D("150")) == [
+    assert demand_curve(bids=SEED_REGRESSION, reserve_price=D("150"), lot_size=LOT) == [
         (D("155"), D("400")), (D("153.5"), D("700")), (D("152"), D("1200")),
     ]
 
@@ -173,7 +173,8 @@ def test_a_linear_schedule_offers_its_share_at_the_floor_and_the_rest_evenly_up_
 
 @pytest.mark.parametrize("elasticity_type", ["exponential", "logarithmic"])
 def test_curved_schedules_follow_their_formula_to_within_a_lot(elasticity_type):
-    shape = {"exponential": lambda t: math.exp(2 * t), "logarithmic": lambda t: 1 + math.log(1 + 2 * t)}[elasticity_type]
+    shapes = {"exponential": lambda t: math.exp(2 * t), "logarithmic": lambda t: 1 + math.log(1 + 2 * t)}
+    shape = shapes[elasticity_type]
     schedule = SupplySchedule(base_quantity=D("10000"), price_floor=D("0"), price_ceiling=D("50"),
                               elasticity_type=elasticity_type, elasticity_factor=D("2"))
 
@@ -219,15 +220,15 @@ def test_schedule_quantity_below_the_reserve_is_offered_at_the_reserve():
         ({"bids": [BidIn("a", D("10"), D("1.5"), 1)]}, "not a whole number of lots"),
         ({"bids": [BidIn("a", D("10"), D("-1"), 1)]}, "quantity must be a positive"),
         ({"bids": [BidIn("a", D("10"), D("0"), 1)]}, "quantity must be a positive"),
-        ({"bids": [BidIn("a", D("-10"), D("1"), 1)]}, "bid price must be a non-negative"),
-        ({"bids": [BidIn("a", 10.5, D("1"), 1)]}, "bid price must be a non-negative finite Decimal"),
-        ({"bids": [BidIn("a", D("NaN"), D("1"), 1)]}, "bid price must be a non-negative finite Decimal"),
+        ({"bids": [BidIn("a", D("-10"), D("1"), 1)]}, "bid a: price must be a non-negative"),
+        ({"bids": [BidIn("a", 10.5, D("1"), 1)]}, "bid a: price must be a non-negative finite Decimal"),
+        ({"bids": [BidIn("a", D("NaN"), D("1"), 1)]}, "bid a: price must be a non-negative finite Decimal"),
         ({"bids": [BidIn("a", D("10"), D("Infinity"), 1)]}, "quantity must be a positive finite"),
         ({"bids": [BidIn("a", D("10"), D("1"), 1), BidIn("a", D("11"), D("1"), 2)]}, "bid ids must be unique"),
         ({"bids": [BidIn("a", D("10"), D("1"), 1), BidIn("b", D("11"), D("1"), 1)]}, "arrivals must be unique"),
         ({"bids": [BidIn("a", D("10"), D("1"), "1")]}, "arrival must be an int"),
-        ({"ladder": [Tranche(D("10"), D("0.5"))]}, "tranche at 10 0.5 is not a whole number of lots"),
-        ({"ladder": [Tranche(D("-1"), D("1"))]}, "tranche price must be a non-negative"),
+        ({"ladder": [Tranche(D("10"), D("0.5"))]}, r"tranche .*: quantity 0.5 is not a whole number of lots of 1"),
+        ({"ladder": [Tranche(D("-1"), D("1"))]}, r"tranche .*: price must be a non-negative"),
         ({"reserve_price": D("-1")}, "reserve_price must be a non-negative"),
         ({"allocation": "random"}, "allocation must be one of pro_rata, time_priority"),
     ],

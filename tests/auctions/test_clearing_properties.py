@@ -67,7 +67,8 @@ def expected_price(auction: Auction) -> Decimal | None:
 
 
 def grid(auction: Auction) -> list[Decimal]:
-    prices = [p for p in [b.price for b in auction.bids] + [t.price for t in auction.ladder] if p >= auction.reserve_price]
+    prices = [b.price for b in auction.bids] + [t.price for t in auction.ladder]
+    prices = [p for p in prices if p >= auction.reserve_price]
     if not prices:
         return []
     steps = int((max(prices) - min(prices)) / auction.tick_size)
