@@ -28,7 +28,7 @@ def ensure_node_modules() -> None:
 class Worker:
     def __init__(self, proc: subprocess.Popen):
         self.proc = proc
-        self.lines: "queue.Queue[str]" = queue.Queue()
+        self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:

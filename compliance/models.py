@@ -6,8 +6,7 @@ from django.db import models
 
 from accounts.models import Account, KycStatus, KycTier
 from kernel.ids import PublicIdField
-
-MONEY = {"max_digits": 30, "decimal_places": 8}
+from trading.money import MONEY
 
 
 class Severity(models.TextChoices):

@@ -13,9 +13,9 @@ from typing import Any
 
 from django.db.models.signals import post_migrate
 
-from .publishing import stream_sequence
 from .batching import Batcher, each
 from .events import Event
+from .publishing import stream_sequence
 from .registry import Channel, SnapshotProvider
 
 MAX_AGE_S = 5.0

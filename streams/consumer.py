@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.consumer import get_handler_name
 from django.conf import settings
 
 from . import registry
-from .auth import AuthError, Authenticated, authenticate_message, authenticate_session
+from .auth import Authenticated, AuthError, authenticate_message, authenticate_session
 from .flow import SendWindow, utf8_size
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
@@ -260,7 +260,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             )
             return
         start = SubscriptionStart(self, channel, request, since)
-        self.subscriptions.update(zip(keys, start.subscriptions))
+        self.subscriptions.update(zip(keys, start.subscriptions, strict=True))
         self.timers.cancel("idle")
         resume_fields = await start.join(self.hub)
         await self.send(

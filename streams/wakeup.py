@@ -14,8 +14,8 @@ import logging
 import os
 import socket
 import threading
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, connections

@@ -83,9 +83,12 @@ def _environment_reads(tree: ast.AST):
             text = ast.unparse(node.func)
             if text in ("os.environ.get", "os.getenv", "environ.get", "getenv"):
                 yield node.lineno, node.args[0]
-        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-            if ast.unparse(node.value) in ("os.environ", "environ"):
-                yield node.lineno, node.slice
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Load)
+            and ast.unparse(node.value) in ("os.environ", "environ")
+        ):
+            yield node.lineno, node.slice
 
 
 def test_no_module_but_settings_reads_settings_from_the_environment():

@@ -2,9 +2,9 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from accounts.selectors import account_exists
+from streams.caches import snapshot_cache, value_cache
 from streams.events import Event
 from streams.publishing import stream_sequence
-from streams.caches import snapshot_cache, value_cache
 from streams.registry import account_channel, register, symbol_channel
 
 from .events import MARKET_DATA, ORDERS, SETTLEMENTS, TRADES, OrderbookSnapshot

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from .changeset import ChangeSet
 from .events import (
     OrderbookUpdate,
     OrderCancelled,
@@ -25,7 +26,6 @@ from .events import (
     SettlementCreated,
     TradeExecuted,
 )
-from .changeset import ChangeSet
 from .models import SELF_TRADE_PREVENTED, Market, Order, OrderStatus, OrderType, Settlement, Side, Trade
 from .money import commission, notional
 from .selectors import best_price, book_levels, resting_orders

@@ -61,8 +61,7 @@ class RedisServer:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
-        log = open(self.workdir / f"redis-{self.port}.log", "ab")
-        with log:
+        with open(self.workdir / f"redis-{self.port}.log", "ab") as log:
             self.process = subprocess.Popen(
                 [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                  "--dir", str(self.workdir)],

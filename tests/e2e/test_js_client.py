@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts.services import user_create
 from streams.publishing import publish
-from trading.events import OrderCreated, PriceUpdate, TradeExecuted
 from tests.support.ci import required_in_ci
+from trading.events import OrderCreated, PriceUpdate, TradeExecuted
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -6,8 +6,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from streams.publishing import publish, stream_sequence
 from streams.models import StreamEvent
+from streams.publishing import publish, stream_sequence
 from streams.relay import wake
 from tests.streams.sample_events import note_of, sample_event
 

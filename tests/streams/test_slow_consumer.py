@@ -1,17 +1,17 @@
 """The slow-consumer bound: a socket gets at most a window of unacknowledged bytes, then waits, then closes."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from streams.publishing import publish, stream_sequence
 from operations.events import MaintenanceNotice
 from streams.flow import SendWindow, utf8_size
 from streams.hub import Hub, StreamState, Subscription
-from streams.registry import StreamRef
 from streams.protocol import CloseCode
+from streams.publishing import publish, stream_sequence
+from streams.registry import StreamRef
 from tests.streams.wire import assert_error
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -136,8 +136,8 @@ def publish_notices(count: int, size: int, filler: str = "x") -> None:
             publish(
                 event=MaintenanceNotice(
                     service="matching_engine",
-                    start_time=datetime(2030, 1, 1, tzinfo=timezone.utc),
-                    end_time=datetime(2030, 1, 1, 1, tzinfo=timezone.utc),
+                    start_time=datetime(2030, 1, 1, tzinfo=UTC),
+                    end_time=datetime(2030, 1, 1, 1, tzinfo=UTC),
                     description=f"{n} " + filler * size,
                 )
             )

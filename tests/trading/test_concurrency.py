@@ -161,7 +161,7 @@ def test_two_markets_traded_both_ways_at_once_do_not_deadlock(make_user, markets
         thread.start()
     settling = threading.Thread(target=lambda: (settlements_process_pending(), connections.close_all()))
     settling.start()
-    for thread in threads + [settling]:
+    for thread in [*threads, settling]:
         thread.join(timeout=90)
     assert errors == [], [str(e) for e in errors]
     assert Order.objects.count() == 80

@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.management.commands.seed_demo import BOOK_STEP, DEMO_BOOKS
 from kernel.errors import ServiceError
 from kernel.json import plain
-from demo.management.commands.seed_demo import BOOK_STEP, DEMO_BOOKS
 from trading.models import RESTING_STATUSES, Market, Order
 from trading.selectors import best_price, market_symbols
 from trading.services import order_cancel, order_place
