@@ -127,7 +127,7 @@ class Hub:
         group = sub.ref.group
         state = self.streams.get(group)
         new_stream = state is None
-        if new_stream:
+        if state is None:
             state = self.streams[group] = StreamState(group)
         base = 0
         if sub.ref.aggregation == "raw":

@@ -111,6 +111,12 @@ class Order(models.Model):
         return self.quantity - self.filled
 
     @property
+    def limit_price(self) -> Decimal:
+        """The price of a limit order, as every order on the book is; a market order has none."""
+        assert self.price is not None, f"order {self.id} is a market order"
+        return self.price
+
+    @property
     def average_fill_price(self) -> Decimal | None:
         if not self.filled:
             return None

@@ -22,7 +22,7 @@ async def sequences(client, event_type: str, count: int) -> list[int]:
 
 async def events(client, count: int) -> list[dict]:
     """The next `count` events, whatever their type."""
-    got = []
+    got: list[dict] = []
     while len(got) < count:
         message = await client.next()
         if "sequence" in message:

@@ -96,6 +96,7 @@ async def test_waiting_bytes_count_against_the_limit():
 
 class Recorder:
     user_id = 1
+    api_key_id: str | None = None
 
     def __init__(self):
         self.pushed: list[tuple[str, int]] = []
@@ -183,7 +184,7 @@ async def test_a_client_that_answers_pings_gets_every_event_in_order(authed, set
     client = await subscribed(authed, trader)
     start = await sync_to_async(stream_sequence)(channel="system_health")
     await sync_to_async(publish_notices)(50, 1000)  # 50 KB through a 4 KB window
-    sequences = []
+    sequences: list[int] = []
     while len(sequences) < 50:
         message = await client.next()
         if message["type"] == "ping":
@@ -198,7 +199,7 @@ async def test_a_pong_the_server_asked_for_passes_the_rate_limit(authed, setting
     settings.CDX_WS_SEND_WINDOW_BYTES = 4000
     client = await subscribed(authed, trader)
     await sync_to_async(publish_notices)(10, 1000)  # 10 KB through a 4 KB window: pongs needed at once
-    notices = []
+    notices: list[dict] = []
     while len(notices) < 10:
         message = await client.next()
         assert message["type"] != "error", message

@@ -64,7 +64,7 @@ class Command(BaseCommand):
         if roll < 0.2 or resting.count() > MAX_RESTING_PER_MARKET:
             order = resting.filter(account=account).order_by("book_sequence").first() or resting.order_by("book_sequence").first()
             if order is not None:
-                self._run(f"cancel {order.id} ({order.side} {plain(order.remaining)} @ {plain(order.price)})", order_cancel, order_id=order.id)
+                self._run(f"cancel {order.id} ({order.side} {plain(order.remaining)} @ {plain(order.limit_price)})", order_cancel, order_id=order.id)
                 return
         side = self.random.choice(("buy", "sell"))
         quantity = Decimal(self.random.randint(1, 20))
