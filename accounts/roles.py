@@ -43,7 +43,7 @@ def extend_group_permissions(role: str, codenames: list[str]) -> None:
 def role_groups_sync() -> None:
     for role, name in GROUP_NAMES.items():
         group, _ = Group.objects.get_or_create(name=name)
-        wanted = []
+        wanted: list[Permission] = []
         for dotted in GROUP_PERMISSIONS[role]:
             app_label, codename = dotted.split(".", 1)
             wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))

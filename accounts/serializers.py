@@ -21,7 +21,8 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 class ApiKeyCreateSerializer(serializers.Serializer):
     scopes = serializers.MultipleChoiceField(choices=ApiKeyScope.choices, allow_empty=False)
-    label = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    # The stubs see Field.label; the metaclass takes declared fields out of the class, so nothing is shadowed.
+    label = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)  # type: ignore[assignment]
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
     def validate_expires_at(self, value):

@@ -5,8 +5,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User  # the project keeps Django's user model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -20,8 +19,6 @@ from streams.publishing import connections_close
 from .models import Account, ApiKey, ApiKeyScope, KycStatus, KycTier
 from .roles import ADMIN, COMPLIANCE, GROUP_NAMES, ROLES, TRADER
 from .selectors import principals_get
-
-User = get_user_model()
 
 
 @transaction.atomic

@@ -74,7 +74,7 @@ def traders_create(*, count: int, prefix: str) -> list[Trader]:
             [User.groups.through(user_id=user.pk, group_id=group.pk) for user in users], batch_size=1000
         )
         accounts = Account.objects.bulk_create([Account(user=user) for user in users], batch_size=1000)
-    return [Trader(user.pk, account.pk, token_for(user)) for user, account in zip(users, accounts)]
+    return [Trader(user.pk, account.pk, token_for(user)) for user, account in zip(users, accounts, strict=True)]
 
 
 def token_for(user) -> str:

@@ -28,7 +28,8 @@ class MaintenanceNoticeForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns (the stubs allow None)
         if all(data.get(name) for name in NOTICE_FIELDS):
             try:
                 maintenance_window_check(**{name: data[name] for name in NOTICE_FIELDS}, now=timezone.now(), notice_id=self.instance.pk)

@@ -48,7 +48,7 @@ async def authenticate_token(raw: object) -> Authenticated:
         raise AuthError("Token is missing")
     token_text = raw[len(BEARER) :] if raw.startswith(BEARER) else raw
     try:
-        token = AccessToken(token_text.strip())
+        token = AccessToken(token_text.strip())  # type: ignore[arg-type]  # simplejwt annotates the encoded token as Token
     except TokenError as exc:
         raise AuthError("Token is invalid or expired") from exc
     try:

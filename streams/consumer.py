@@ -6,16 +6,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.consumer import get_handler_name
 from django.conf import settings
 
 from . import registry
-from .auth import AuthError, Authenticated, authenticate_message, authenticate_session
+from .auth import Authenticated, AuthError, authenticate_message, authenticate_session
 from .flow import SendWindow, utf8_size
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
+from .principals import Principal
 from .protocol import (
     CloseCode,
     ErrorCode,
@@ -68,7 +69,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.hub = await get_hub()
         self.connection_id = new_connection_id()
         self.state = AWAITING_AUTH
-        self.auth = None
+        self.auth: Authenticated | None = None
         self.counted_owner: str | None = None
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
         self.rate = RateLimiter(settings.CDX_WS_RATE_LIMIT_PER_S)
@@ -98,6 +99,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     def _open(self) -> bool:
         return self.state is AWAITING_AUTH or self.state is AUTHENTICATED
+
+    @property
+    def principal(self) -> Principal:
+        """Who authenticated: read only in the authenticated state."""
+        assert self.auth is not None
+        return self.auth.principal
 
     @property
     def user_id(self) -> int | None:
@@ -186,7 +193,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 )
             )
             return
-        if self.state is AUTHENTICATED and authenticated.principal.user_id != self.auth.principal.user_id:
+        if self.state is AUTHENTICATED and authenticated.principal.user_id != self.principal.user_id:
             raise ProtocolError(
                 ErrorCode.AUTH_FAILED, "A connection cannot change user; open a new one", {"reason": "user_mismatch"}
             )
@@ -234,13 +241,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             raise ProtocolError(
                 ErrorCode.INVALID_REQUEST, "'channels' must be a non-empty list of objects", {"field": "channels"}
             )
-        principal = self.auth.principal
+        principal = self.principal
         checked = await database_sync_to_async(_check_all)(items, principal)
         for outcome in checked:
             if isinstance(outcome, ProtocolError):
                 await self._error(outcome.code, outcome.message, outcome.details, correlation_id)
             else:
-                await self._subscribe(*outcome, correlation_id=correlation_id)
+                channel, request, since = outcome
+                await self._subscribe(channel, request, since, correlation_id=correlation_id)
 
     async def _subscribe(
         self, channel: registry.Channel, request: registry.Request, since: int | None, correlation_id: Any
@@ -260,7 +268,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             )
             return
         start = SubscriptionStart(self, channel, request, since)
-        self.subscriptions.update(zip(keys, start.subscriptions))
+        self.subscriptions.update(zip(keys, start.subscriptions, strict=True))
         self.timers.cancel("idle")
         resume_fields = await start.join(self.hub)
         await self.send(
@@ -278,7 +286,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _on_unsubscribe(self, message: dict[str, Any], correlation_id: Any) -> None:
         channel = registry.get(message.get("channel"))
-        request = channel.resolve(message, self.auth.principal, True)
+        request = channel.resolve(message, self.principal, True)
         if request.streams:
             keys = [(ref.channel, ref.key) for ref in request.streams]
         else:
@@ -368,9 +376,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.close(code=close_code)
 
 
-def _check_all(items: list[dict[str, Any]], principal) -> list:
+# One subscribe request checked: what to subscribe to (channel, request, since), or why not.
+CheckedSubscribe = tuple[registry.Channel, registry.Request, int | None] | ProtocolError
+
+
+def _check_all(items: list[dict[str, Any]], principal: Principal) -> list[CheckedSubscribe]:
     """Resolve and authorise each subscribe request (on the ORM thread: checks may read the database)."""
-    outcomes = []
+    outcomes: list[CheckedSubscribe] = []
     for item in items:
         try:
             channel = registry.get(item.get("channel"))

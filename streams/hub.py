@@ -46,7 +46,7 @@ class Subscription:
     """One stream followed by one connection. While `pending` is a list, events (sequence, text, UTF-8 size)
     wait there for the snapshot."""
 
-    __slots__ = ("conn", "ref", "pending", "min_seq")
+    __slots__ = ("conn", "min_seq", "pending", "ref")
 
     def __init__(self, conn: Connection, ref: StreamRef, buffering: bool):
         self.conn = conn
@@ -56,7 +56,7 @@ class Subscription:
 
 
 class StreamState:
-    __slots__ = ("group", "last_seq", "raw", "coalescers")
+    __slots__ = ("coalescers", "group", "last_seq", "raw")
 
     def __init__(self, group: str):
         self.group = group
@@ -127,7 +127,7 @@ class Hub:
         group = sub.ref.group
         state = self.streams.get(group)
         new_stream = state is None
-        if new_stream:
+        if state is None:
             state = self.streams[group] = StreamState(group)
         base = 0
         if sub.ref.aggregation == "raw":

@@ -61,7 +61,7 @@ def parse(text: str | None) -> dict[str, Any]:
     try:
         message = loads(text)
     except (ValueError, RecursionError) as exc:
-        raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message is not valid JSON", {"reason": str(exc)[:200]})
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message is not valid JSON", {"reason": str(exc)[:200]}) from exc
     if not isinstance(message, dict):
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message must be a JSON object")
     return message

@@ -28,7 +28,7 @@ def session_user(session_key: str):
     """The session's user (verified against its auth hash, as Django does for requests, and admitted by
     the owner of users: an officer's session needs its second factor), else anonymous."""
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    user = get_user(SimpleNamespace(session=session))
+    user = get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]  # get_user reads only request.session
     return user if not user.is_authenticated or session_admitted(user, session) else AnonymousUser()
 
 

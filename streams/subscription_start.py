@@ -55,7 +55,7 @@ class SubscriptionStart:
                 await self.conn.push(text, utf8_size(text))
             await hub.release(self.subscriptions[0], replay.last_sequence + 1)
         elif self.channel.snapshot is not None:
-            for sub, coalesced_base in zip(self.subscriptions, self.coalesced_bases):
+            for sub, coalesced_base in zip(self.subscriptions, self.coalesced_bases, strict=True):
                 await self._send_snapshot(hub, sub, coalesced_base)
 
     async def _send_snapshot(self, hub: Hub, sub: Subscription, coalesced_base: int) -> None:

@@ -2,7 +2,8 @@
 timer handles, so an idle socket costs no task."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 
 class Timers:
@@ -11,7 +12,7 @@ class Timers:
         self.handles: dict[str, asyncio.TimerHandle] = {}
         self.tasks: set[asyncio.Task] = set()  # held here: the loop keeps only weak references
 
-    def schedule(self, name: str, delay: float, action: Callable[[], Awaitable[None]]) -> None:
+    def schedule(self, name: str, delay: float, action: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run `action` in `delay` seconds, replacing the timer of that name."""
         self.cancel(name)
         self.handles[name] = asyncio.get_running_loop().call_later(delay, self._fire, name, action)
@@ -26,7 +27,7 @@ class Timers:
             handle.cancel()
         self.handles.clear()
 
-    def _fire(self, name: str, action: Callable[[], Awaitable[None]]) -> None:
+    def _fire(self, name: str, action: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self.handles.pop(name, None)
         if self.active():
             task = asyncio.create_task(action())

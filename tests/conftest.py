@@ -1,6 +1,5 @@
 """Fixtures shared by every test: users with roles, tokens, WebSocket clients and service checks."""
 
-import os
 import socket
 from urllib.parse import urlparse
 
@@ -8,6 +7,7 @@ import pytest
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.roles import ADMIN, COMPLIANCE, TRADER

@@ -82,7 +82,8 @@ class DepositForm(forms.ModelForm):
         fields = ("account", "currency", "amount", "transaction_hash")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns (the stubs allow None)
         if not self.errors:
             try:
                 services.transfer_validate(account_id=data["account"].id, currency=data["currency"], amount=data["amount"])

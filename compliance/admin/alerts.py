@@ -62,12 +62,15 @@ class AlertTriageForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         current = self.instance.status
         allowed = [current, *sorted(services.ALLOWED_MOVES[current])]
-        self.fields["status"].choices = [(value, AlertStatus(value).label) for value in allowed]
-        self.fields["status"].help_text = "Closing needs a disposition; reopening clears it."
-        self.fields["assignee"].queryset = selectors.officer_list()
+        status, assignee = self.fields["status"], self.fields["assignee"]
+        assert isinstance(status, forms.ChoiceField) and isinstance(assignee, forms.ModelChoiceField)
+        status.choices = [(value, AlertStatus(value).label) for value in allowed]
+        status.help_text = "Closing needs a disposition; reopening clears it."
+        assignee.queryset = selectors.officer_list()
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns (the stubs allow None)
         status, disposition = cleaned.get("status"), cleaned.get("disposition") or ""
         if status is None:
             return cleaned

@@ -22,8 +22,7 @@ class AlertNoteInline(admin.TabularInline):
 class AlertAuditInline(admin.TabularInline):
     model = AlertAuditEntry
     verbose_name_plural = "audit trail"
-    fields = ["at", "actor_name", "action", "before", "after"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "actor_name", "action", "before", "after")
     extra = 0
     can_delete = False
 

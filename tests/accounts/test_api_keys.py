@@ -2,6 +2,7 @@
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -43,7 +44,7 @@ def key_client(key: str) -> APIClient:
     return client
 
 
-def call(client, method: str, path: str, body=None) -> tuple[int, dict]:
+def call(client, method: str, path: str, body=None) -> tuple[int, Any]:
     response = getattr(client, method)(path, body, format="json")
     return response.status_code, loads(response.content) if response.content else None
 

@@ -5,8 +5,8 @@ admin, and the console and the audit trail show each step."""
 from decimal import Decimal
 
 import pytest
-from django.contrib.admin.utils import quote
 from asgiref.sync import sync_to_async
+from django.contrib.admin.utils import quote
 
 from compliance.models import Alert, AlertType
 from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
@@ -59,7 +59,7 @@ def row(alert_id: str) -> str:
 
 
 async def test_the_officer_sees_a_flood_and_a_large_trade_live_and_works_the_alert(
-    daphne, chromium, rules, markets, officer, trader, other_trader  # noqa: F811
+    daphne, chromium, rules, markets, officer, trader, other_trader
 ):
     console = await chromium.new_page()
     await console.goto(f"{daphne.base_url}/admin/login/?next=/compliance/console/")

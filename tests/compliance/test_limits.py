@@ -2,9 +2,9 @@ from decimal import Decimal
 
 import pytest
 
-from kernel.errors import ServiceError
 from compliance.limits import ensure_withdrawal_allowed
 from compliance.models import KycTierLimit
+from kernel.errors import ServiceError
 from tests.support.kyc import kyc_set
 from trading.models import Withdrawal, WithdrawalStatus
 from trading.services import deposit_create, withdrawal_request

@@ -127,13 +127,12 @@ def test_a_rolled_back_order_raises_nothing(rules, markets, trader, django_captu
     rule = rules["velocity"]
     rule.threshold = Decimal("1")
     rule.save()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            Order.objects.create(
-                account=trader.account, market_id="AAPL/USDC", side="buy", order_type="limit", price=1, quantity=1,
-                book_sequence=1, created_at=timezone.now(), updated_at=timezone.now(),
-            )
-            raise RuntimeError("rolled back")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        Order.objects.create(
+            account=trader.account, market_id="AAPL/USDC", side="buy", order_type="limit", price=1, quantity=1,
+            book_sequence=1, created_at=timezone.now(), updated_at=timezone.now(),
+        )
+        raise RuntimeError("rolled back")
     assert callbacks == [] and Alert.objects.count() == 0
 
 

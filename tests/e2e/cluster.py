@@ -40,6 +40,7 @@ def redis_server_binary() -> str:
     """The redis-server executable: tests fail in CI without it, and skip (saying why) elsewhere."""
     binary = shutil.which("redis-server")
     required_in_ci(binary is not None, "redis-server is not installed (the cluster tests start their own Redis)")
+    assert binary is not None  # required_in_ci failed or skipped otherwise
     return binary
 
 
@@ -61,8 +62,7 @@ class RedisServer:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
-        log = open(self.workdir / f"redis-{self.port}.log", "ab")
-        with log:
+        with open(self.workdir / f"redis-{self.port}.log", "ab") as log:
             self.process = subprocess.Popen(
                 [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                  "--dir", str(self.workdir)],
@@ -80,7 +80,7 @@ class RedisServer:
         raise RuntimeError(f"redis-server did not answer on {self.port} within {REDIS_START_TIMEOUT_S}s")
 
     def stop(self) -> None:
-        if self.running:
+        if self.process is not None and self.running:
             _end(self.process, signal.SIGTERM)
 
     def _answers_ping(self) -> bool:

@@ -7,7 +7,7 @@ received (Follower); a stream must arrive whole: every sequence once, in order, 
 
 import asyncio
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -16,17 +16,17 @@ from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 
 from accounts.roles import TRADER
-from streams.publishing import publish, stream_sequence
+from operations.events import MaintenanceNotice
 from streams.protocol import CloseCode
+from streams.publishing import publish, stream_sequence
 from streams.registry import group_name
 from tests.conftest import token_for
 from tests.e2e.cluster import cluster, cluster_servers  # noqa: F401  (fixtures)
-from operations.events import MaintenanceNotice
-from trading.events import OrderCancelled
 from tests.e2e.live import post_order
-from tests.support.ws import ConnectionClosed, WsClient
 from tests.support.event_log import published
 from tests.support.kyc import kyc_set
+from tests.support.ws import ConnectionClosed, SocketTransport, WsClient
+from trading.events import OrderCancelled
 from trading.services import deposit_create, order_cancel, order_place
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,7 +35,7 @@ ACCOUNT_STREAMS = ["orders", "account_notifications"]
 SYMBOL = "AAPL/USDC"
 READ_TIMEOUT_S = 20.0
 REDIS_CATCH_UP_S = 10.0  # relays and hubs retry every second once Redis is back
-NOTICE_START = datetime(2030, 1, 1, tzinfo=timezone.utc)
+NOTICE_START = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -153,16 +153,17 @@ class Follower:
 
     async def read_until(self, done, timeout: float = READ_TIMEOUT_S) -> None:
         """Reads (answering the server's pings) until `done()` holds; ConnectionClosed if the socket goes."""
+        assert self.client is not None, "connect() first"
         try:
             async with asyncio.timeout(timeout):
                 while not done():
-                    self._take(await self.client.next(timeout))
+                    await self._take(self.client, await self.client.next(timeout))
         except TimeoutError:
             raise AssertionError(f"timed out; last sequences {self.lasts()}") from None
 
-    def _take(self, message: dict) -> None:
+    async def _take(self, client: WsClient, message: dict) -> None:
         if message["type"] == "ping":
-            asyncio.ensure_future(self.client.send({"type": "pong"}))
+            await client.send({"type": "pong"})
         elif message["type"] in ("subscription_response", "error"):
             self.responses.append(message)
         elif message.get("channel") in self.events and "sequence" in message:
@@ -385,7 +386,8 @@ async def test_a_redis_restart_loses_nothing_on_durable_streams(cluster, make_tr
     assert cluster.a.process.poll() is None and cluster.b.process.poll() is None, cluster.logs()
     layer = redis.Redis.from_url(cluster.redis.url)
     try:
-        assert layer.zcard(f"asgi:group:{group_name('orders', account_id)}") >= 1
+        # redis-py types every command as sync-or-async; this client is the synchronous one.
+        assert layer.zcard(f"asgi:group:{group_name('orders', account_id)}") >= 1  # type: ignore[operator]
     finally:
         layer.close()
     newcomer = Follower(trader, ["orders"])
@@ -428,6 +430,7 @@ async def test_a_client_that_does_not_read_cannot_grow_the_server_without_bound(
     await reading
     grown_mb = (cluster.rss_kb(cluster.a) - before_kb) / 1024
     for client in slow:
+        assert isinstance(client.transport, SocketTransport)
         client.transport.abort()  # a close handshake would wait behind megabytes of unread events
     await fast.close()
     assert grown_mb < 200, f"daphne grew by {grown_mb:.0f} MB for 21 sockets that do not read"

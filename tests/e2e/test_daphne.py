@@ -3,11 +3,11 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from streams.publishing import publish
 from streams.protocol import CloseCode
+from streams.publishing import publish
 from tests.conftest import token_for
-from trading.events import OrderCancelled, TradeCancelled
 from tests.support.ws import WsClient
+from trading.events import OrderCancelled, TradeCancelled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -8,8 +8,8 @@ from django.db import connection
 from streams.publishing import publish
 from tests.e2e.server import SERVER_APP_NAME
 from tests.e2e.test_daphne import authenticated
-from trading.events import OrderCancelled
 from tests.support.ci import required_in_ci
+from trading.events import OrderCancelled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts.services import user_create
 from streams.publishing import publish
-from trading.events import OrderCreated, PriceUpdate, TradeExecuted
 from tests.support.ci import required_in_ci
+from trading.events import OrderCreated, PriceUpdate, TradeExecuted
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -31,6 +31,7 @@ def node() -> str:
         (JS_DIR / "node_modules" / "ws").is_dir(),
         "the ws package is not installed (npm ci --prefix tests/js, which make test runs)",
     )
+    assert executable is not None  # required_in_ci failed or skipped otherwise
     return executable
 
 
@@ -52,7 +53,8 @@ async def test_the_seed_javascript_client_authenticates_subscribes_and_receives(
     )
     try:
         lines = []
-        subscribed, snapshot_prices = set(), set()
+        subscribed: set[str] = set()
+        snapshot_prices: set[str] = set()
         # Publish only once the market data snapshots are out: an event older than a snapshot is in it.
         while len(subscribed) < 3 or len(snapshot_prices) < len(markets):
             line = await read_json_line(process)

@@ -12,10 +12,10 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from kernel.json import dumps, loads
 from operations.services import maintenance_notice_post
-from tests.support.ws import WsClient
 from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
 from tests.e2e.server import daphne_servers  # noqa: F401  (fixture)
 from tests.operations.support import window
+from tests.support.ws import WsClient
 from tests.two_factor import login_code
 
 PASSWORD = "correct-horse-1"  # tests.conftest make_user's default
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def server(daphne_servers):  # noqa: F811
+def server(daphne_servers):
     return daphne_servers.get(env=SERVER_ENV)
 
 

@@ -136,7 +136,9 @@ class SocketTransport:
             text, self.early = self.early, None
             return text
         try:
-            return await asyncio.wait_for(self.socket.recv(), timeout)
+            received: str | bytes = await asyncio.wait_for(self.socket.recv(), timeout)
+            assert isinstance(received, str), "the gateway sends text frames only"
+            return received
         except SocketClosed as closed:
             raise ConnectionClosed(closed.rcvd.code if closed.rcvd else NO_CLOSE_FRAME) from closed
 

@@ -1,14 +1,12 @@
 from decimal import Decimal as D
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from tests.support.event_log import published
 from tests.trading.conftest import balance
 from tests.two_factor import force_login_verified
-from trading.models import Deposit, Order, Trade
+from trading.models import Deposit
 from trading.services import order_place
 
 

@@ -12,9 +12,9 @@ from django.core.management import call_command
 from streams.publishing import stream_sequence
 from tests.conftest import token_for
 from tests.e2e.live import post_order
-from tests.support.ws import WsClient
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)
 from tests.event_shapes import assert_event_shape
+from tests.support.ws import WsClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ACCOUNT_CHANNELS = ["orders", "trades", "settlements", "account_notifications"]

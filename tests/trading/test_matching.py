@@ -120,8 +120,8 @@ def test_market_order_sweeps_several_levels(buyer, seller):
         {"price": D("150.1"), "quantity": D("0"), "action": "delete"},
         {"price": D("150.2"), "quantity": D("5"), "action": "update"},
     ]
-    price = published("market_data", AAPL, "price_update")[-1]
-    assert (price["bid"], price["ask"], price["last_price"]) == (None, D("150.2"), D("150.2"))
+    price_update = published("market_data", AAPL, "price_update")[-1]
+    assert (price_update["bid"], price_update["ask"], price_update["last_price"]) == (None, D("150.2"), D("150.2"))
 
 
 def test_market_order_without_enough_liquidity_fills_what_it_can(buyer, seller):

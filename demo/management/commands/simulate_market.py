@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.management.commands.seed_demo import BOOK_STEP, DEMO_BOOKS
 from kernel.errors import ServiceError
 from kernel.json import plain
-from demo.management.commands.seed_demo import BOOK_STEP, DEMO_BOOKS
 from trading.models import RESTING_STATUSES, Market, Order
 from trading.selectors import best_price, market_symbols
 from trading.services import order_cancel, order_place
@@ -64,7 +64,7 @@ class Command(BaseCommand):
         if roll < 0.2 or resting.count() > MAX_RESTING_PER_MARKET:
             order = resting.filter(account=account).order_by("book_sequence").first() or resting.order_by("book_sequence").first()
             if order is not None:
-                self._run(f"cancel {order.id} ({order.side} {plain(order.remaining)} @ {plain(order.price)})", order_cancel, order_id=order.id)
+                self._run(f"cancel {order.id} ({order.side} {plain(order.remaining)} @ {plain(order.limit_price)})", order_cancel, order_id=order.id)
                 return
         side = self.random.choice(("buy", "sell"))
         quantity = Decimal(self.random.randint(1, 20))
