@@ -8,6 +8,7 @@ import pytest
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
