@@ -113,20 +113,23 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._send_text(text, size)
 
     async def send(self, text_data=None, bytes_data=None, close=False):
-        """Every text frame goes through the send window: the slow-consumer bound (streams/flow.py)."""
+        """Direct replies: written at once, counted toward the slow-consumer bound (streams/flow.py)."""
         if text_data is None or close:
             await super().send(text_data, bytes_data, close)
-        else:
-            await self._send_text(text_data, utf8_size(text_data))
+        elif not await self.window.reply(text_data, utf8_size(text_data)):
+            await self._too_slow()
 
     async def _send_text(self, text: str, size: int) -> None:
         if not await self.window.send(text, size):
-            await self._close_with_error(
-                ErrorCode.CONNECTION_CLOSED,
-                "Connection closed: the client does not read fast enough",
-                {"reason": "slow_consumer"},
-                CloseCode.SLOW_CONSUMER,
-            )
+            await self._too_slow()
+
+    async def _too_slow(self) -> None:
+        await self._close_with_error(
+            ErrorCode.CONNECTION_CLOSED,
+            "Connection closed: the client does not read fast enough",
+            {"reason": "slow_consumer"},
+            CloseCode.SLOW_CONSUMER,
+        )
 
     async def _write(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})  # what super().send does, two calls less
