@@ -27,7 +27,9 @@ class CloseCode:
     AUTH = 4001  # no auth in time, or the token expired and was not replaced
     DISABLED = 4003  # the user was disabled
     TIMEOUT = 4008  # no heartbeat answer, or idle without subscriptions
-    MESSAGE_TOO_BIG = 1009  # RFC 6455: a message far over the size limit (CDX_WS_CLOSE_MESSAGE_BYTES)
+    # A message far over the size limit (CDX_WS_CLOSE_MESSAGE_BYTES): RFC 6455's 1009 in the application's
+    # range, because daphne's autobahn lets an application close only with 1000 or 3000-4999.
+    MESSAGE_TOO_BIG = 4009
     CONNECTION_LIMIT = 4029
     SLOW_CONSUMER = 4030
 

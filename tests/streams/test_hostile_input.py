@@ -135,4 +135,4 @@ async def test_a_message_far_over_the_limit_is_refused_and_the_socket_closed(aut
     assert assert_error(await client.request("x" * 1000), "MESSAGE_SIZE_EXCEEDED") == {"size": 1000, "limit": 100}
     details = assert_error(await client.request("x" * 1001), "MESSAGE_SIZE_EXCEEDED")
     assert details == {"size": 1001, "limit": 100, "closing": True}
-    assert await client.wait_closed() == CloseCode.MESSAGE_TOO_BIG == 1009
+    assert await client.wait_closed() == CloseCode.MESSAGE_TOO_BIG == 4009
