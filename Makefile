@@ -7,6 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # A listen backlog big enough for a reconnect storm (daphne's default stalls under a burst).
 ENDPOINT := tcp:$(PORT):interface=$(HOST):backlog=1024
+# daphne's own message and frame limit (it drops the TCP connection above it), above the protocol's
+# CDX_WS_CLOSE_MESSAGE_BYTES so that the gateway answers oversized messages itself (MESSAGE_SIZE_EXCEEDED).
+WS_TRANSPORT_LIMIT := --websocket-max-message-size 2097152 --websocket-max-frame-size 2097152
 
 .PHONY: run test lint install serve bench clean
 
@@ -25,7 +28,7 @@ run: $(INSTALLED)
 
 serve: $(INSTALLED)
 	@echo "Serving on http://$(HOST):$(PORT)/ (WebSocket ws://$(HOST):$(PORT)/v1/ws)"
-	$(BIN)/daphne -e $(ENDPOINT) cantondex.asgi:application
+	$(BIN)/daphne -e $(ENDPOINT) $(WS_TRANSPORT_LIMIT) cantondex.asgi:application
 
 test: $(INSTALLED)
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error; fi

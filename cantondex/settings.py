@@ -197,6 +197,8 @@ CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT = env.int("CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT
 CDX_WS_RATE_LIMIT_PER_S = env.int("CDX_WS_RATE_LIMIT_PER_S", default=100)
 # Largest client message, in UTF-8 bytes.
 CDX_WS_MAX_MESSAGE_BYTES = env.int("CDX_WS_MAX_MESSAGE_BYTES", default=64 * 1024)
+# A message over this many bytes also closes the socket (4009); daphne's own limit (Makefile) must be higher.
+CDX_WS_CLOSE_MESSAGE_BYTES = env.int("CDX_WS_CLOSE_MESSAGE_BYTES", default=1024 * 1024)
 # Streams per connection (each market_data symbol counts).
 CDX_WS_MAX_SUBSCRIPTIONS = env.int("CDX_WS_MAX_SUBSCRIPTIONS", default=50)
 # Seconds between server pings; a client silent for one more interval after a ping is closed (4008).

@@ -24,6 +24,7 @@ from .protocol import (
     correlation_id_of,
     encode,
     encode_error,
+    inputs_check,
     message_type,
     parse,
 )
@@ -119,20 +120,23 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._send_text(text, size)
 
     async def send(self, text_data=None, bytes_data=None, close=False):
-        """Every text frame goes through the send window: the slow-consumer bound (streams/flow.py)."""
+        """Direct replies: written at once, counted toward the slow-consumer bound (streams/flow.py)."""
         if text_data is None or close:
             await super().send(text_data, bytes_data, close)
-        else:
-            await self._send_text(text_data, utf8_size(text_data))
+        elif not await self.window.reply(text_data, utf8_size(text_data)):
+            await self._too_slow()
 
     async def _send_text(self, text: str, size: int) -> None:
         if not await self.window.send(text, size):
-            await self._close_with_error(
-                ErrorCode.CONNECTION_CLOSED,
-                "Connection closed: the client does not read fast enough",
-                {"reason": "slow_consumer"},
-                CloseCode.SLOW_CONSUMER,
-            )
+            await self._too_slow()
+
+    async def _too_slow(self) -> None:
+        await self._close_with_error(
+            ErrorCode.CONNECTION_CLOSED,
+            "Connection closed: the client does not read fast enough",
+            {"reason": "slow_consumer"},
+            CloseCode.SLOW_CONSUMER,
+        )
 
     async def _write(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})  # what super().send does, two calls less
@@ -149,15 +153,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.last_heard = time.monotonic()
         if not self._open():
             return
+        retry_after_ms = self.rate.take()  # every frame counts, oversized ones included
         size = _size_in_bytes(text_data, bytes_data)
         if size > settings.CDX_WS_MAX_MESSAGE_BYTES:
-            await self._error(
-                ErrorCode.MESSAGE_SIZE_EXCEEDED,
-                "Message too large",
-                {"size": size, "limit": settings.CDX_WS_MAX_MESSAGE_BYTES},
-            )
+            await self._message_too_large(size)
             return
-        retry_after_ms = self.rate.take()
         if retry_after_ms and not self.window.answers_a_ping(text_data):
             await self._error(
                 ErrorCode.RATE_LIMITED,
@@ -169,6 +169,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         try:
             message = parse(text_data)
             correlation_id = correlation_id_of(message)
+            inputs_check(message)
             kind = message_type(message)
             if self.state is AWAITING_AUTH and kind not in PRE_AUTH_TYPES:
                 raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Authenticate first", {"type": kind})
@@ -178,6 +179,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await handler(self, message, correlation_id)
         except ProtocolError as error:
             await self._error(error.code, error.message, error.details, correlation_id)
+
+    async def _message_too_large(self, size: int) -> None:
+        """Over the limit: an error, the socket kept; far over it (a client that ignores the limit): closed."""
+        details = {"size": size, "limit": settings.CDX_WS_MAX_MESSAGE_BYTES}
+        if size <= settings.CDX_WS_CLOSE_MESSAGE_BYTES:
+            await self._error(ErrorCode.MESSAGE_SIZE_EXCEEDED, "Message too large", details)
+        else:
+            await self._close_with_error(
+                ErrorCode.MESSAGE_SIZE_EXCEEDED, "Message far too large", details, CloseCode.MESSAGE_TOO_BIG
+            )
 
     async def _on_auth(self, message: dict[str, Any], correlation_id: Any) -> None:
         try:
@@ -241,6 +252,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             raise ProtocolError(
                 ErrorCode.INVALID_REQUEST, "'channels' must be a non-empty list of objects", {"field": "channels"}
             )
+        # A batch is applied item by item, keeping the items that fit. Items past the subscription limit
+        # could never fit: they get one error together, so replies and work stay bounded by the limit.
+        limit = settings.CDX_WS_MAX_SUBSCRIPTIONS
+        items, beyond = items[:limit], len(items) - limit
         principal = self.principal
         checked = await database_sync_to_async(_check_all)(items, principal)
         for outcome in checked:
@@ -249,6 +264,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             else:
                 channel, request, since = outcome
                 await self._subscribe(channel, request, since, correlation_id=correlation_id)
+        if beyond > 0:
+            await self._error(
+                ErrorCode.SUBSCRIPTION_ERROR,
+                f"At most {limit} subscriptions per message; the {beyond} channels after them were not subscribed",
+                {"field": "channels", "reason": "subscription_limit", "limit": limit, "refused": beyond},
+                correlation_id,
+            )
 
     async def _subscribe(
         self, channel: registry.Channel, request: registry.Request, since: int | None, correlation_id: Any
@@ -414,4 +436,4 @@ def _size_in_bytes(text: str | None, data: bytes | None) -> int:
     # Most messages are ASCII: only encode when the character count leaves any doubt.
     if len(text) * 4 <= settings.CDX_WS_MAX_MESSAGE_BYTES:
         return len(text)
-    return len(text.encode())
+    return len(text.encode(errors="surrogatepass"))  # a lone surrogate is refused later, by name

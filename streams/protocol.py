@@ -27,6 +27,9 @@ class CloseCode:
     AUTH = 4001  # no auth in time, or the token expired and was not replaced
     DISABLED = 4003  # the user was disabled
     TIMEOUT = 4008  # no heartbeat answer, or idle without subscriptions
+    # A message far over the size limit (CDX_WS_CLOSE_MESSAGE_BYTES): RFC 6455's 1009 in the application's
+    # range, because daphne's autobahn lets an application close only with 1000 or 3000-4999.
+    MESSAGE_TOO_BIG = 4009
     CONNECTION_LIMIT = 4029
     SLOW_CONSUMER = 4030
 
@@ -54,13 +57,22 @@ def encode_error(
     return encode("error", correlation_id, code=str(code), message=message, details=details or {})
 
 
+# Client input bounds. Real messages nest three levels ({"channels": [{"symbols": [...]}]}) and their
+# longest string is a JWT of a few hundred characters.
+MAX_DEPTH = 16
+MAX_STRING_CHARS = 2048
+MAX_ECHOED_CORRELATION_ID_CHARS = 128
+
+
 def parse(text: str | None) -> dict[str, Any]:
     """A client message as a dict, or INVALID_REQUEST saying what is wrong."""
     if text is None:
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "Messages must be JSON text frames")
     try:
         message = loads(text)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError as exc:
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message is not valid JSON", {"reason": str(exc)[:200]}) from exc
     if not isinstance(message, dict):
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message must be a JSON object")
@@ -75,12 +87,62 @@ def message_type(message: dict[str, Any]) -> str:
 
 
 def correlation_id_of(message: dict[str, Any]) -> Any:
-    """The client's correlation id, echoed only when it is a string or an integer of sane size."""
+    """The client's correlation id, echoed only when it is a usable string or an integer of sane size."""
     value = message.get("correlation_id")
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and len(value) <= 128:
+    if isinstance(value, str) and len(value) <= MAX_ECHOED_CORRELATION_ID_CHARS and string_problem(value) is None:
         return value
     if isinstance(value, int) and abs(value) < 2**63:
         return value
     return None
+
+
+def inputs_check(message: dict[str, Any]) -> None:
+    """INVALID_REQUEST naming the first field whose string cannot be used, or that nests too deep.
+
+    Every string (keys included) of every message, before anything reads it: a lone surrogate cannot be
+    encoded into the reply that echoes it (the socket would close with 1011), PostgreSQL refuses NUL,
+    and long strings cost memory and logs. One walk with a stack, bounded by the message size limit.
+    """
+    pending: list[tuple[str, Any, int]] = [("", message, 1)]
+    while pending:
+        where, value, depth = pending.pop()
+        if isinstance(value, str):
+            if problem := string_problem(value):
+                raise _invalid_field(where, problem)
+        elif isinstance(value, dict):
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+            for key, item in value.items():
+                if problem := string_problem(key):
+                    raise _invalid_field(f"{where} key" if where else "key", problem)
+                pending.append((f"{where}.{key}" if where else key, item, depth + 1))
+        elif isinstance(value, list):
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+            pending.extend((f"{where}[{index}]", item, depth + 1) for index, item in enumerate(value))
+
+
+def string_problem(text: str) -> str | None:
+    """Why a client's string cannot be used, or None when it can."""
+    if len(text) > MAX_STRING_CHARS:
+        return f"longer than {MAX_STRING_CHARS} characters"
+    if "\x00" in text:
+        return "contains a NUL character"
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return "contains a lone surrogate"
+    return None
+
+
+def _invalid_field(where: str, problem: str) -> ProtocolError:
+    return ProtocolError(ErrorCode.INVALID_REQUEST, f"'{where}' {problem}", {"field": where, "reason": problem})
+
+
+def _too_deep() -> ProtocolError:
+    return ProtocolError(
+        ErrorCode.INVALID_REQUEST, f"Message nests deeper than {MAX_DEPTH} levels", {"reason": "too_deep", "max_depth": MAX_DEPTH}
+    )

@@ -68,7 +68,8 @@ def test_an_officers_session_without_the_code_reaches_no_officer_page_or_call(of
 
 
 def session_cookie(browser: Client) -> list[tuple[bytes, bytes]]:
-    return [(b"cookie", f"sessionid={browser.cookies['sessionid'].value}".encode()), (b"origin", b"http://testserver")]
+    cookie = f"sessionid={browser.cookies['sessionid'].value}".encode()
+    return [(b"cookie", cookie), (b"origin", b"http://testserver"), (b"host", b"testserver")]
 
 
 @pytest.mark.django_db(transaction=True)

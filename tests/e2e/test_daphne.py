@@ -78,3 +78,27 @@ async def test_two_processes_on_redis_share_events_and_the_connection_limit(requ
     again = await authenticated(first.ws_url, trader)
     await again.close()
     await on_first.close()
+
+
+async def test_a_lone_surrogate_gets_an_invalid_request_and_the_socket_stays(daphne, trader):
+    client = await WsClient.open(daphne.ws_url)
+    await client.send('{"type":"auth","token":"\\ud800","correlation_id":"s"}')
+    error = await client.next()
+    assert (error["code"], error["details"]["field"], error["correlation_id"]) == ("INVALID_REQUEST", "token", "s")
+    await client.close()
+    client = await authenticated(daphne.ws_url, trader)
+    await client.send('{"type":"subscribe","channel":"market_data","symbols":["\\ud800"]}')
+    error = await client.next()
+    assert (error["code"], error["details"]["field"]) == ("INVALID_REQUEST", "symbols[0]")
+    assert (await client.request({"type": "ping"}))["type"] == "pong"
+    await client.close()
+
+
+async def test_a_message_over_a_mebibyte_is_answered_and_closed_not_dropped(daphne, trader):
+    client = await authenticated(daphne.ws_url, trader)
+    size = 1024 * 1024 + 1
+    await client.send("x" * size)
+    error = await client.next()
+    assert error["code"] == "MESSAGE_SIZE_EXCEEDED"
+    assert error["details"] == {"size": size, "limit": 64 * 1024, "closing": True}
+    assert await client.wait_closed() == CloseCode.MESSAGE_TOO_BIG

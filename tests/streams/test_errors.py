@@ -29,7 +29,7 @@ async def still_works(client) -> None:
         ('{"type": null}', {"field"}),
         ('{"type": ["ping"]}', {"field"}),
         ('{"type": "ping", "n": ' + "9" * 5000 + "}", {"reason"}),
-        (NESTED, {"reason"}),
+        (NESTED, {"reason", "max_depth"}),
     ],
     ids=[
         "truncated", "text", "trailing-comma", "array", "number", "string", "null",

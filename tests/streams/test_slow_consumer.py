@@ -207,3 +207,42 @@ async def test_a_pong_the_server_asked_for_passes_the_rate_limit(authed, setting
             await client.send({"type": "pong"})
         elif message["type"] == "maintenance_notice":
             notices.append(message)
+
+
+# Direct replies: the window paces what the server pushes, not the answers to the client's own requests.
+
+
+async def test_a_direct_reply_goes_out_at_once_even_while_pushed_text_waits():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=100, patience_s=0.0)
+    assert await send(window, "a" * 8)
+    assert await send(window, "b" * 8)  # waits for a pong
+    assert await window.reply("pong", 4)
+    assert socket.data() == ["a" * 8, "pong"]
+    assert await window.reply("x" * 20, 20)  # replies are outside the window and start no patience clock
+    assert socket.data()[-1] == "x" * 20
+
+
+async def test_unread_replies_still_count_toward_the_limit():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=30, patience_s=60)
+    assert await window.reply("a" * 20, 20)
+    assert socket.pings() == 1  # half a window of replies unread: a ping asks whether they were read
+    await window.answered()
+    assert await window.reply("b" * 20, 20)  # the first twenty were read
+    assert not await window.reply("c" * 20, 20)  # forty unread > 30: the caller closes
+
+
+async def test_an_officer_whose_own_batch_subscribes_fill_the_window_is_not_closed(authed, settings, officer):
+    settings.CDX_WS_SEND_WINDOW_BYTES = 2000
+    settings.CDX_WS_SLOW_CONSUMER_S = 0.0  # any wait for a pong would close it at once
+    client = await authed(officer)
+    batch = {"type": "subscribe", "channels": [{"channel": "compliance_events"}] * 40}
+    for _ in range(3):  # about 3 x 40 replies of 200 bytes: several windows, and pings it never answers
+        await client.send(batch)
+    pong = await client.request({"type": "ping", "correlation_id": "late"})
+    while pong["type"] != "pong":  # the replies before it
+        assert pong["type"] != "error" or pong["code"] == "ALREADY_SUBSCRIBED", pong
+        pong = await client.next()
+    assert pong["correlation_id"] == "late"
+    assert await client.nothing_more()

@@ -106,6 +106,7 @@ class CommunicatorTransport:
         output = await self.communicator.receive_output(timeout)
         if output["type"] == "websocket.close":
             raise ConnectionClosed(output.get("code", 1000))
+        output["text"].encode()  # as daphne must: text it cannot encode closes a real socket with 1011
         return output["text"]
 
     async def nothing_within(self, timeout: float) -> bool:
