@@ -289,3 +289,14 @@ REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("accounts.permissions.HasApi
 SIMPLE_JWT.update(ROTATE_REFRESH_TOKENS=True, BLACKLIST_AFTER_ROTATION=True)
 OTP_TOTP_ISSUER = "CantonDEX"
 # --- end credentials ---
+
+# --- Hardening: REST input, request rates, login lockout, deployment (one block) ---
+
+# Client strings on REST (kernel/inputs.py): a path, query parameter or JSON body string longer than this
+# (characters), or holding NUL or a lone surrogate, is 400 INVALID_REQUEST; so is JSON nested deeper.
+CDX_REST_MAX_STRING_CHARS = env.int("CDX_REST_MAX_STRING_CHARS", default=4096)
+CDX_JSON_MAX_DEPTH = env.int("CDX_JSON_MAX_DEPTH", default=32)
+# Right after SecurityMiddleware: nothing else reads the URL before it is checked.
+_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE.insert(_security + 1, "kernel.inputs.client_input_middleware")
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["kernel.inputs.CheckedJSONParser"]
