@@ -32,6 +32,9 @@ ACCOUNT_STREAMS = ["orders", "account_notifications"]
 SYMBOL = "AAPL/USDC"
 READ_TIMEOUT_S = 20.0
 REDIS_CATCH_UP_S = 10.0  # relays and hubs retry every second once Redis is back
+# A killed process's connection places must be free in seconds (its heartbeat runs out after 5 s),
+# not after the 90 s it took before the gateways heartbeat.
+KILLED_PLACES_FREE_S = 20.0
 
 
 @pytest.fixture(autouse=True)
@@ -362,6 +365,35 @@ async def test_clients_of_a_killed_process_resume_on_the_other_without_loss(clus
     await flow.reached(flow.caused + 20)
     await assert_caught_up_exactly_once(follower, flow, account_id, starts)
     await follower.close()
+
+
+async def test_the_places_of_a_killed_process_are_free_on_the_other_within_seconds(cluster, make_trader):
+    trader = await make_trader()  # CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT=3 on both processes
+    held = [await authenticated(cluster.a.ws_url, trader) for _ in range(3)]
+
+    async def admitted(url: str) -> LiveClient | None:
+        client = await LiveClient.open(url)
+        reply = await client.request({"type": "auth", "token": token_for(trader)})
+        if reply["type"] == "error" and reply["code"] == "CONNECTION_LIMIT":
+            await client.close()
+            return None
+        assert reply["type"] == "auth_response" and reply["status"] == "authenticated", reply
+        return client
+
+    cluster.kill(cluster.a)  # its three places were taken; nobody will give them back
+    on_b: list[LiveClient] = []
+    try:
+        async with asyncio.timeout(KILLED_PLACES_FREE_S):
+            while True:  # the whole quota at once, then what is still missing, until all are in
+                tries = await asyncio.gather(*(admitted(cluster.b.ws_url) for _ in range(3 - len(on_b))))
+                on_b += [client for client in tries if client is not None]
+                if len(on_b) == 3:
+                    break
+                await asyncio.sleep(0.2)  # a poll interval: nothing announces when a heartbeat runs out
+    except TimeoutError:
+        raise AssertionError(f"{len(on_b)}/3 admitted on b {KILLED_PLACES_FREE_S:g}s after a was killed") from None
+    for client in held + on_b:
+        await client.close()
 
 
 async def test_a_redis_restart_loses_nothing_on_durable_streams(cluster, make_trader):
