@@ -6,13 +6,12 @@ received (Follower); a stream must arrive whole: every sequence once, in order, 
 """
 
 import asyncio
-import threading
 from decimal import Decimal as D
 
 import pytest
 import redis
 from asgiref.sync import sync_to_async
-from django.db import connection, transaction
+from django.db import transaction
 from websockets.exceptions import ConnectionClosed
 
 from accounts.roles import TRADER
@@ -23,14 +22,12 @@ from streams.protocol import CloseCode
 from streams.registry import group_name
 from tests.conftest import token_for
 from tests.e2e.cluster import cluster, cluster_servers  # noqa: F401  (fixtures)
-from tests.e2e.live import LiveClient, post_order
-from trading.services import deposit_create, order_cancel, order_place
+from tests.e2e.live import READ_TIMEOUT_S, SYMBOL, LiveClient, OrderFlow, authenticated, post_order
+from trading.services import order_cancel
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ACCOUNT_STREAMS = ["orders", "account_notifications"]
-SYMBOL = "AAPL/USDC"
-READ_TIMEOUT_S = 20.0
 REDIS_CATCH_UP_S = 10.0  # relays and hubs retry every second once Redis is back
 # A killed process's connection places must be free in seconds (its heartbeat runs out after 5 s),
 # not after the 90 s it took before the gateways heartbeat.
@@ -41,82 +38,6 @@ KILLED_PLACES_FREE_S = 20.0
 def fast_password_hashing(settings):
     """Overrides the suite's (which spares e2e tests): these make 100+ users and log in only with JWTs."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def make_trader(make_user, markets):
-    """A trader who may trade without caps, with USDC to buy with."""
-
-    def make():
-        user = make_user(TRADER)
-        user.account.kyc_status, user.account.kyc_tier = "approved", "tier_3"
-        user.account.save(update_fields=["kyc_status", "kyc_tier"])
-        deposit_create(account_id=user.account.id, currency="USDC", amount=D("1000000"), transaction_hash="0xcluster")
-        return user
-
-    return sync_to_async(make)
-
-
-class OrderFlow:
-    """One trader placing and cancelling limit buys through trading.services, on a thread of the test process.
-
-    A buy at 1.00 rests (nobody sells that low): placing it causes order_created and order_updated
-    (open) on the trader's `orders` stream, cancelling it order_cancelled; `caused` counts them as they commit.
-    """
-
-    def __init__(self, account_id: str, pace_s: float = 0.01):
-        self.account_id = account_id
-        self.pace_s = pace_s  # a pause between cycles keeps the flow steady without hogging the database
-        self.caused = 0
-        self.error: BaseException | None = None
-        self._changed = threading.Condition()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="order-flow", daemon=True)
-
-    def start(self) -> "OrderFlow":
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                order = order_place(
-                    account_id=self.account_id, symbol=SYMBOL, side="buy", order_type="limit",
-                    quantity=D("1"), price=D("1.00"),
-                )
-                self._count(2)
-                order_cancel(order_id=order.id, account_id=self.account_id)
-                self._count(1)
-                self._stop.wait(self.pace_s)
-        except BaseException as error:  # reported by stop(): a flow that died would look like lost events
-            self.error = error
-        finally:
-            connection.close()
-            with self._changed:
-                self._changed.notify_all()
-
-    def _count(self, events: int) -> None:
-        with self._changed:
-            self.caused += events
-            self._changed.notify_all()
-
-    async def reached(self, count: int, timeout: float = READ_TIMEOUT_S) -> None:
-        """Waits until the flow has caused `count` events."""
-
-        def wait() -> bool:
-            with self._changed:
-                return self._changed.wait_for(lambda: self.caused >= count or self.error is not None, timeout)
-
-        assert await asyncio.to_thread(wait) and self.error is None, f"flow at {self.caused}/{count}: {self.error!r}"
-
-    async def stop(self) -> int:
-        """Stops the flow; returns how many order events it caused."""
-        self._stop.set()
-        await asyncio.to_thread(self._thread.join, READ_TIMEOUT_S)
-        assert not self._thread.is_alive(), "the order flow did not stop"
-        if self.error is not None:
-            raise self.error
-        return self.caused
 
 
 class Follower:
@@ -230,13 +151,6 @@ async def assert_caught_up_exactly_once(follower, flow, account_id: str, starts:
 def post_bid(base_url: str, user) -> dict:
     """A buy of 1 at 1.00 over REST: it rests (nobody sells that low)."""
     return post_order(base_url, user, symbol=SYMBOL, side="buy", quantity=1, price=D("1.00"))
-
-
-async def authenticated(url: str, user) -> LiveClient:
-    client = await LiveClient.open(url)
-    reply = await client.request({"type": "auth", "token": token_for(user)})
-    assert reply["type"] == "auth_response" and reply["status"] == "authenticated", reply
-    return client
 
 
 # Across processes
