@@ -1,6 +1,7 @@
 """Per-connection message rate and the per-account connection limit (cluster-wide with Redis)."""
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -109,6 +110,7 @@ class RedisConnectionCounter:
         self.client = redis.Redis.from_pool(pool)  # closes the pool with the client
         self.acquire_script = self.client.register_script(_ACQUIRE)
         self.gateway_id = uuid.uuid4().hex
+        self.stopping = asyncio.Event()
         self.heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(), name="cdx-counter-heartbeat")
 
     @property
@@ -152,8 +154,9 @@ class RedisConnectionCounter:
 
     async def close(self) -> None:
         """Stop heartbeating and say so: whatever this gateway still counts stops counting at once."""
-        self.heartbeat.cancel()
-        await asyncio.gather(self.heartbeat, return_exceptions=True)
+        # Asked, not cancelled: a cancellation landing inside a redis-py command can be lost there.
+        self.stopping.set()
+        await self.heartbeat
         try:
             await self.client.zrem(GATEWAYS_KEY, self.gateway_id)
         except Exception:
@@ -162,17 +165,17 @@ class RedisConnectionCounter:
 
     async def _heartbeat(self) -> None:
         reachable = True
-        while True:
+        while not self.stopping.is_set():
             try:
                 await self.client.zadd(GATEWAYS_KEY, {self.gateway_id: time.time() + GATEWAY_TTL_S})
                 reachable = True
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 if reachable:  # once per outage, not every second
                     log.warning("connection counter: gateway heartbeat failed; retrying every %.0fs", GATEWAY_HEARTBEAT_S)
                 reachable = False
-            await asyncio.sleep(GATEWAY_HEARTBEAT_S)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(GATEWAY_HEARTBEAT_S):
+                    await self.stopping.wait()
 
 
 _counters: dict[asyncio.AbstractEventLoop, LocalConnectionCounter | RedisConnectionCounter] = {}

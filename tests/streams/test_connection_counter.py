@@ -69,7 +69,8 @@ async def test_the_places_of_a_gateway_that_stops_heartbeating_are_free_within_i
     await asyncio.sleep(2 * limits.GATEWAY_TTL_S)  # outlives its ttl: only its heartbeats keep it counting
     assert not await surviving.acquire(OWNER, "c", 2)
 
-    crashing.heartbeat.cancel()  # as a SIGKILL would: no heartbeat, no release, no goodbye
+    crashing.stopping.set()  # stops heartbeating, as after a SIGKILL: no release, no goodbye
+    await crashing.heartbeat
     stopped = time.monotonic()
     async with asyncio.timeout(10 * limits.GATEWAY_TTL_S):
         while not await surviving.acquire(OWNER, "c", 2):
