@@ -8,6 +8,7 @@ from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -62,7 +63,17 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        try:
+            await handler(message)
+        except StopConsumer:
+            raise
+        except BaseException:
+            # A handler that fails (or is cancelled) ends the consumer, and daphne closes the socket
+            # (1011) without a websocket.disconnect: give back the connection slot and the
+            # subscriptions here, or they would outlive the socket.
+            if hasattr(self, "hub"):  # connect got that far
+                await self.disconnect(1011)
+            raise
 
     # Life cycle
 
@@ -140,6 +151,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _write(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})  # what super().send does, two calls less
+
+    def write_failed(self) -> None:
+        """The hub could not write to this socket (it is closing, or broken): nothing more is written to
+        it, and it is closed, so a client still there resumes with `since` rather than read past a gap."""
+        if self._open():
+            self.state = CLOSING
+            self.hub.spawn(self.close(code=1011))
 
     async def close_for(self, reason: str) -> None:
         """The hub asks: the user was disabled, or the API key this socket signed in with was revoked."""
