@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "streams",
+    "auctions",  # before trading: its seed_demo and simulate_market extend trading's
     "trading",
     "compliance",
     "operations",

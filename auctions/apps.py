@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class AuctionsConfig(AppConfig):
+    name = "auctions"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from accounts.roles import ADMIN, COMPLIANCE, extend_group_permissions
+        from kernel import jobs
+
+        from . import channels  # noqa: F401  (registers the auction channels)
+        from . import conf, services
+
+        jobs.register("auctions.lifecycle", conf.seconds("CDX_AUCTION_STEP_INTERVAL_S"), services.auctions_step_due)
+        views = [f"auctions.view_{model}" for model in ("auction", "bid", "supplytranche", "auctionresult")]
+        extend_group_permissions(COMPLIANCE, views)
+        extend_group_permissions(ADMIN, views)

@@ -1,0 +1,745 @@
+"""Auction services: the one place auctions and bids change, and so the one place their events come from.
+
+Money moves only through the trading core: a ChangeSet holds the seller's supply while the auction is open
+and each bid's price x quantity plus fee; the close clears, pays, delivers, refunds, records trades and
+settles them through the ledger (DvP) in one transaction, under the auction's row lock, so concurrent
+closes settle once. `auction_step` is the one lifecycle function: idempotent, run by the job and before
+every request that touches an auction.
+"""
+
+import hashlib
+import logging
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.roles import ADMIN, user_roles
+from compliance.models import AlertType, RuleKind, SurveillanceRule
+from compliance.services import alert_raise
+from kernel import jobs
+from kernel.errors import ServiceError
+from kernel.json import isoformat, plain
+from trading import events as trading_events
+from trading.changeset import ChangeSet
+from trading.ledger import DvpInstruction, ledger
+from trading.matching import price_event
+from trading.models import Market, Order, OrderStatus, OrderType, Settlement, SettlementStatus, Side, Trade, TradeStatus
+from trading.money import QUANTUM, commission, is_multiple, notional
+
+from . import conf, events
+from .clearing import ALLOCATIONS, ELASTICITIES, PRO_RATA, Clearing, SupplySchedule, clear, ladder_compile
+from .events import AUCTION, BIDS, SETTLEMENT, own_bids_key
+from .models import (
+    BIDDING_STATUSES,
+    OPEN_STATUSES,
+    Auction,
+    AuctionResult,
+    AuctionStatus,
+    Bid,
+    BidStatus,
+    SupplyTranche,
+)
+from .selectors import auction_state, book_of, ladder_of
+
+log = logging.getLogger(__name__)
+
+ZERO = Decimal("0")
+MAX_AMOUNT = Decimal("1e12")  # as trading: quantities and prices below 10^12 each
+MAX_NOTIONAL = Decimal("1e18")
+MAX_DURATION = timedelta(days=30)
+DEFAULT_MAX_BIDS_PER_ACCOUNT = 10
+
+
+# Creation and cancellation (staff)
+
+
+@transaction.atomic
+def auction_create(
+    *,
+    created_by,
+    symbol: str,
+    seller_account_id: str,
+    reserve_price: Decimal,
+    supply_quantity: Decimal | None = None,
+    supply_schedule: SupplySchedule | None = None,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    duration_ms: int | None = None,
+    cancel_cutoff_at: datetime | None = None,
+    close_window_ms: int | None = None,
+    allocation: str = PRO_RATA,
+    min_bid_quantity: Decimal | None = None,
+    max_bids_per_account: int = DEFAULT_MAX_BIDS_PER_ACCOUNT,
+    max_quantity_per_account: Decimal | None = None,
+    min_proceeds: Decimal | None = None,
+    allow_list: list[str] | None = None,
+) -> Auction:
+    """Schedule an auction and reserve the seller's supply; it opens at `opens_at` (default now)."""
+    if ADMIN not in user_roles(created_by):
+        raise ServiceError("PERMISSION_DENIED", "Only administrators may create auctions.", status_code=403)
+    market = Market.objects.filter(symbol=symbol, active=True).first()
+    if market is None:
+        raise ValidationError({"symbol": f"Unknown or inactive market {symbol!r}."})
+    if not Account.objects.filter(pk=seller_account_id).exists():
+        raise ServiceError("ACCOUNT_NOT_FOUND", "No such seller account.", details={"account_id": seller_account_id}, status_code=404)
+    now = timezone.now()
+    opens_at = opens_at or now
+    errors: dict[str, str] = {}
+    _check_amount(errors, "reserve_price", reserve_price, market.tick_size, "tick size")
+    if (supply_quantity is None) == (supply_schedule is None):
+        errors["supply_quantity"] = "Give either supply_quantity or supply_schedule."
+    elif supply_quantity is not None:
+        _check_amount(errors, "supply_quantity", supply_quantity, market.lot_size, "lot size")
+    else:
+        _check_schedule(errors, supply_schedule, market)
+    if closes_at is None and duration_ms is None or closes_at is not None and duration_ms is not None:
+        errors["closes_at"] = "Give either closes_at or duration_ms."
+    elif duration_ms is not None:
+        closes_at = opens_at + timedelta(milliseconds=duration_ms)
+    if closes_at is not None and not opens_at < closes_at <= opens_at + MAX_DURATION:
+        errors["closes_at"] = f"Must be after opens_at and at most {MAX_DURATION.days} days after it."
+    if closes_at is not None and closes_at <= now:
+        errors["closes_at"] = "Must be in the future."
+    if closes_at is not None and "closes_at" not in errors:
+        cancel_cutoff_at = cancel_cutoff_at or opens_at + (closes_at - opens_at) * 4 / 5
+        if not opens_at <= cancel_cutoff_at <= closes_at:
+            errors["cancel_cutoff_at"] = "Must be between opens_at and closes_at."
+        if close_window_ms is None:
+            close_window_ms = int((closes_at - opens_at).total_seconds() * 100)  # a tenth of the duration
+    if close_window_ms is not None and not 0 <= close_window_ms <= MAX_DURATION.total_seconds() * 1000:
+        errors["close_window_ms"] = "Must be between 0 and 30 days."
+    if allocation not in ALLOCATIONS:
+        errors["allocation"] = f"Must be one of {', '.join(ALLOCATIONS)}."
+    min_bid_quantity = market.lot_size if min_bid_quantity is None else min_bid_quantity
+    _check_amount(errors, "min_bid_quantity", min_bid_quantity, market.lot_size, "lot size")
+    if max_quantity_per_account is not None:
+        _check_amount(errors, "max_quantity_per_account", max_quantity_per_account, market.lot_size, "lot size")
+    if min_proceeds is not None:
+        _check_amount(errors, "min_proceeds", min_proceeds, QUANTUM, "8 decimal places")
+    if not isinstance(max_bids_per_account, int) or not 1 <= max_bids_per_account <= 1000:
+        errors["max_bids_per_account"] = "Must be an integer from 1 to 1000."
+    allow_list = list(dict.fromkeys(allow_list or []))
+    unknown = set(allow_list) - set(Account.objects.filter(pk__in=allow_list).values_list("id", flat=True))
+    if unknown:
+        errors["allow_list"] = f"Unknown accounts: {', '.join(sorted(unknown))}."
+    if errors:
+        raise ValidationError(errors)
+    ladder = ladder_compile(
+        schedule=supply_schedule,
+        supply_quantity=supply_quantity,
+        reserve_price=reserve_price,
+        tick_size=market.tick_size,
+        lot_size=market.lot_size,
+    )
+    supply = sum((t.quantity for t in ladder), ZERO)
+    if supply <= 0:
+        raise ValidationError({"supply_schedule": "The schedule offers less than one lot."})
+    auction = Auction.objects.create(
+        market=market,
+        seller_id=seller_account_id,
+        created_by=created_by,
+        allocation=allocation,
+        reserve_price=reserve_price,
+        tick_size=market.tick_size,
+        lot_size=market.lot_size,
+        supply_quantity=supply,
+        supply_schedule=_schedule_json(supply_schedule),
+        min_bid_quantity=min_bid_quantity,
+        max_bids_per_account=max_bids_per_account,
+        max_quantity_per_account=max_quantity_per_account,
+        min_proceeds=min_proceeds,
+        allow_list=allow_list,
+        opens_at=opens_at,
+        cancel_cutoff_at=cancel_cutoff_at,
+        closes_at=closes_at,
+        close_window_ms=close_window_ms,
+        created_at=now,
+    )
+    SupplyTranche.objects.bulk_create(SupplyTranche(auction=auction, price=t.price, quantity=t.quantity) for t in ladder)
+    changes = ChangeSet()
+    changes.hold(seller_account_id, market.base, supply)  # INSUFFICIENT_FUNDS rolls the auction back
+    _announce_state(auction, changes, now)
+    _advance(auction, changes, now)
+    changes.apply()
+    auction.save()
+    transaction.on_commit(jobs.wake)
+    return auction
+
+
+@transaction.atomic
+def auction_cancel(*, auction_id: str, cancelled_by) -> Auction:
+    """Staff: end an open auction without clearing; every reservation is released."""
+    if ADMIN not in user_roles(cancelled_by):
+        raise ServiceError("PERMISSION_DENIED", "Only administrators may cancel auctions.", status_code=403)
+    auction = _auction_locked(auction_id)
+    if auction.status not in OPEN_STATUSES:
+        raise ServiceError(
+            "AUCTION_ENDED", f"The auction is {auction.status}.", details={"auction_id": auction_id, "status": auction.status}
+        )
+    now = timezone.now()
+    changes = ChangeSet()
+    _end_without_sale(auction, changes, now, status=AuctionStatus.CANCELLED, reason="cancelled_by_staff")
+    changes.apply()
+    auction.save()
+    return auction
+
+
+# Bids (traders)
+
+
+def bid_submit(
+    *, account_id: str, auction_id: str, price: Decimal, quantity: Decimal, client_bid_id: str | None = None
+) -> tuple[Bid, bool]:
+    """Accept a bid and reserve price x quantity plus fee; returns (bid, created). A retry with the same
+    client_bid_id answers the original bid and places nothing."""
+    auction_step(auction_id=auction_id)
+    seller_id = Auction.objects.filter(pk=auction_id).values_list("seller_id", flat=True).first()
+    if seller_id == account_id:
+        _seller_bid_alert(auction_id=auction_id, account_id=account_id)
+        raise ServiceError(
+            "PERMISSION_DENIED",
+            "The seller cannot bid in its own auction.",
+            details={"auction_id": auction_id, "reason": "seller_cannot_bid"},
+            status_code=403,
+        )
+    return _bid_place(account_id=account_id, auction_id=auction_id, price=price, quantity=quantity, client_bid_id=client_bid_id)
+
+
+@transaction.atomic
+def _bid_place(*, account_id, auction_id, price, quantity, client_bid_id) -> tuple[Bid, bool]:
+    auction = _auction_locked(auction_id)
+    if client_bid_id is not None:
+        _check_client_bid_id(client_bid_id)
+        earlier = Bid.objects.filter(account_id=account_id, client_bid_id=client_bid_id).select_related("auction").first()
+        if earlier is not None:
+            if earlier.auction_id != auction_id:
+                raise ServiceError(
+                    "DUPLICATE_CLIENT_BID_ID",
+                    "This client_bid_id names a bid in another auction.",
+                    details={"client_bid_id": client_bid_id, "bid_id": earlier.id},
+                    status_code=409,
+                )
+            return earlier, False
+    now = timezone.now()
+    _ensure_bidding(auction, now)
+    if auction.allow_list and account_id not in auction.allow_list:
+        raise ServiceError(
+            "PERMISSION_DENIED",
+            "This auction is open only to invited accounts.",
+            details={"auction_id": auction_id, "reason": "not_on_allow_list"},
+            status_code=403,
+        )
+    _check_bid(auction, price=price, quantity=quantity)
+    standing = Bid.objects.filter(auction=auction, account_id=account_id, status=BidStatus.ACTIVE)
+    if standing.count() >= auction.max_bids_per_account:
+        raise ServiceError(
+            "TOO_MANY_BIDS",
+            f"At most {auction.max_bids_per_account} standing bids per account in this auction.",
+            details={"limit": auction.max_bids_per_account},
+        )
+    _check_account_cap(auction, standing, extra=quantity)
+    auction.bid_sequence += 1
+    bid = Bid(
+        auction=auction,
+        account_id=account_id,
+        client_bid_id=client_bid_id,
+        price=price,
+        quantity=quantity,
+        arrival=auction.bid_sequence,
+        reserved=_reservation(price, quantity),
+        created_at=now,
+        updated_at=now,
+    )
+    changes = ChangeSet()
+    changes.hold(account_id, auction.market.quote, bid.reserved)
+    bid.save()
+    changes.emit(BIDS, auction.id, events.new_bid(bid))
+    changes.emit(BIDS, own_bids_key(auction.id, account_id), events.own_bid("bid_accepted", bid))
+    _bids_changed(auction, changes, now)
+    changes.apply()
+    auction.save()
+    return bid, True
+
+
+@transaction.atomic
+def bid_raise(*, account_id: str, bid_id: str, price: Decimal | None = None, quantity: Decimal | None = None) -> Bid:
+    """Raise the price and/or the quantity of a standing bid; the extra reservation is held. A raise takes a
+    new arrival number (as a larger order loses its time priority)."""
+    auction_id = _auction_of_bid(bid_id, account_id)
+    auction_step(auction_id=auction_id)
+    auction = _auction_locked(auction_id)
+    bid = Bid.objects.get(pk=bid_id)
+    now = timezone.now()
+    _ensure_bid_active(bid)
+    _ensure_bidding(auction, now)
+    price = bid.price if price is None else price
+    quantity = bid.quantity if quantity is None else quantity
+    _check_bid(auction, price=price, quantity=quantity)
+    if price < bid.price or quantity < bid.quantity or (price, quantity) == (bid.price, bid.quantity):
+        raise ServiceError(
+            "BID_TOO_LOW",
+            "A raise must increase the price or the quantity, and lower neither.",
+            details={"bid_id": bid.id, "price": plain(bid.price), "quantity": plain(bid.quantity)},
+        )
+    others = Bid.objects.filter(auction=auction, account_id=account_id, status=BidStatus.ACTIVE).exclude(pk=bid.id)
+    _check_account_cap(auction, others, extra=quantity)
+    reservation = _reservation(price, quantity)
+    changes = ChangeSet()
+    changes.hold(account_id, auction.market.quote, reservation - bid.reserved)
+    auction.bid_sequence += 1
+    bid.price, bid.quantity, bid.reserved, bid.arrival, bid.updated_at = price, quantity, reservation, auction.bid_sequence, now
+    bid.save()
+    changes.emit(BIDS, auction.id, events.new_bid(bid))
+    changes.emit(BIDS, own_bids_key(auction.id, account_id), events.own_bid("bid_updated", bid))
+    _bids_changed(auction, changes, now)
+    changes.apply()
+    auction.save()
+    return bid
+
+
+@transaction.atomic
+def bid_cancel(*, account_id: str, bid_id: str) -> Bid:
+    """Withdraw a standing bid and release its reservation; only before the cancel cut-off."""
+    auction_id = _auction_of_bid(bid_id, account_id)
+    auction_step(auction_id=auction_id)
+    auction = _auction_locked(auction_id)
+    bid = Bid.objects.get(pk=bid_id)
+    _ensure_bid_active(bid)
+    if auction.status != AuctionStatus.ACTIVE:
+        raise ServiceError(
+            "CANCEL_CUTOFF_PASSED",
+            f"The auction is {auction.status}: bids can no longer be cancelled, only raised.",
+            details={"auction_id": auction.id, "status": auction.status, "cancel_cutoff_at": isoformat(auction.cancel_cutoff_at)},
+            status_code=409,
+        )
+    now = timezone.now()
+    changes = ChangeSet()
+    changes.release(account_id, auction.market.quote, bid.reserved)
+    bid.status, bid.reserved, bid.cancelled_at, bid.updated_at = BidStatus.CANCELLED, ZERO, now, now
+    bid.save()
+    changes.emit(BIDS, auction.id, events.bid_withdrawn(bid))
+    changes.emit(BIDS, own_bids_key(auction.id, account_id), events.own_bid("bid_cancelled", bid))
+    _bids_changed(auction, changes, now)
+    changes.apply()
+    auction.save()
+    return bid
+
+
+# The lifecycle
+
+
+def auction_step(*, auction_id: str, now: datetime | None = None) -> None:
+    """Advance the auction through every phase whose time has come (nothing when none has): idempotent.
+
+    A cheap read first, so requests pay for the lock only when a phase is due; then under the row lock
+    the phases are read again, so two concurrent steps (or closes) do the work once.
+    """
+    now = now or timezone.now()
+    row = Auction.objects.filter(pk=auction_id, status__in=OPEN_STATUSES).first()
+    if row is None or _next_phase_due(row, now) is None:
+        return
+    with transaction.atomic():
+        auction = _auction_locked(auction_id)
+        changes = ChangeSet()
+        _advance(auction, changes, now)
+        changes.apply()
+        auction.save()
+
+
+def auctions_step_due() -> None:
+    """The lifecycle job: advance every open auction that is due, then send the throttled auction_updates."""
+    now = timezone.now()
+    for auction in Auction.objects.filter(status__in=OPEN_STATUSES):
+        if _next_phase_due(auction, now) is not None:
+            try:
+                auction_step(auction_id=auction.id, now=now)
+            except Exception:  # one auction's failure (e.g. the ledger unavailable) must not stop the others
+                log.exception("auction %s could not advance; retried at the next run", auction.id)
+    interval = timedelta(seconds=conf.seconds("CDX_AUCTION_UPDATE_INTERVAL_S"))
+    for auction_id in Auction.objects.filter(update_pending=True, update_published_at__lte=now - interval).values_list("id", flat=True):
+        auction_update_flush(auction_id=auction_id)
+
+
+@transaction.atomic
+def auction_update_flush(*, auction_id: str) -> None:
+    """Send the auction_update that bids arriving within the last interval were waiting for."""
+    auction = _auction_locked(auction_id)
+    if auction.update_pending:
+        changes = ChangeSet()
+        _announce_state(auction, changes, timezone.now())
+        changes.apply()
+        auction.save()
+
+
+def _next_phase_due(auction: Auction, now: datetime) -> str | None:
+    if auction.status == AuctionStatus.SCHEDULED and now >= auction.opens_at:
+        return AuctionStatus.ACTIVE
+    if auction.status == AuctionStatus.ACTIVE and now >= auction.cancel_cutoff_at:
+        return AuctionStatus.LOCKED
+    if auction.status == AuctionStatus.LOCKED and now >= auction.closes_at:
+        return AuctionStatus.CLOSING
+    if auction.status == AuctionStatus.CLOSING and now >= auction.end_at:
+        return "end"
+    return None
+
+
+def _advance(auction: Auction, changes: ChangeSet, now: datetime) -> None:
+    while (phase := _next_phase_due(auction, now)) is not None:
+        if phase == "end":
+            _close(auction, changes, now)
+            return
+        if phase == AuctionStatus.ACTIVE:
+            _commit_to_end(auction)
+        auction.status = phase
+        _announce_state(auction, changes, now)
+
+
+def _commit_to_end(auction: Auction) -> None:
+    """Draw the random end within the closing window and publish only its hash (revealed with the result)."""
+    offset_ms = secrets.randbelow(auction.close_window_ms + 1)
+    auction.end_at = auction.closes_at + timedelta(milliseconds=offset_ms)
+    auction.end_salt = secrets.token_hex(16)
+    auction.end_commitment = end_commitment(auction_id=auction.id, end_at=auction.end_at, salt=auction.end_salt)
+
+
+def end_commitment(*, auction_id: str, end_at: datetime, salt: str) -> str:
+    """sha256 of "auction_id|end_at (ISO 8601, ms, Z)|salt": recompute it from the revealed values."""
+    return hashlib.sha256(f"{auction_id}|{isoformat(end_at)}|{salt}".encode()).hexdigest()
+
+
+def _close(auction: Auction, changes: ChangeSet, now: datetime) -> None:
+    """Clear the book and settle it, or fail and refund everything."""
+    bids = {bid.id: bid for bid in Bid.objects.filter(auction=auction, status=BidStatus.ACTIVE).order_by("arrival")}
+    book = book_of(auction)
+    clearing = clear(
+        bids=book, ladder=ladder_of(auction), reserve_price=auction.reserve_price, lot_size=auction.lot_size, allocation=auction.allocation
+    )
+    proceeds = notional(clearing.volume, clearing.price) if clearing.price is not None else ZERO
+    if clearing.price is None or (auction.min_proceeds is not None and proceeds < auction.min_proceeds):
+        reason = "no_volume" if clearing.price is None else "below_min_proceeds"
+        _record_result(auction, clearing, book, proceeds, settlement_id="", now=now)
+        _end_without_sale(auction, changes, now, status=AuctionStatus.FAILED, reason=reason)
+        return
+    settlement_id = _derived_id("set", auction.id, "auction")
+    auction.clearing_price, auction.total_allocated = clearing.price, clearing.volume
+    _settle(auction, bids, clearing, settlement_id, changes, now)
+    auction.status, auction.ended_at, auction.update_pending = AuctionStatus.COMPLETED, now, False
+    _record_result(auction, clearing, book, proceeds, settlement_id=settlement_id, now=now)
+    changes.emit(AUCTION, auction.id, events.auction_update(auction_state(auction)))
+    changes.emit(AUCTION, auction.id, events.auction_complete(auction, proceeds=proceeds))
+
+
+def _settle(auction, bids: dict[str, Bid], clearing: Clearing, settlement_id: str, changes: ChangeSet, now) -> None:
+    """Payments, deliveries, refunds, trades and their DvP settlements through the trading core's ledger."""
+    market = Market.objects.select_for_update(no_key=True).get(pk=auction.market_id)
+    price = clearing.price
+    winners = [(bids[bid_id], quantity) for bid_id, quantity in clearing.allocations.items() if quantity > 0]
+    winners.sort(key=lambda item: item[0].arrival)
+    changes.emit(SETTLEMENT, auction.id, events.settlement_started(auction, settlement_id, len(winners) + 1))
+    sell_order = _filled_order(market, auction.seller_id, Side.SELL, clearing.volume, price, now, f"{auction.id}|seller")
+    seller_receives = ZERO
+    dvp_ids = []
+    last_trade = None
+    for bid, quantity in winners:
+        gross = notional(quantity, price)
+        fee = commission(gross)
+        buy_order = _filled_order(market, bid.account_id, Side.BUY, quantity, price, now, f"{auction.id}|{bid.id}")
+        trade = Trade.objects.create(
+            id=_derived_id("trd", auction.id, bid.id),
+            market=market,
+            buy_order=buy_order,
+            sell_order=sell_order,
+            buyer_id=bid.account_id,
+            seller_id=auction.seller_id,
+            taker_side=Side.BUY,
+            price=price,
+            quantity=quantity,
+            gross_amount=gross,
+            commission=fee,
+            executed_at=now,
+        )
+        settlement = Settlement(
+            id=_derived_id("set", auction.id, bid.id), trade=trade, settlement_date=now, created_at=now, attempts=1
+        )
+        # The ledger is idempotent on the settlement id, derived from (auction, bid): a retried close asks again
+        # with the same id. LedgerUnavailable or LedgerRejected rolls the whole close back; the job tries again.
+        settlement.dvp_transaction_id = ledger().settle_dvp(
+            DvpInstruction(
+                settlement_id=settlement.id,
+                trade_id=trade.id,
+                symbol=market.symbol,
+                buyer_account_id=bid.account_id,
+                seller_account_id=auction.seller_id,
+                base_currency=market.base,
+                quote_currency=market.quote,
+                quantity=quantity,
+                payment=gross,
+            )
+        )
+        settlement.status, settlement.settled_at = SettlementStatus.CONFIRMED, now
+        settlement.save()
+        trade.status = TradeStatus.SETTLED
+        trade.save(update_fields=["status"])
+        changes.spend_held(bid.account_id, market.quote, gross + fee)
+        changes.release(bid.account_id, market.quote, bid.reserved - gross - fee)  # bid above the price, or part lost
+        changes.credit(bid.account_id, market.base, quantity)
+        changes.spend_held(auction.seller_id, market.base, quantity)
+        seller_receives += gross - fee
+        bid.status = BidStatus.FILLED if quantity == bid.quantity else BidStatus.PARTIALLY_FILLED
+        bid.allocated_quantity, bid.reserved, bid.order, bid.trade, bid.updated_at = quantity, ZERO, buy_order, trade, now
+        bid.save()
+        for side, account_id in ((Side.BUY, bid.account_id), (Side.SELL, auction.seller_id)):
+            changes.emit("trades", account_id, trading_events.trade_executed(trade, side))
+            changes.emit("settlements", account_id, trading_events.settlement_created(settlement))
+            changes.emit("settlements", account_id, trading_events.settlement_confirmed(settlement))
+        changes.emit("orders", bid.account_id, trading_events.order_filled(buy_order, trade))
+        changes.emit(BIDS, own_bids_key(auction.id, bid.account_id), events.own_bid("bid_updated", bid))
+        dvp_ids.append(settlement.dvp_transaction_id)
+        last_trade = trade
+    changes.emit("orders", auction.seller_id, trading_events.order_filled(sell_order, last_trade))
+    changes.credit(auction.seller_id, market.quote, seller_receives)
+    changes.release(auction.seller_id, market.base, auction.supply_quantity - clearing.volume)
+    for bid in bids.values():
+        if bid.status == BidStatus.ACTIVE:
+            _refund(bid, BidStatus.LOST, market.quote, changes, now)
+    changes.emit(
+        SETTLEMENT, auction.id, events.settlement_progress(auction, settlement_id, len(winners) + 1, len(winners) + 1, now)
+    )
+    changes.emit(SETTLEMENT, auction.id, events.settlement_complete(auction, settlement_id, dvp_ids))
+    market.last_price = price
+    market.save(update_fields=["last_price", "order_sequence"])
+    changes.emit("market_data", market.symbol, price_event(market))
+
+
+def _filled_order(market: Market, account_id: str, side: str, quantity: Decimal, price: Decimal, now, seed: str) -> Order:
+    """The trading core's record of one side of the auction's fills: a limit order born filled, never on the book."""
+    market.order_sequence += 1
+    return Order.objects.create(
+        id=_derived_id("ord", seed),
+        account_id=account_id,
+        market=market,
+        side=side,
+        order_type=OrderType.LIMIT,
+        price=price,
+        quantity=quantity,
+        filled=quantity,
+        fill_value=notional(quantity, price),
+        status=OrderStatus.FILLED,
+        status_reason="auction",
+        book_sequence=market.order_sequence,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _end_without_sale(auction: Auction, changes: ChangeSet, now: datetime, *, status: str, reason: str) -> None:
+    """Failed or cancelled: every bid refunded, the seller's supply released, the end revealed."""
+    quote = auction.market.quote
+    for bid in Bid.objects.filter(auction=auction, status=BidStatus.ACTIVE):
+        _refund(bid, BidStatus.REFUNDED, quote, changes, now)
+    changes.release(auction.seller_id, auction.market.base, auction.supply_quantity)
+    auction.status, auction.status_reason, auction.ended_at, auction.update_pending = status, reason, now, False
+    changes.emit(AUCTION, auction.id, events.auction_update(auction_state(auction)))
+    changes.emit(AUCTION, auction.id, events.auction_complete(auction, proceeds=ZERO))
+
+
+def _refund(bid: Bid, status: str, quote: str, changes: ChangeSet, now: datetime) -> None:
+    changes.release(bid.account_id, quote, bid.reserved)
+    bid.status, bid.reserved, bid.updated_at = status, ZERO, now
+    bid.save()
+    changes.emit(BIDS, own_bids_key(bid.auction_id, bid.account_id), events.own_bid("bid_updated", bid))
+
+
+def _record_result(auction: Auction, clearing: Clearing, book, proceeds: Decimal, *, settlement_id: str, now) -> None:
+    levels: dict[Decimal, Decimal] = {}
+    for bid in book:
+        levels[bid.price] = levels.get(bid.price, ZERO) + bid.quantity
+    curve, cumulative = [], ZERO
+    for price in sorted(levels, reverse=True):
+        cumulative += levels[price]
+        curve.append([str(plain(price)), str(plain(cumulative))])
+    marginal = [b for b in book if b.price == clearing.price]
+    wanted = sum((b.quantity for b in marginal), ZERO)
+    ratio = None
+    if wanted:
+        ratio = (sum((clearing.allocations[b.bid_id] for b in marginal), ZERO) / wanted).quantize(QUANTUM)
+    AuctionResult.objects.create(
+        auction=auction,
+        clearing_price=clearing.price,
+        volume=clearing.volume,
+        demand=clearing.demand,
+        supply=clearing.supply,
+        imbalance=clearing.imbalance,
+        proceeds=proceeds,
+        marginal_fill_ratio=ratio,
+        demand_curve=curve,
+        book=[
+            [b.arrival, str(plain(b.price)), str(plain(b.quantity)), str(plain(clearing.allocations.get(b.bid_id, ZERO)))]
+            for b in book
+        ],
+        settlement_id=settlement_id,
+        settled_at=now,
+    )
+
+
+# auction_update: on every phase change, and at most once per interval while bids arrive
+
+
+def _announce_state(auction: Auction, changes: ChangeSet, now: datetime) -> None:
+    changes.emit(AUCTION, auction.id, events.auction_update(auction_state(auction)))
+    auction.update_published_at, auction.update_pending = now, False
+
+
+def _bids_changed(auction: Auction, changes: ChangeSet, now: datetime) -> None:
+    interval = timedelta(seconds=conf.seconds("CDX_AUCTION_UPDATE_INTERVAL_S"))
+    if auction.update_published_at is None or now - auction.update_published_at >= interval:
+        _announce_state(auction, changes, now)
+    else:
+        auction.update_pending = True  # the job sends it once the interval has passed
+
+
+# Checks
+
+
+def _auction_locked(auction_id: str) -> Auction:
+    auction = Auction.objects.select_for_update(of=("self",)).select_related("market").filter(pk=auction_id).first()
+    if auction is None:
+        raise ServiceError("AUCTION_NOT_FOUND", "No such auction.", details={"auction_id": auction_id}, status_code=404)
+    return auction
+
+
+def _auction_of_bid(bid_id: str, account_id: str) -> str:
+    row = Bid.objects.filter(pk=bid_id).values("auction_id", "account_id").first()
+    if row is None or row["account_id"] != account_id:
+        raise ServiceError("BID_NOT_FOUND", "No such bid.", details={"bid_id": bid_id}, status_code=404)
+    return row["auction_id"]
+
+
+def _ensure_bidding(auction: Auction, now: datetime) -> None:
+    if auction.status == AuctionStatus.SCHEDULED:
+        raise ServiceError(
+            "AUCTION_NOT_STARTED",
+            f"The auction opens at {isoformat(auction.opens_at)}.",
+            details={"auction_id": auction.id, "opens_at": isoformat(auction.opens_at)},
+        )
+    if auction.status not in BIDDING_STATUSES or (auction.end_at is not None and now >= auction.end_at):
+        raise ServiceError(
+            "AUCTION_ENDED", f"The auction is {auction.status}.", details={"auction_id": auction.id, "status": auction.status}
+        )
+
+
+def _ensure_bid_active(bid: Bid) -> None:
+    if bid.status != BidStatus.ACTIVE:
+        raise ServiceError(
+            "BID_NOT_ACTIVE", f"The bid is {bid.status}.", details={"bid_id": bid.id, "status": bid.status}, status_code=409
+        )
+
+
+def _check_bid(auction: Auction, *, price, quantity) -> None:
+    errors: dict[str, str] = {}
+    _check_amount(errors, "price", price, auction.tick_size, "tick size")
+    _check_amount(errors, "quantity", quantity, auction.lot_size, "lot size")
+    if not errors and notional(quantity, price) >= MAX_NOTIONAL:
+        errors["price"] = f"quantity x price must be below {MAX_NOTIONAL:f}."
+    if errors:
+        raise ValidationError(errors)
+    if price < auction.reserve_price:
+        raise ServiceError(
+            "BID_TOO_LOW",
+            f"The price is below the reserve price {plain(auction.reserve_price)}.",
+            details={"price": plain(price), "reserve_price": plain(auction.reserve_price)},
+        )
+    if quantity < auction.min_bid_quantity:
+        raise ServiceError(
+            "QUANTITY_TOO_SMALL",
+            f"The minimum bid quantity is {plain(auction.min_bid_quantity)}.",
+            details={"quantity": plain(quantity), "min_bid_quantity": plain(auction.min_bid_quantity)},
+        )
+
+
+def _check_account_cap(auction: Auction, standing, *, extra: Decimal) -> None:
+    if auction.max_quantity_per_account is None:
+        return
+    total = sum(standing.values_list("quantity", flat=True), ZERO) + extra
+    if total > auction.max_quantity_per_account:
+        raise ServiceError(
+            "ACCOUNT_CAP_EXCEEDED",
+            f"At most {plain(auction.max_quantity_per_account)} in standing bids per account.",
+            details={"limit": plain(auction.max_quantity_per_account), "requested": plain(total)},
+        )
+
+
+def _check_amount(errors: dict[str, str], field: str, value, step: Decimal, step_name: str) -> None:
+    """A positive exact decimal below 10^12, at most 8 places, a multiple of `step`."""
+    if isinstance(value, bool) or not isinstance(value, Decimal) or not value.is_finite():
+        errors[field] = "Must be a decimal number."
+    elif value <= 0:
+        errors[field] = "Must be greater than zero."
+    elif value >= MAX_AMOUNT:
+        errors[field] = f"Must be below {MAX_AMOUNT:f}."
+    elif value != value.quantize(QUANTUM):
+        errors[field] = "At most 8 decimal places."
+    elif not is_multiple(value, step):
+        errors[field] = f"Must be a multiple of the {step_name} {step.normalize()}."
+
+
+def _check_schedule(errors: dict[str, str], schedule: SupplySchedule, market: Market) -> None:
+    _check_amount(errors, "supply_schedule.base_quantity", schedule.base_quantity, market.lot_size, "lot size")
+    _check_amount(errors, "supply_schedule.price_floor", schedule.price_floor, market.tick_size, "tick size")
+    _check_amount(errors, "supply_schedule.price_ceiling", schedule.price_ceiling, market.tick_size, "tick size")
+    if not errors and schedule.price_ceiling <= schedule.price_floor:
+        errors["supply_schedule.price_ceiling"] = "Must be above price_floor."
+    if schedule.elasticity_type not in ELASTICITIES:
+        errors["supply_schedule.elasticity_type"] = f"Must be one of {', '.join(ELASTICITIES)}."
+    factor = schedule.elasticity_factor
+    if not isinstance(factor, Decimal) or not factor.is_finite() or not ZERO <= factor <= 10:
+        errors["supply_schedule.elasticity_factor"] = "Must be a number from 0 to 10."
+
+
+def _check_client_bid_id(client_bid_id) -> None:
+    if not isinstance(client_bid_id, str) or not 1 <= len(client_bid_id) <= 64 or not all(
+        c.isascii() and (c.isalnum() or c in "_-") for c in client_bid_id
+    ):
+        raise ValidationError({"client_bid_id": "1 to 64 of A-Z, a-z, 0-9, _ and -."})
+
+
+def _reservation(price: Decimal, quantity: Decimal) -> Decimal:
+    gross = notional(quantity, price)
+    return gross + commission(gross)
+
+
+def _derived_id(prefix: str, *parts: str) -> str:
+    """An id fixed by what it records, so a retried close names the same orders, trades and settlements."""
+    return f"{prefix}_{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:16]}"
+
+
+def _schedule_json(schedule: SupplySchedule | None) -> dict | None:
+    if schedule is None:
+        return None
+    return {
+        "base_quantity": str(plain(schedule.base_quantity)),
+        "price_floor": str(plain(schedule.price_floor)),
+        "price_ceiling": str(plain(schedule.price_ceiling)),
+        "elasticity_type": schedule.elasticity_type,
+        "elasticity_factor": str(plain(schedule.elasticity_factor)),
+    }
+
+
+def _seller_bid_alert(*, auction_id: str, account_id: str) -> None:
+    """The seller tried to buy its own supply: refused, and compliance gets a wash-trading alert (through the
+    self-trade rule, whose window deduplicates repeated attempts). Its own transaction: the refusal keeps it."""
+    rule = SurveillanceRule.objects.filter(kind=RuleKind.SELF_TRADE_ATTEMPTS, enabled=True).order_by("code").first()
+    if rule is None:
+        return
+    alert_raise(
+        rule=rule,
+        account_id=account_id,
+        alert_type=AlertType.WASH_TRADING,
+        description=f"Seller tried to bid in its own auction {auction_id}",
+        facts={"auction_id": auction_id, "reason": "seller_bid_in_own_auction"},
+    )
