@@ -5,6 +5,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
+
 from bench import processes, profiling
 from bench.database import SYMBOL
 from bench.loadclient import LoadClient
@@ -223,7 +225,7 @@ def hold(target: Target, env: Environment, plan: Plan, seconds: float, log=print
             "storm": _with_rate(storm),
             "held": held,
             "seconds": seconds,
-            "ping_interval_s": float(env.settings.get("CDX_WS_PING_INTERVAL_S", "30")),
+            "ping_interval_s": float(env.settings.get("CDX_WS_PING_INTERVAL_S", settings.CDX_WS_PING_INTERVAL_S)),
             "memory": _memory(rss_before, rss_after, held["open"]),
             "burst": burst,
         }

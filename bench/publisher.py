@@ -42,9 +42,15 @@ def project_sender() -> Callable[[dict], None]:
 
     django.setup()
     from streams.publishing import publish
+    from trading.events import PriceUpdate
+
+    class TimedPriceUpdate(PriceUpdate):
+        """The declared price_update plus the publisher's clock, which the load client measures against."""
+
+        sent_at_ms: float
 
     def send(event: dict) -> None:
-        publish(channel="market_data", key=SYMBOL, event=event)
+        publish(event=TimedPriceUpdate(**{name: value for name, value in event.items() if name != "type"}), key=SYMBOL)
 
     return send
 

@@ -1,4 +1,8 @@
-"""CantonDEX gateway settings, read from the environment (see README, "Configuration")."""
+"""CantonDEX gateway settings: every value the environment can change is read here, once (see README, "Configuration").
+
+The rest of the code reads `django.conf.settings.<NAME>` when it needs a value, never the environment, so a
+test's `settings` fixture changes what the code sees.
+"""
 
 import os
 import tempfile
@@ -7,43 +11,36 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# The one environment reader. Booleans: a non-zero number or true/yes/y/on/ok is on, anything else is off.
+# A value starting with `$` names another variable (django-environ's proxy); write `\$` for a literal one.
+env = environ.Env()
+env.escape_proxy = True
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
-
-
-def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# On: development mode (detailed error pages, a dev secret key, local hosts allowed); off in production.
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
 _DEV_SECRET_KEY = "django-insecure-cantondex-dev-only-never-use-in-production"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+# Signs sessions and JWTs; required when DEBUG is off.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     SECRET_KEY = _DEV_SECRET_KEY
 
-_default_hosts = "localhost,127.0.0.1,[::1],testserver" if DEBUG else ""
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", _default_hosts).split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+_default_hosts = ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
+# Host names served, comma-separated; also the WebSocket Origins browsers may connect from.
+ALLOWED_HOSTS = [h.strip() for h in env.list("DJANGO_ALLOWED_HOSTS", default=_default_hosts) if h.strip()]
+# Origins (scheme://host) trusted for the admin's CSRF check behind a proxy, comma-separated.
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[]) if o.strip()]
 
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    # Session and CSRF cookies only over HTTPS (production without DEBUG); off only behind plain HTTP.
+    SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
@@ -97,12 +94,16 @@ TEMPLATES = [
     },
 ]
 
+# The database, as a URL (dj-database-url): SQLite beside the code by default, PostgreSQL in production.
+DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+# Seconds a database connection is kept open for reuse (0: closed after each request or ORM call).
+CDX_DB_CONN_MAX_AGE = env.int("CDX_DB_CONN_MAX_AGE", default=300)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        DATABASE_URL,
         # Kept open between requests and ORM calls: the gateway's one ORM thread would otherwise open and
         # close a connection for every auth, subscribe and relay pass. Checked before reuse after an error.
-        conn_max_age=env_int("CDX_DB_CONN_MAX_AGE", 300),
+        conn_max_age=CDX_DB_CONN_MAX_AGE,
         conn_health_checks=True,
     )
 }
@@ -117,8 +118,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Channel layer: in-process unless REDIS_URL is set.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# Redis for the channel layer and the cluster-wide connection counter; empty: in-process layer, one process.
+REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -170,9 +171,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "kernel.errors.exception_handler",
 }
 
+# Lifetimes of JWT access and refresh tokens, in seconds.
+CDX_JWT_ACCESS_LIFETIME_S = env.int("CDX_JWT_ACCESS_LIFETIME_S", default=15 * 60)
+CDX_JWT_REFRESH_LIFETIME_S = env.int("CDX_JWT_REFRESH_LIFETIME_S", default=24 * 3600)
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env_int("CDX_JWT_ACCESS_LIFETIME_S", 15 * 60)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env_int("CDX_JWT_REFRESH_LIFETIME_S", 24 * 3600)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=CDX_JWT_ACCESS_LIFETIME_S),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=CDX_JWT_REFRESH_LIFETIME_S),
     "UPDATE_LAST_LOGIN": False,
 }
 
@@ -184,33 +188,81 @@ SPECTACULAR_SETTINGS = {
 }
 
 # WebSocket protocol limits (CONTRACT.md): every one is a setting.
-CDX_WS_AUTH_TIMEOUT_S = env_float("CDX_WS_AUTH_TIMEOUT_S", 5)
-CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT = env_int("CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT", 10)
-CDX_WS_RATE_LIMIT_PER_S = env_int("CDX_WS_RATE_LIMIT_PER_S", 100)
-CDX_WS_MAX_MESSAGE_BYTES = env_int("CDX_WS_MAX_MESSAGE_BYTES", 64 * 1024)
-CDX_WS_MAX_SUBSCRIPTIONS = env_int("CDX_WS_MAX_SUBSCRIPTIONS", 50)
-CDX_WS_PING_INTERVAL_S = env_float("CDX_WS_PING_INTERVAL_S", 30)
-CDX_WS_IDLE_TIMEOUT_S = env_float("CDX_WS_IDLE_TIMEOUT_S", 300)
-# Slow consumers (streams/flow.py): characters written to a socket and not yet covered by an answered
-# ping; beyond them messages wait (shared, not copied), and a socket is closed with 4030 when more than
-# CDX_WS_SEND_QUEUE_BYTES wait or its client answers no ping for CDX_WS_SLOW_CONSUMER_S while they do.
-CDX_WS_SEND_WINDOW_BYTES = env_int("CDX_WS_SEND_WINDOW_BYTES", 256 * 1024)
-CDX_WS_SEND_QUEUE_BYTES = env_int("CDX_WS_SEND_QUEUE_BYTES", 64 * 1024 * 1024)
-CDX_WS_SLOW_CONSUMER_S = env_float("CDX_WS_SLOW_CONSUMER_S", 10)
-# Resume (`since` on subscribe): how many missed events, and how old, can be replayed from the event log.
-CDX_WS_REPLAY_MAX_EVENTS = env_int("CDX_WS_REPLAY_MAX_EVENTS", 1000)
-CDX_EVENT_LOG_RETENTION_S = env_int("CDX_EVENT_LOG_RETENTION_S", 24 * 3600)
-# Market data is latest-state (a snapshot on every subscribe): its log entries go after a few minutes.
-CDX_EPHEMERAL_RETENTION_S = env_int("CDX_EPHEMERAL_RETENTION_S", 300)
-# How often the event relay looks for events committed by other processes.
-CDX_RELAY_POLL_S = env_float("CDX_RELAY_POLL_S", 0.05)
+# Seconds a new connection has to authenticate before AUTH_REQUIRED and close 4001.
+CDX_WS_AUTH_TIMEOUT_S = env.float("CDX_WS_AUTH_TIMEOUT_S", default=5.0)
+# Open connections per account (per user without one), across every server when REDIS_URL is set.
+CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT = env.int("CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT", default=10)
+# Client messages per second per connection (token bucket, bursts up to the same number).
+CDX_WS_RATE_LIMIT_PER_S = env.int("CDX_WS_RATE_LIMIT_PER_S", default=100)
+# Largest client message, in UTF-8 bytes.
+CDX_WS_MAX_MESSAGE_BYTES = env.int("CDX_WS_MAX_MESSAGE_BYTES", default=64 * 1024)
+# Streams per connection (each market_data symbol counts).
+CDX_WS_MAX_SUBSCRIPTIONS = env.int("CDX_WS_MAX_SUBSCRIPTIONS", default=50)
+# Seconds between server pings; a client silent for one more interval after a ping is closed (4008).
+CDX_WS_PING_INTERVAL_S = env.float("CDX_WS_PING_INTERVAL_S", default=30.0)
+# Seconds an authenticated connection may stay without any subscription before it is closed (4008).
+CDX_WS_IDLE_TIMEOUT_S = env.float("CDX_WS_IDLE_TIMEOUT_S", default=300.0)
+# Slow consumers (streams/flow.py): UTF-8 bytes written to a socket and not yet covered by an answered ping;
+# beyond them messages wait (shared, not copied).
+CDX_WS_SEND_WINDOW_BYTES = env.int("CDX_WS_SEND_WINDOW_BYTES", default=256 * 1024)
+# UTF-8 bytes that may wait for one socket; more and it is closed as a slow consumer (4030).
+CDX_WS_SEND_QUEUE_BYTES = env.int("CDX_WS_SEND_QUEUE_BYTES", default=64 * 1024 * 1024)
+# Seconds a socket with messages waiting may go without answering a ping before it is closed (4030).
+CDX_WS_SLOW_CONSUMER_S = env.float("CDX_WS_SLOW_CONSUMER_S", default=10.0)
+# Resume (`since` on subscribe): how many missed events can be replayed from the event log.
+CDX_WS_REPLAY_MAX_EVENTS = env.int("CDX_WS_REPLAY_MAX_EVENTS", default=1000)
+# Seconds events stay in the event log (the resume window in time).
+CDX_EVENT_LOG_RETENTION_S = env.int("CDX_EVENT_LOG_RETENTION_S", default=24 * 3600)
+# Seconds market data stays in the event log: it is latest-state (a snapshot on every subscribe).
+CDX_EPHEMERAL_RETENTION_S = env.int("CDX_EPHEMERAL_RETENTION_S", default=300)
+# Seconds between the event relay's looks for events committed by other processes (commits also wake it).
+CDX_RELAY_POLL_S = env.float("CDX_RELAY_POLL_S", default=0.05)
 
-CDX_LARGE_TRANSACTION_THRESHOLD = Decimal(os.environ.get("CDX_LARGE_TRANSACTION_THRESHOLD", "1000000"))
+# Valuation-currency notional at or above which a trade, deposit or withdrawal raises large_transaction_alert.
+CDX_LARGE_TRANSACTION_THRESHOLD = env("CDX_LARGE_TRANSACTION_THRESHOLD", cast=Decimal, default=Decimal("1000000"))
+
+# Trading.
+# Commission charged to each side of a fill, as a fraction of the gross amount (0.001 = 0.1 %).
+CDX_TRADING_FEE_RATE = env("CDX_TRADING_FEE_RATE", cast=Decimal, default=Decimal("0.001"))
+# Dotted path of the ledger adapter class that settles trades and sends withdrawals.
+CDX_LEDGER_ADAPTER = env.str("CDX_LEDGER_ADAPTER", default="trading.ledger.LocalLedger")
+# The currency balances are valued in (balance_updated, margin) and credit lines are drawn in.
+CDX_VALUATION_CURRENCY = env.str("CDX_VALUATION_CURRENCY", default="USDC")
+# Margin level (equity / borrowed, a fraction) below which margin_call goes out.
+CDX_MARGIN_WARNING_LEVEL = env("CDX_MARGIN_WARNING_LEVEL", cast=Decimal, default=Decimal("0.5"))
+# Margin level (a fraction) reported in margin_call as the liquidation level.
+CDX_MARGIN_LIQUIDATION_LEVEL = env("CDX_MARGIN_LIQUIDATION_LEVEL", cast=Decimal, default=Decimal("0.3"))
+
+# Operations: health probes and the status page.
+# Milliseconds above which a probe reports its services degraded: database SELECT 1, Redis PING,
+# channel-layer round trip, matching p99.
+CDX_PROBE_DATABASE_MS = env.float("CDX_PROBE_DATABASE_MS", default=250.0)
+CDX_PROBE_REDIS_MS = env.float("CDX_PROBE_REDIS_MS", default=100.0)
+CDX_PROBE_CHANNEL_LAYER_MS = env.float("CDX_PROBE_CHANNEL_LAYER_MS", default=250.0)
+CDX_PROBE_MATCHING_P99_MS = env.float("CDX_PROBE_MATCHING_P99_MS", default=50.0)
+# Seconds of matching latency samples the p99 is taken over (at most 1000 samples).
+CDX_PROBE_MATCHING_WINDOW_S = env.float("CDX_PROBE_MATCHING_WINDOW_S", default=60.0)
+# Seconds between the status page's re-reads of GET /v1/system/status when it has no live socket.
+CDX_STATUS_PAGE_POLL_S = env.float("CDX_STATUS_PAGE_POLL_S", default=5.0)
+
+# Background jobs (kernel/jobs.py).
+# Run the jobs in each server process (the holder of the jobs lease runs them); off: `manage.py run_jobs` does.
+CDX_IN_PROCESS_JOBS = env.bool("CDX_IN_PROCESS_JOBS", default=True)
+# Seconds between runs of each job (a commit wakes settlement and withdrawals sooner).
+CDX_SETTLEMENT_INTERVAL_S = env.float("CDX_SETTLEMENT_INTERVAL_S", default=1.0)
+CDX_WITHDRAWAL_INTERVAL_S = env.float("CDX_WITHDRAWAL_INTERVAL_S", default=2.0)
+CDX_MARGIN_REVIEW_INTERVAL_S = env.float("CDX_MARGIN_REVIEW_INTERVAL_S", default=10.0)
+CDX_MAINTENANCE_WINDOWS_INTERVAL_S = env.float("CDX_MAINTENANCE_WINDOWS_INTERVAL_S", default=1.0)
+CDX_PROBE_INTERVAL_S = env.float("CDX_PROBE_INTERVAL_S", default=5.0)
+CDX_EVENT_LOG_PRUNE_INTERVAL_S = env.float("CDX_EVENT_LOG_PRUNE_INTERVAL_S", default=60.0)
+
+# Level of the root logger (DEBUG, INFO, WARNING, ERROR).
+CDX_LOG_LEVEL = env.str("CDX_LOG_LEVEL", default="INFO")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("CDX_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": CDX_LOG_LEVEL},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }

@@ -11,10 +11,11 @@ from accounts.models import Account, KycStatus, KycTier
 from accounts.roles import user_is_officer
 from kernel.errors import ServiceError
 from kernel.ids import new_id
-from kernel.json import isoformat, plain
+from kernel.json import isoformat
 from streams.publishing import publish
 
 from .defaults import SLA_HOURS
+from .events import AlertUpdated, KycStatusChanged, LargeTransactionAlert, SuspiciousActivityDetected
 from .models import (
     Alert,
     AlertAuditEntry,
@@ -26,8 +27,6 @@ from .models import (
     SeveritySla,
     SurveillanceRule,
 )
-
-CHANNEL = "compliance_events"
 
 # The workflow: open -> investigating -> escalated -> closed, closing allowed from any open state
 # (most alerts are false positives closed straight from the queue), and reopening a closed alert.
@@ -104,26 +103,27 @@ def alert_raise(
         after={"status": alert.status, "severity": alert.severity, "rule": rule.code, "due_at": isoformat(alert.due_at)},
     )
     if alert_type == AlertType.LARGE_TRANSACTION:
-        event = {
-            "type": "large_transaction_alert",
-            "alert_id": alert.id,
-            "account_id": account_id,
-            "transaction_type": transaction_type,
-            "amount": plain(amount),
-            "threshold": plain(threshold),
-        }
+        publish(
+            event=LargeTransactionAlert(
+                alert_id=alert.id,
+                account_id=account_id,
+                transaction_type=transaction_type,
+                amount=amount,
+                threshold=threshold,
+            )
+        )
     else:
-        event = {
-            "type": "suspicious_activity_detected",
-            "event_id": alert.event_id,
-            "alert_id": alert.id,
-            "account_id": account_id,
-            "activity_type": alert_type,
-            "severity": alert.severity,
-            "description": description,
-            "action_required": True,
-        }
-    publish(channel=CHANNEL, key="", event=event)
+        publish(
+            event=SuspiciousActivityDetected(
+                event_id=alert.event_id,
+                alert_id=alert.id,
+                account_id=account_id,
+                activity_type=alert_type,
+                severity=alert.severity,
+                description=description,
+                action_required=True,
+            )
+        )
     return alert
 
 
@@ -135,24 +135,7 @@ def _locked_alert(alert_id: str) -> Alert:
 
 
 def _announce(alert: Alert, *, actor, change: str, previous_status: str) -> None:
-    publish(
-        channel=CHANNEL,
-        key="",
-        event={
-            "type": "alert_updated",
-            "alert_id": alert.id,
-            "account_id": alert.account_id,
-            "alert_type": alert.alert_type,
-            "severity": alert.severity,
-            "change": change,
-            "status": alert.status,
-            "previous_status": previous_status,
-            "disposition": alert.disposition or None,
-            "assignee": alert.assignee.get_username() if alert.assignee else None,
-            "due_at": isoformat(alert.due_at),
-            "changed_by": actor.get_username(),
-        },
-    )
+    publish(event=AlertUpdated.of(alert, actor=actor, change=change, previous_status=previous_status))
 
 
 def alert_move_check(*, current: str, status: str, disposition: str) -> None:
@@ -274,14 +257,8 @@ def account_kyc_set(*, account_id: str, status: str, tier: str, actor, reason: s
         reason=reason,
     )
     publish(
-        channel=CHANNEL,
-        key="",
-        event={
-            "type": "kyc_status_changed",
-            "account_id": account.id,
-            "new_status": status,
-            "previous_status": previous_status,
-            "kyc_tier": tier,
-        },
+        event=KycStatusChanged(
+            account_id=account.id, new_status=status, previous_status=previous_status, kyc_tier=tier
+        )
     )
     return account

@@ -1,6 +1,7 @@
 """Background jobs: periodic work that runs without a human (settlement, withdrawals, maintenance windows).
 
-Domain apps register a job from their AppConfig.ready(). By default the jobs run inside the server
+Domain apps register a job from their AppConfig.ready(), naming the setting that holds its interval in
+seconds (all of them in cantondex/settings.py, read at every run, so a changed setting applies). By default the jobs run inside the server
 process, on one daemon thread started by cantondex.asgi. With several server processes each one
 starts the thread, but only the holder of the "jobs" lease runs them, so each job fires once; the
 lease passes to another process within LEASE_S when its holder dies. `python manage.py run_jobs`
@@ -17,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 
@@ -29,9 +32,13 @@ _holder_id = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
 @dataclass
 class Job:
     name: str
-    interval_s: float
     func: Callable[[], object]
+    interval_setting: str  # the name of the setting that holds the seconds between runs
     next_run: float = 0.0
+
+    @property
+    def interval_s(self) -> float:
+        return getattr(settings, self.interval_setting)
 
 
 _jobs: dict[str, Job] = {}
@@ -40,8 +47,10 @@ _started = False
 _start_lock = threading.Lock()
 
 
-def register(name: str, interval_s: float, func: Callable[[], object]) -> None:
-    _jobs[name] = Job(name, interval_s, func)
+def register(name: str, func: Callable[[], object], *, interval_setting: str) -> None:
+    if not hasattr(settings, interval_setting):  # at start-up, not later in the job thread
+        raise ImproperlyConfigured(f"job {name}: no setting {interval_setting} (declare it in cantondex/settings.py)")
+    _jobs[name] = Job(name, func, interval_setting)
 
 
 def registered() -> list[str]:
@@ -109,15 +118,11 @@ def run_forever(stop: threading.Event | None = None) -> None:
         _wakeup.clear()
 
 
-def in_process_enabled() -> bool:
-    return os.environ.get("CDX_IN_PROCESS_JOBS", "1").strip().lower() not in {"0", "false", "no", "off"}
-
-
 def start_in_process() -> None:
     """Start the job thread of this server process, once (unless CDX_IN_PROCESS_JOBS=0)."""
     global _started
     with _start_lock:
-        if _started or not in_process_enabled():
+        if _started or not settings.CDX_IN_PROCESS_JOBS:
             return
         _started = True
     threading.Thread(target=run_forever, name="cdx-jobs", daemon=True).start()

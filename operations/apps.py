@@ -9,7 +9,7 @@ class OperationsConfig(AppConfig):
         from accounts.roles import ADMIN, extend_group_permissions
         from kernel import jobs
 
-        from . import channels, conf, probes, services  # noqa: F401  (channels registers system_health)
+        from . import channels, probes, services  # noqa: F401  (channels registers system_health)
 
         extend_group_permissions(
             ADMIN,
@@ -22,5 +22,7 @@ class OperationsConfig(AppConfig):
             ],
         )
 
-        jobs.register("maintenance_windows", 1.0, services.maintenance_windows_advance)
-        jobs.register("health_probes", conf.value("CDX_PROBE_INTERVAL_S"), probes.probes_run)
+        jobs.register(
+            "maintenance_windows", services.maintenance_windows_advance, interval_setting="CDX_MAINTENANCE_WINDOWS_INTERVAL_S"
+        )
+        jobs.register("health_probes", probes.probes_run, interval_setting="CDX_PROBE_INTERVAL_S")

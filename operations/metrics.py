@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from . import conf
+from django.conf import settings
 
 WINDOW_SAMPLES = 1000
 
@@ -37,7 +37,7 @@ def matching_latency_timer() -> Iterator[None]:
 
 def matching_latency_p99() -> float | None:
     """The 99th percentile (nearest rank) of the recent samples in seconds, or None without any."""
-    horizon = time.monotonic() - conf.value("CDX_PROBE_MATCHING_WINDOW_S")
+    horizon = time.monotonic() - settings.CDX_PROBE_MATCHING_WINDOW_S
     with _lock:
         while _samples and _samples[0][0] < horizon:
             _samples.popleft()

@@ -1,9 +1,9 @@
 """The public status page (included at /status/ by cantondex.urls)."""
 
+from django.conf import settings
 from django.shortcuts import render
 from django.urls import path
 
-from . import conf
 from .selectors import system_overview
 from .serializers import SystemStatusSerializer
 
@@ -17,7 +17,7 @@ def status_page(request):
             "overview": overview,
             "initial_status": SystemStatusSerializer(overview).data,  # what GET /v1/system/status answers
             "live_socket": request.user.is_authenticated,
-            "poll_ms": int(conf.value("CDX_STATUS_PAGE_POLL_S") * 1000),
+            "poll_ms": int(settings.CDX_STATUS_PAGE_POLL_S * 1000),
         },
     )
 

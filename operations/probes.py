@@ -17,7 +17,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
-from . import conf, metrics
+from . import metrics
 from .models import HealthStatus, Service
 from .services import service_status_observe
 
@@ -38,8 +38,8 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f}ms"
 
 
-def _latency(seconds: float, threshold_setting: str, slow_message: str) -> Reading:
-    if seconds * 1000 > conf.value(threshold_setting):
+def _latency(seconds: float, threshold_ms: float, slow_message: str) -> Reading:
+    if seconds * 1000 > threshold_ms:
         return Reading(HealthStatus.DEGRADED, slow_message.format(_ms(seconds)))
     return Reading(HealthStatus.OPERATIONAL)
 
@@ -49,7 +49,7 @@ def database_reading() -> Reading:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
-    return _latency(time.perf_counter() - started, "CDX_PROBE_DATABASE_MS", "Database latency high ({})")
+    return _latency(time.perf_counter() - started, settings.CDX_PROBE_DATABASE_MS, "Database latency high ({})")
 
 
 _redis_client: redis.Redis | None = None
@@ -66,7 +66,7 @@ def redis_reading() -> Reading | None:
         _redis_client.ping()
     except redis.RedisError as exc:
         return Reading(HealthStatus.DOWN, f"Redis unreachable ({type(exc).__name__})")
-    return _latency(time.perf_counter() - started, "CDX_PROBE_REDIS_MS", "Redis latency high ({})")
+    return _latency(time.perf_counter() - started, settings.CDX_PROBE_REDIS_MS, "Redis latency high ({})")
 
 
 async def _channel_layer_round_trip() -> float:
@@ -84,14 +84,14 @@ def channel_layer_reading() -> Reading:
         seconds = async_to_sync(_channel_layer_round_trip)()
     except Exception as exc:  # any failure of the layer (timeout, connection refused) means no delivery
         return Reading(HealthStatus.DOWN, f"Channel layer unreachable ({type(exc).__name__})")
-    return _latency(seconds, "CDX_PROBE_CHANNEL_LAYER_MS", "Channel layer round trip slow ({})")
+    return _latency(seconds, settings.CDX_PROBE_CHANNEL_LAYER_MS, "Channel layer round trip slow ({})")
 
 
 def matching_latency_reading() -> Reading | None:
     p99 = metrics.matching_latency_p99()
     if p99 is None:
         return None
-    return _latency(p99, "CDX_PROBE_MATCHING_P99_MS", "Increased latency detected (P99: {})")
+    return _latency(p99, settings.CDX_PROBE_MATCHING_P99_MS, "Increased latency detected (P99: {})")
 
 
 # Which services each check speaks for.

@@ -15,7 +15,7 @@ from kernel import jobs
 from kernel.errors import ServiceError
 from streams.publishing import publish
 
-from .events import CHANNEL, maintenance_notice_event, service_degraded_event, system_status_event
+from . import events
 from .models import (
     LIVE_STATES,
     HealthStatus,
@@ -38,8 +38,8 @@ def _services_lock() -> dict[str, ServiceStatus]:
 
 def _service_change_announce(*, service: str, now: datetime) -> None:
     overview = system_overview(now=now)
-    publish(channel=CHANNEL, event=service_degraded_event(overview.service(service)))
-    publish(channel=CHANNEL, event=system_status_event(overview))
+    publish(event=events.ServiceDegraded.of(overview.service(service)))
+    publish(event=events.SystemStatus.of(overview))
 
 
 # Service status
@@ -149,7 +149,7 @@ def maintenance_notice_post(
         created_at=now,
         updated_at=now,
     )
-    publish(channel=CHANNEL, event=maintenance_notice_event(notice))
+    publish(event=events.MaintenanceNotice.of(notice))
     if start_time <= now:
         transaction.on_commit(jobs.wake)  # it starts now: let the job announce it without waiting a tick
     return notice
@@ -193,11 +193,11 @@ def maintenance_notice_update(
         service=service, start_time=start_time, end_time=end_time, description=description, now=now, notice_id=notice.id
     )
     if moved:
-        publish(channel=CHANNEL, event=maintenance_notice_event(notice, withdrawn=True))
+        publish(event=events.MaintenanceNotice.of(notice, withdrawn=True))
     notice.service, notice.start_time, notice.end_time = service, start_time, end_time
     notice.description, notice.updated_at = description, now
     notice.save()
-    publish(channel=CHANNEL, event=maintenance_notice_event(notice))
+    publish(event=events.MaintenanceNotice.of(notice))
     transaction.on_commit(jobs.wake)  # the window may now start (or end) at once
     return notice
 
@@ -211,7 +211,7 @@ def maintenance_notice_cancel(*, notice_id: str) -> MaintenanceNotice:
     was_in_effect = notice.start_time <= now
     notice.state, notice.updated_at = NoticeState.CANCELLED, now
     notice.save(update_fields=["state", "updated_at"])
-    publish(channel=CHANNEL, event=maintenance_notice_event(notice, withdrawn=True))
+    publish(event=events.MaintenanceNotice.of(notice, withdrawn=True))
     if was_in_effect:
         _service_change_announce(service=notice.service, now=now)
     return notice

@@ -10,4 +10,4 @@ class StreamsConfig(AppConfig):
 
         from .replay import event_log_prune
 
-        jobs.register("event_log_prune", 60.0, event_log_prune)
+        jobs.register("event_log_prune", event_log_prune, interval_setting="CDX_EVENT_LOG_PRUNE_INTERVAL_S")

@@ -15,6 +15,7 @@ from django.db.models.signals import post_migrate
 
 from .publishing import stream_sequence
 from .batching import Batcher, each
+from .events import Event
 from .registry import Channel, SnapshotProvider
 
 MAX_AGE_S = 5.0
@@ -48,9 +49,9 @@ class SnapshotCache:
     def __init__(self, channel: str, provider: SnapshotProvider):
         self.channel = channel
         self.provider = provider
-        self.entries: dict[str, tuple[int, float, list[dict[str, Any]]]] = {}
+        self.entries: dict[str, tuple[int, float, list[Event]]] = {}
 
-    def __call__(self, key: str) -> tuple[list[dict[str, Any]], int]:
+    def __call__(self, key: str) -> tuple[list[Event], int]:
         sequence = stream_sequence(channel=self.channel, key=key)
         entry = self.entries.get(key)
         if entry is not None and entry[0] == sequence and time.monotonic() - entry[1] < MAX_AGE_S:
@@ -96,7 +97,7 @@ def value_cache(read: Callable[[], Any]) -> ValueCache:
 _snapshot_batchers: dict[str, Batcher[str]] = {}
 
 
-async def snapshot_read(channel: Channel, key: str) -> tuple[list[dict[str, Any]], int]:
+async def snapshot_read(channel: Channel, key: str) -> tuple[list[Event], int]:
     """The channel's snapshot of `key`; subscribers asking at the same moment share one ORM trip."""
     batcher = _snapshot_batchers.get(channel.name)
     if batcher is None:

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from kernel.json import dumps, loads, utcnow_iso
 
+from .flow import utf8_size
 from .registry import AGGREGATION_SECONDS, StreamRef
 
 Subscriber = TypeVar("Subscriber")  # the hub's subscription; the coalescer only hands it back to `deliver`
@@ -23,7 +24,7 @@ class Coalescer(Generic[Subscriber]):
         ref: StreamRef,
         *,
         spawn: Callable[[Coroutine[Any, Any, None]], None],
-        deliver: Callable[[Subscriber, int, str], Awaitable[None]],
+        deliver: Callable[[Subscriber, int, str, int], Awaitable[None]],
     ):
         self.ref = ref
         self.spawn = spawn  # the hub's: it keeps the flush task until the task ends
@@ -91,6 +92,7 @@ class Coalescer(Generic[Subscriber]):
                     "timestamp": utcnow_iso(),
                 }
             )
+            size = utf8_size(text)
             for sub in list(self.subscribers):
-                await self.deliver(sub, self.sequence, text)
+                await self.deliver(sub, self.sequence, text, size)
 

@@ -14,7 +14,8 @@ from django.conf import settings
 from . import registry
 from .auth import AuthError, Authenticated, authenticate_session, authenticate_token
 from .caches import snapshot_read
-from .flow import SendWindow
+from .events import wire
+from .flow import SendWindow, utf8_size
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
 from .protocol import (
@@ -92,15 +93,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     def user_id(self) -> int | None:
         return self.auth.principal.user_id if self.auth else None
 
-    async def push(self, text: str) -> None:
+    async def push(self, text: str, size: int) -> None:
         if not self.closing:
-            await self.send(text_data=text)
+            await self._send_text(text, size)
 
     async def send(self, text_data=None, bytes_data=None, close=False):
         """Every text frame goes through the send window: the slow-consumer bound (streams/flow.py)."""
         if text_data is None or close:
             await super().send(text_data, bytes_data, close)
-        elif not await self.window.send(text_data):
+        else:
+            await self._send_text(text_data, utf8_size(text_data))
+
+    async def _send_text(self, text: str, size: int) -> None:
+        if not await self.window.send(text, size):
             await self._close_with_error(
                 ErrorCode.CONNECTION_CLOSED,
                 "Connection closed: the client does not read fast enough",
@@ -270,7 +275,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         )
         if replay is not None and (replay.recovered or channel.snapshot is None):
             for _, text in replay.events:
-                await self.push(text)
+                await self.push(text, utf8_size(text))
             await self.hub.release(subs[0], replay.last_sequence + 1)
         elif channel.snapshot is not None:
             for sub, coalesced_base in zip(subs, bases):
@@ -281,7 +286,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         base = raw_base if sub.ref.aggregation == "raw" else coalesced_base
         extra = {} if sub.ref.aggregation == "raw" else {"aggregation": sub.ref.aggregation}
         for event in events:
-            await self.push(encode(event["type"], **event, channel=channel.name, **extra, sequence=base, snapshot=True))
+            message = wire(event)
+            kind = message.pop("type")
+            text = encode(kind, **message, channel=channel.name, **extra, sequence=base, snapshot=True)
+            await self.push(text, utf8_size(text))
         await self.hub.release(sub, base + 1)
 
     async def _on_unsubscribe(self, message: dict[str, Any], correlation_id: Any) -> None:

@@ -4,12 +4,13 @@ daphne's ASGI `send` never waits: a frame the client does not read stays in Twis
 copy per socket, which grows without limit, and ASGI offers no way to see it. The one thing a
 client proves it has read is a ping it answers: TCP and the client's reader keep order, so a pong
 means everything written before that ping has arrived. So each socket may have at most `window`
-characters written and not yet covered by an answered ping. Beyond that, messages wait here, as
+UTF-8 bytes written and not yet covered by an answered ping. Beyond that, messages wait here, as
 references to the text every subscriber shares (encoded once), and are written as pongs come
 back; a ping goes out when half the window is in flight, so a client that keeps up never waits.
+A message's byte size is counted once where its text is made (utf8_size), not once per socket.
 
 A client that answers no ping for `patience_s` while messages wait for it, or has more than
-`limit` characters waiting, is too slow for its streams: the connection is closed (4030) with an
+`limit` bytes waiting, is too slow for its streams: the connection is closed (4030) with an
 error saying so. Nothing is dropped silently, and the client resumes with `since`.
 """
 
@@ -20,6 +21,11 @@ from collections.abc import Awaitable, Callable
 from kernel.json import loads
 
 from .protocol import encode
+
+
+def utf8_size(text: str) -> int:
+    """The UTF-8 length of `text`: for ASCII text (most messages) its length, known without reading it."""
+    return len(text) if text.isascii() else len(text.encode())
 
 
 class SendWindow:
@@ -33,25 +39,26 @@ class SendWindow:
         self.window = window
         self.limit = limit
         self.patience_s = patience_s
-        self.sent = 0  # characters written so far
+        self.sent = 0  # bytes written so far
         self.acked = 0  # of which the client is known to have read this many
         self.probes: deque[int] = deque()  # `sent` when each unanswered ping was written
-        self.waiting: deque[str] = deque()
+        self.waiting: deque[tuple[str, int]] = deque()  # (text, its UTF-8 size)
         self.waiting_size = 0
         self.stalled_at = 0.0  # when messages began to wait, or last moved on while waiting
         self.overflowed = False
 
-    async def send(self, text: str) -> bool:
-        """Write `text` or let it wait; False once the client is too slow (the caller closes the socket)."""
+    async def send(self, text: str, size: int) -> bool:
+        """Write `text` (`size` UTF-8 bytes) or let it wait; False once the client is too slow (the caller
+        closes the socket)."""
         # Nothing overtakes what waits, so order is kept.
-        if self.overflowed or (not self.waiting and self._fits(len(text))):
-            await self._write(text)
+        if self.overflowed or (not self.waiting and self._fits(size)):
+            await self._write(text, size)
             return True
         now = time.monotonic()
         if not self.waiting:
             self.stalled_at = now
-        self.waiting.append(text)
-        self.waiting_size += len(text)
+        self.waiting.append((text, size))
+        self.waiting_size += size
         if self.waiting_size > self.limit or now - self.stalled_at > self.patience_s:
             self.overflowed = True  # from here on, write straight through: the error and the close
             self.waiting.clear()
@@ -72,10 +79,10 @@ class SendWindow:
             return
         self.acked = max(self.acked, self.probes.popleft())
         self.stalled_at = time.monotonic()
-        while self.waiting and self._fits(len(self.waiting[0])):
-            text = self.waiting.popleft()
-            self.waiting_size -= len(text)
-            await self._write(text)
+        while self.waiting and self._fits(self.waiting[0][1]):
+            text, size = self.waiting.popleft()
+            self.waiting_size -= size
+            await self._write(text, size)
         if self.waiting and (not self.probes or self.probes[-1] < self.sent):
             await self.probe()
 
@@ -94,8 +101,8 @@ class SendWindow:
         in_flight = self.sent - self.acked
         return in_flight == 0 or in_flight + size <= self.window  # one message always goes when none is in flight
 
-    async def _write(self, text: str) -> None:
-        self.sent += len(text)
+    async def _write(self, text: str, size: int) -> None:
+        self.sent += size
         await self.write(text)
         if not self.probes and self.sent - self.acked >= self.window // 2:
             await self.probe()  # ask early: a client that keeps up answers before the window fills

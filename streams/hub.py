@@ -3,7 +3,8 @@
 The hub joins a channel-layer group once per stream that has a local subscriber (and one control
 group per process), receives each run of a stream's events once, already encoded, and writes the
 same text to every local subscriber's socket in one loop pass. That is what keeps fan-out cost at
-one write per subscriber per run: no per-connection channel, no re-encoding.
+one write per subscriber per run: no per-connection channel, no re-encoding, and each text's UTF-8
+size (which the sockets' send windows count) measured once.
 
 It also keeps every stream in order: it drops sequence numbers it has delivered already and, on a
 gap, reads the missing events back from the event log before going on. After a channel-layer
@@ -20,6 +21,7 @@ from channels.layers import get_channel_layer
 
 from . import wakeup
 from .coalesce import Coalescer
+from .flow import utf8_size
 from .limits import connection_counter_close
 from .registry import StreamRef
 from .relay import CONTROL_GROUP, Relay
@@ -33,20 +35,22 @@ LAYER_RETRY_S = 1.0
 class Connection(Protocol):
     user_id: int
 
-    async def push(self, text: str) -> None: ...
+    async def push(self, text: str, size: int) -> None:
+        """Write `text`, shared with other sockets, whose UTF-8 size `size` was counted once for all."""
 
     async def close_for(self, reason: str) -> None: ...
 
 
 class Subscription:
-    """One stream followed by one connection. While `pending` is a list, events wait there for the snapshot."""
+    """One stream followed by one connection. While `pending` is a list, events (sequence, text, UTF-8 size)
+    wait there for the snapshot."""
 
     __slots__ = ("conn", "ref", "pending", "min_seq")
 
     def __init__(self, conn: Connection, ref: StreamRef, buffering: bool):
         self.conn = conn
         self.ref = ref
-        self.pending: list[tuple[int, str]] | None = [] if buffering else None
+        self.pending: list[tuple[int, str, int]] | None = [] if buffering else None
         self.min_seq = 0
 
 
@@ -167,16 +171,16 @@ class Hub:
         sub.min_seq = min_seq
         while sub.pending:
             waiting, sub.pending = sub.pending, []
-            for seq, text in waiting:
+            for seq, text, size in waiting:
                 if seq >= min_seq:
-                    await sub.conn.push(text)
+                    await sub.conn.push(text, size)
         sub.pending = None
 
-    async def deliver(self, sub: Subscription, seq: int, text: str) -> None:
+    async def deliver(self, sub: Subscription, seq: int, text: str, size: int) -> None:
         if sub.pending is not None:
-            sub.pending.append((seq, text))
+            sub.pending.append((seq, text, size))
         elif seq >= sub.min_seq:
-            await sub.conn.push(text)
+            await sub.conn.push(text, size)
 
     # Channel-layer traffic
 
@@ -249,9 +253,11 @@ class Hub:
     async def _fan_out(self, state: StreamState, events: list[tuple[int, str]]) -> None:
         # Writing to a socket never suspends (daphne queues the frame), so every socket gets the whole
         # batch in this one loop pass and the transport flushes it with one send per socket.
-        for sub in list(state.raw):
-            for seq, text in events:
-                await self.deliver(sub, seq, text)
+        if state.raw:
+            sized = [(seq, text, utf8_size(text)) for seq, text in events]  # once per text, not per socket
+            for sub in list(state.raw):
+                for seq, text, size in sized:
+                    await self.deliver(sub, seq, text, size)
         for coalescer in state.coalescers.values():
             for _, text in events:
                 coalescer.add(text)

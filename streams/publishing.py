@@ -1,32 +1,34 @@
 """The one way domain code sends anything to connected clients.
 
     from streams.publishing import publish
-    publish(channel="orders", key=order.account_id, event={"type": "order_created", ...})
+    publish(event=OrderCreated.of(order), key=order.account_id)
 
-`publish` stamps `channel`, `sequence` (per stream, from 1, no gaps) and `timestamp`, writes the
+The event is a declared one (streams.events): its declaration names the channel. `publish` encodes
+it, stamps `channel`, `sequence` (per stream, from 1, no gaps) and `timestamp`, writes the
 encoded message to the event log inside the caller's transaction and wakes the relay once the
 transaction commits. A rolled-back transaction leaves neither an event nor a used sequence number.
 """
-
-from typing import Any
 
 from django.db import connection, transaction
 
 from kernel.json import dumps, utcnow_iso
 
 from . import registry, relay
+from .events import Event, wire
 from .models import StreamEvent
 
 CONTROL_DISCONNECT = "disconnect"
 
 
-def publish(*, channel: str, event: dict[str, Any], key: str = "") -> int:
-    """Queue `event` on the stream (channel, key); returns the sequence number it was given."""
+def publish(*, event: Event, key: str = "") -> int:
+    """Queue `event` on the stream (its channel, key); returns the sequence number it was given."""
+    channel = event.channel
     registry.get(channel)  # an unknown channel is a programming error, caught here and not on the wire
     stream = registry.group_name(channel, key)
+    message = wire(event)
     with transaction.atomic():
         sequence = _next_sequence(stream)
-        message = {"type": event["type"], **event, "channel": channel, "sequence": sequence}
+        message["channel"], message["sequence"] = channel, sequence
         message.setdefault("timestamp", utcnow_iso())
         StreamEvent.objects.create(stream=stream, channel=channel, sequence=sequence, text=dumps(message))
         transaction.on_commit(relay.wake)

@@ -14,15 +14,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .events import Event
 from .principals import Principal
 from .protocol import ErrorCode, ProtocolError
 
 AGGREGATIONS = ("raw", "100ms", "1s")
 AGGREGATION_SECONDS = {"raw": 0.0, "100ms": 0.1, "1s": 1.0}
 
-# A snapshot provider returns the events that describe the stream's current state and the
+# A snapshot provider returns the (declared) events that describe the stream's current state and the
 # stream's sequence number read *before* that state, so later events can be applied on top.
-SnapshotProvider = Callable[[str], tuple[list[dict[str, Any]], int]]
+SnapshotProvider = Callable[[str], tuple[list[Event], int]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,12 @@ from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from accounts.services import user_create
 from cantondex.asgi import application
 from streams.hub import stop_hub
+from tests.event_shapes import (  # noqa: F401 (hooks: every declared event type must be exercised)
+    pytest_deselected,
+    pytest_runtest_logfinish,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 from tests.support import WsClient
 
 IN_CI = bool(os.environ.get("CI"))
@@ -23,7 +29,7 @@ DEFAULT_MARKETS = [("AAPL/USDC", "AAPL", "USDC"), ("GOOGL/USDC", "GOOGL", "USDC"
 
 
 def redis_url() -> str:
-    return os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    return settings.REDIS_URL or "redis://127.0.0.1:6379/0"
 
 
 def redis_reachable() -> bool:

@@ -1,59 +1,24 @@
-"""Every event type of the WebSocket API (seeds/000) with exactly its documented fields.
+"""Shapes of delivered events, derived from their declarations (streams.events), and which types the suite saw.
 
-Delivered events also carry `channel` and `sequence` (CONTRACT.md). `assert_event_shape` checks an
-event against this table: every documented field present, nothing undocumented, ids well formed.
+`assert_event_shape` checks a delivered event against its declaration: exactly the declared fields (under
+the envelope key for enveloped events) plus the delivery fields, JSON types that follow the annotations,
+and well-formed ids. The test clients call `check_delivered` on every message they read, so each delivered
+event is checked and its type recorded; after a full run the session fails if a declared type was never
+exercised (`pytest_sessionfinish` below, imported by tests/conftest.py).
 """
 
 import re
+import typing
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from streams.events import declared, field_types, optional_of
 
 DELIVERY_FIELDS = {"type", "channel", "sequence", "timestamp"}
-
-EVENT_FIELDS: dict[str, set[str]] = {
-    # orders
-    "order_created": {"account_id", "order_id", "symbol", "side", "order_type", "quantity", "price", "status"},
-    "order_updated": {"account_id", "order_id", "status", "filled", "average_fill_price"},
-    "order_filled": {"account_id", "order_id", "quantity", "price", "fill_time", "trade_id"},
-    "order_cancelled": {"account_id", "order_id", "reason"},
-    # trades
-    "trade_executed": {
-        "account_id", "trade_id", "order_id", "symbol", "side", "quantity", "price",
-        "commission", "gross_amount", "net_amount", "executed_at",
-    },
-    "trade_cancelled": {"trade_id", "reason"},
-    # market_data
-    "price_update": {"symbol", "bid", "ask", "mid", "last_price"},
-    "orderbook_update": {"symbol", "changes"},
-    # settlements
-    "settlement_created": {"settlement_id", "trade_id", "symbol", "quantity", "amount", "settlement_date"},
-    "settlement_confirmed": {"settlement_id", "dvp_transaction_id"},
-    "settlement_failed": {"settlement_id", "reason", "error_message"},
-    # account_notifications
-    "balance_updated": {"account_id", "total_balance", "available_balance", "reserved_balance"},
-    "margin_call": {"account_id", "current_margin_level", "warning_level", "liquidation_level", "message"},
-    "deposit_received": {"account_id", "deposit_id", "currency", "amount", "transaction_hash"},
-    "withdrawal_processed": {"account_id", "withdrawal_id", "currency", "amount", "transaction_hash"},
-    # compliance_events
-    "suspicious_activity_detected": {
-        "event_id", "account_id", "activity_type", "severity", "description", "action_required",
-    },
-    "kyc_status_changed": {"account_id", "new_status", "previous_status", "kyc_tier"},
-    "large_transaction_alert": {"alert_id", "account_id", "transaction_type", "amount", "threshold"},
-    # system_health
-    "system_status": {"status", "all_services_healthy"},
-    "service_degraded": {"service", "status", "message"},
-    "maintenance_notice": {"service", "start_time", "end_time", "description"},
-}
-
-# Fields this project adds to a seed event, each documented in the README's WebSocket reference.
-EXTRA_FIELDS: dict[str, set[str]] = {}
-
-# --- compliance (README, "Compliance"): the alert behind an event, and the alert_updated event ---
-EXTRA_FIELDS["suspicious_activity_detected"] = {"alert_id"}
-EVENT_FIELDS["alert_updated"] = {
-    "alert_id", "account_id", "alert_type", "severity", "change", "status", "previous_status",
-    "disposition", "assignee", "due_at", "changed_by",
-}
-# --- end compliance ---
+REPLY_TYPES = {"auth_response", "subscription_response", "unsubscribe_response", "pong", "error"}
 
 ID_PATTERNS = {
     "account_id": r"acc_[0-9a-f]{16}",
@@ -68,16 +33,112 @@ ID_PATTERNS = {
 }
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
+exercised: set[str] = set()  # every declared type an event of which passed assert_event_shape
 
-def assert_event_shape(event: dict) -> None:
-    kind = event["type"]
-    assert kind in EVENT_FIELDS, f"{kind} is not an event type of the API"
-    expected = EVENT_FIELDS[kind] | DELIVERY_FIELDS | EXTRA_FIELDS.get(kind, set())
-    assert set(event) == expected, (
-        f"{kind}: missing {sorted(expected - set(event))}, undocumented {sorted(set(event) - expected)}"
+
+def check_delivered(message: dict[str, Any]) -> None:
+    """What the test clients call on every message they read: events (they carry a sequence) are checked."""
+    if "sequence" in message and message.get("type") not in REPLY_TYPES:
+        assert_event_shape(message)
+
+
+def assert_event_shape(event: dict[str, Any]) -> None:
+    kind = event.get("type")
+    declaration = declared().get(kind)
+    assert declaration is not None, f"{kind!r} is not a declared event type: {event}"
+    expected_fields = field_types(declaration)
+    delivery = DELIVERY_FIELDS | {name for name in ("snapshot", "aggregation") if name in event}
+    body = event
+    if declaration.envelope:
+        delivery |= {declaration.envelope}
+        body = event.get(declaration.envelope)
+        assert isinstance(body, dict), f"{kind}: no {declaration.envelope!r} object: {event}"
+        assert set(event) == delivery, f"{kind}: top-level fields {sorted(event)}, expected {sorted(delivery)}"
+    else:
+        expected = set(expected_fields) | delivery
+        assert set(event) == expected, (
+            f"{kind}: missing {sorted(expected - set(event))}, undeclared {sorted(set(event) - expected)}"
+        )
+    if declaration.envelope:
+        assert set(body) == set(expected_fields), (
+            f"{kind}.{declaration.envelope}: missing {sorted(set(expected_fields) - set(body))}, "
+            f"undeclared {sorted(set(body) - set(expected_fields))}"
+        )
+    assert event["channel"] == declaration.channel, f"{kind} arrived on {event['channel']}, declared on {declaration.channel}"
+    assert event.get("snapshot", True) is True, event["snapshot"]
+    first = 0 if event.get("snapshot") else 1  # a snapshot of a stream without events yet is based on 0
+    assert _is_int(event["sequence"]) and event["sequence"] >= first, event["sequence"]
+    assert isinstance(event["timestamp"], str) and TIMESTAMP.fullmatch(event["timestamp"]), event["timestamp"]
+    for name, annotation in expected_fields.items():
+        assert _matches(body[name], annotation), f"{kind}.{name} = {body[name]!r} is not JSON for {annotation}"
+    for name, pattern in ID_PATTERNS.items():
+        if isinstance(body.get(name), str):
+            assert re.fullmatch(pattern, body[name]), f"{kind}.{name} = {body[name]!r}"
+    exercised.add(kind)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _matches(value: Any, annotation: Any) -> bool:
+    """Whether a parsed JSON value is what the encoder makes of a field with this annotation."""
+    inner = optional_of(annotation)
+    if value is None:
+        return inner is not annotation
+    origin = typing.get_origin(inner) or inner
+    if origin in (Decimal, float):
+        return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+    if origin is int:
+        return _is_int(value)
+    if origin is datetime:
+        return isinstance(value, str) and TIMESTAMP.fullmatch(value) is not None
+    if origin is Any:
+        return True
+    return isinstance(value, origin)
+
+
+# The check that every declared type is exercised: only a run of the whole default suite can tell.
+
+_run = {"deselected": 0, "finished": 0}
+_unexercised: list[str] = []
+
+
+def app_declared_types() -> set[str]:
+    """The declared types of the apps (tests may declare their own, e.g. to try an envelope)."""
+    return {kind for kind, cls in declared().items() if not cls.__module__.startswith("tests.")}
+
+
+def pytest_deselected(items) -> None:
+    _run["deselected"] += len(items)
+
+
+def pytest_runtest_logfinish(nodeid, location) -> None:
+    _run["finished"] += 1
+
+
+def _whole_suite_ran(session: pytest.Session) -> bool:
+    config = session.config
+    return (
+        config.args_source == pytest.Config.ArgsSource.TESTPATHS
+        and not config.option.keyword
+        and not config.option.markexpr
+        and not _run["deselected"]
+        and session.testscollected > 0
+        and _run["finished"] == session.testscollected
     )
-    assert isinstance(event["sequence"], int) and event["sequence"] >= 1
-    assert TIMESTAMP.fullmatch(event["timestamp"]), event["timestamp"]
-    for field, pattern in ID_PATTERNS.items():
-        if field in event:
-            assert re.fullmatch(pattern, event[field]), f"{kind}.{field} = {event[field]!r}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if exitstatus != pytest.ExitCode.OK or not _whole_suite_ran(session):
+        return
+    _unexercised[:] = sorted(app_declared_types() - exercised)
+    if _unexercised:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _unexercised:
+        terminalreporter.write_line(
+            f"FAILED: declared event types no test delivered and checked: {', '.join(_unexercised)}", red=True
+        )

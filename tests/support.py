@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 from kernel.json import dumps, loads
+from tests.event_shapes import check_delivered
 
 TIMEOUT_S = 5.0
 
@@ -24,6 +25,7 @@ class WsClient:
             raise ConnectionClosed(self.closed_with)
         message = loads(output["text"])
         self.received.append(message)
+        check_delivered(message)
         return message
 
     async def wait_for(self, message_type: str, timeout: float = TIMEOUT_S, **fields: Any) -> dict[str, Any]:

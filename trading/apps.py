@@ -10,10 +10,10 @@ class TradingConfig(AppConfig):
         from kernel import jobs
 
         from . import channels  # noqa: F401  (registers the trading channels)
-        from . import conf, services
+        from . import services
 
-        jobs.register("trading.settlement", conf.seconds("CDX_SETTLEMENT_INTERVAL_S"), services.settlements_process_pending)
-        jobs.register("trading.withdrawals", conf.seconds("CDX_WITHDRAWAL_INTERVAL_S"), services.withdrawals_process_pending)
-        jobs.register("trading.margin", conf.seconds("CDX_MARGIN_REVIEW_INTERVAL_S"), services.margins_review)
+        jobs.register("trading.settlement", services.settlements_process_pending, interval_setting="CDX_SETTLEMENT_INTERVAL_S")
+        jobs.register("trading.withdrawals", services.withdrawals_process_pending, interval_setting="CDX_WITHDRAWAL_INTERVAL_S")
+        jobs.register("trading.margin", services.margins_review, interval_setting="CDX_MARGIN_REVIEW_INTERVAL_S")
         models = ("market", "order", "trade", "settlement", "balance", "deposit", "withdrawal")
         extend_group_permissions(ADMIN, [f"trading.view_{model}" for model in models] + ["trading.add_deposit", "trading.change_order"])

@@ -10,20 +10,20 @@ Each account whose balances moved gets one balance_updated (and a margin review)
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
+from django.conf import settings
 
 from accounts.models import Account
 from kernel.errors import ServiceError
 from kernel.json import plain
+from streams.events import Event
 from streams.publishing import publish
 
-from . import conf, events
+from .events import BalanceUpdated, MarginCall
 from .models import Balance, MarginState
 from .selectors import account_valuation, mark_prices
 
 ZERO = Decimal("0")
-ACCOUNT_NOTIFICATIONS = "account_notifications"
 
 
 @dataclass
@@ -45,7 +45,7 @@ class InsufficientFunds(ServiceError):
 class ChangeSet:
     def __init__(self) -> None:
         self._deltas: dict[tuple[str, str], _Delta] = defaultdict(_Delta)
-        self._events: list[tuple[str, str, dict[str, Any]]] = []
+        self._events: list[tuple[str, str, Event]] = []
 
     # Balance movements. Amounts are positive; each moves money between available and reserved,
     # or in or out of the account.
@@ -64,8 +64,8 @@ class ChangeSet:
     def spend_held(self, account_id: str, currency: str, amount: Decimal) -> None:
         self._deltas[(account_id, currency)].reserved -= amount
 
-    def emit(self, channel: str, key: str, event: dict[str, Any]) -> None:
-        self._events.append((channel, key, event))
+    def emit(self, event: Event, *, key: str) -> None:
+        self._events.append((event.channel, key, event))
 
     def apply(self) -> None:
         moved_accounts = sorted({account_id for (account_id, _), d in self._deltas.items() if d.available or d.reserved})
@@ -77,14 +77,18 @@ class ChangeSet:
             for account_id in moved_accounts:
                 valuation = account_valuation(account_id=account_id, marks=marks)
                 self.emit(
-                    ACCOUNT_NOTIFICATIONS,
-                    account_id,
-                    events.balance_updated(account_id, valuation.total, valuation.available, valuation.reserved),
+                    BalanceUpdated(
+                        account_id=account_id,
+                        total_balance=valuation.total,
+                        available_balance=valuation.available,
+                        reserved_balance=valuation.reserved,
+                    ),
+                    key=account_id,
                 )
                 margin_review(account_id=account_id, level=valuation.margin_level, changes=self)
         # A stable sort: each stream keeps the order its events were recorded in.
-        for channel, key, event in sorted(self._events, key=lambda item: (item[0], item[1])):
-            publish(channel=channel, key=key, event=event)
+        for _, key, event in sorted(self._events, key=lambda item: (item[0], item[1])):
+            publish(event=event, key=key)
         self._deltas.clear()
         self._events.clear()
 
@@ -120,7 +124,7 @@ def _locked_balance(account_id: str, currency: str) -> Balance:
 
 
 def _credit_headroom(balance: Balance) -> Decimal:
-    if balance.currency != conf.text("CDX_VALUATION_CURRENCY"):
+    if balance.currency != settings.CDX_VALUATION_CURRENCY:
         return ZERO
     credit_line = Account.objects.values_list("credit_line", flat=True).get(pk=balance.account_id)
     return max(ZERO, credit_line - balance.borrowed)
@@ -128,7 +132,7 @@ def _credit_headroom(balance: Balance) -> Decimal:
 
 def margin_review(*, account_id: str, level: Decimal | None, changes: ChangeSet) -> None:
     """Announce a margin_call when the level falls below the warning level; once per fall."""
-    warning = conf.decimal("CDX_MARGIN_WARNING_LEVEL")
+    warning = settings.CDX_MARGIN_WARNING_LEVEL
     below = level is not None and level < warning
     state = MarginState.objects.select_for_update().filter(account_id=account_id).first()
     if state is None:
@@ -137,9 +141,7 @@ def margin_review(*, account_id: str, level: Decimal | None, changes: ChangeSet)
         state = MarginState(account_id=account_id)
     if below and not state.in_margin_call:
         changes.emit(
-            ACCOUNT_NOTIFICATIONS,
-            account_id,
-            events.margin_call(account_id, level, warning, conf.decimal("CDX_MARGIN_LIQUIDATION_LEVEL")),
+            MarginCall.of(account_id, level, warning, settings.CDX_MARGIN_LIQUIDATION_LEVEL), key=account_id
         )
     state.in_margin_call, state.margin_level = below, level
     state.save()

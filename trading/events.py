@@ -1,192 +1,282 @@
-"""The seed's trading events, built from the models: exactly the documented fields, exact numbers.
+"""The seed's trading events and the channels trading owns, each declared once.
 
-Only the services call these (through ChangeSet.emit), so each event has one place it comes from.
+Only the services build these (through ChangeSet.emit), so each event has one place it comes from;
+the `of` constructors read exactly the documented fields from the models.
 """
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kernel.json import isoformat, plain
+from accounts.events import ACCOUNT_NOTIFICATIONS
+from streams.events import Event
 
 from .models import Order, Settlement, Side, Trade
 
+ORDERS = "orders"
+TRADES = "trades"
+SETTLEMENTS = "settlements"
+MARKET_DATA = "market_data"
 
-def _number(value: Decimal | None):
-    return None if value is None else plain(value)
-
-
-def order_created(order: Order) -> dict[str, Any]:
-    return {
-        "type": "order_created",
-        "account_id": order.account_id,
-        "order_id": order.id,
-        "symbol": order.market_id,
-        "side": order.side,
-        "order_type": order.order_type,
-        "quantity": plain(order.quantity),
-        "price": _number(order.price),
-        "status": order.status,
-    }
+# orders
 
 
-def order_updated(order: Order) -> dict[str, Any]:
-    return {
-        "type": "order_updated",
-        "account_id": order.account_id,
-        "order_id": order.id,
-        "status": order.status,
-        "filled": plain(order.filled),
-        "average_fill_price": _number(order.average_fill_price),
-    }
+class OrderCreated(Event, type="order_created", channel=ORDERS):
+    account_id: str
+    order_id: str
+    symbol: str
+    side: str
+    order_type: str
+    quantity: Decimal
+    price: Decimal | None
+    status: str
+
+    @classmethod
+    def of(cls, order: Order) -> "OrderCreated":
+        return cls(
+            account_id=order.account_id,
+            order_id=order.id,
+            symbol=order.market_id,
+            side=order.side,
+            order_type=order.order_type,
+            quantity=order.quantity,
+            price=order.price,
+            status=order.status,
+        )
 
 
-def order_filled(order: Order, trade: Trade) -> dict[str, Any]:
-    return {
-        "type": "order_filled",
-        "account_id": order.account_id,
-        "order_id": order.id,
-        "quantity": plain(order.filled),
-        "price": _number(order.average_fill_price),
-        "fill_time": isoformat(trade.executed_at),
-        "trade_id": trade.id,
-    }
+class OrderUpdated(Event, type="order_updated", channel=ORDERS):
+    account_id: str
+    order_id: str
+    status: str
+    filled: Decimal
+    average_fill_price: Decimal | None
+
+    @classmethod
+    def of(cls, order: Order) -> "OrderUpdated":
+        return cls(
+            account_id=order.account_id,
+            order_id=order.id,
+            status=order.status,
+            filled=order.filled,
+            average_fill_price=order.average_fill_price,
+        )
 
 
-def order_cancelled(order: Order) -> dict[str, Any]:
-    return {
-        "type": "order_cancelled",
-        "account_id": order.account_id,
-        "order_id": order.id,
-        "reason": order.status_reason,
-    }
+class OrderFilled(Event, type="order_filled", channel=ORDERS):
+    account_id: str
+    order_id: str
+    quantity: Decimal
+    price: Decimal | None
+    fill_time: datetime
+    trade_id: str
+
+    @classmethod
+    def of(cls, order: Order, trade: Trade) -> "OrderFilled":
+        return cls(
+            account_id=order.account_id,
+            order_id=order.id,
+            quantity=order.filled,
+            price=order.average_fill_price,
+            fill_time=trade.executed_at,
+            trade_id=trade.id,
+        )
 
 
-def trade_executed(trade: Trade, side: str) -> dict[str, Any]:
-    """One party's view: the buyer pays gross + commission, the seller receives gross - commission."""
-    buying = side == Side.BUY
-    net = trade.gross_amount + trade.commission if buying else trade.gross_amount - trade.commission
-    return {
-        "type": "trade_executed",
-        "account_id": trade.buyer_id if buying else trade.seller_id,
-        "trade_id": trade.id,
-        "order_id": trade.buy_order_id if buying else trade.sell_order_id,
-        "symbol": trade.market_id,
-        "side": side,
-        "quantity": plain(trade.quantity),
-        "price": plain(trade.price),
-        "commission": plain(trade.commission),
-        "gross_amount": plain(trade.gross_amount),
-        "net_amount": plain(net),
-        "executed_at": isoformat(trade.executed_at),
-    }
+class OrderCancelled(Event, type="order_cancelled", channel=ORDERS):
+    account_id: str
+    order_id: str
+    reason: str
+
+    @classmethod
+    def of(cls, order: Order) -> "OrderCancelled":
+        return cls(account_id=order.account_id, order_id=order.id, reason=order.status_reason)
 
 
-def trade_cancelled(trade: Trade, reason: str) -> dict[str, Any]:
-    return {"type": "trade_cancelled", "trade_id": trade.id, "reason": reason}
+# trades
 
 
-def settlement_created(settlement: Settlement) -> dict[str, Any]:
-    trade = settlement.trade
-    return {
-        "type": "settlement_created",
-        "settlement_id": settlement.id,
-        "trade_id": trade.id,
-        "symbol": trade.market_id,
-        "quantity": plain(trade.quantity),
-        "amount": plain(trade.gross_amount),
-        "settlement_date": isoformat(settlement.settlement_date),
-    }
+class TradeExecuted(Event, type="trade_executed", channel=TRADES):
+    account_id: str
+    trade_id: str
+    order_id: str
+    symbol: str
+    side: str
+    quantity: Decimal
+    price: Decimal
+    commission: Decimal
+    gross_amount: Decimal
+    net_amount: Decimal
+    executed_at: datetime
+
+    @classmethod
+    def of(cls, trade: Trade, side: str) -> "TradeExecuted":
+        """One party's view: the buyer pays gross + commission, the seller receives gross - commission."""
+        buying = side == Side.BUY
+        return cls(
+            account_id=trade.buyer_id if buying else trade.seller_id,
+            trade_id=trade.id,
+            order_id=trade.buy_order_id if buying else trade.sell_order_id,
+            symbol=trade.market_id,
+            side=side,
+            quantity=trade.quantity,
+            price=trade.price,
+            commission=trade.commission,
+            gross_amount=trade.gross_amount,
+            net_amount=trade.gross_amount + trade.commission if buying else trade.gross_amount - trade.commission,
+            executed_at=trade.executed_at,
+        )
 
 
-def settlement_confirmed(settlement: Settlement) -> dict[str, Any]:
-    return {
-        "type": "settlement_confirmed",
-        "settlement_id": settlement.id,
-        "dvp_transaction_id": settlement.dvp_transaction_id,
-    }
+class TradeCancelled(Event, type="trade_cancelled", channel=TRADES):
+    trade_id: str
+    reason: str
 
 
-def settlement_failed(settlement: Settlement) -> dict[str, Any]:
-    return {
-        "type": "settlement_failed",
-        "settlement_id": settlement.id,
-        "reason": settlement.failure_reason,
-        "error_message": settlement.error_message,
-    }
+# settlements
 
 
-def price_update(symbol: str, bid: Decimal | None, ask: Decimal | None, last: Decimal | None) -> dict[str, Any]:
-    mid = (bid + ask) / 2 if bid is not None and ask is not None else None
-    return {
-        "type": "price_update",
-        "symbol": symbol,
-        "bid": _number(bid),
-        "ask": _number(ask),
-        "mid": _number(mid),
-        "last_price": _number(last),
-    }
+class SettlementCreated(Event, type="settlement_created", channel=SETTLEMENTS):
+    settlement_id: str
+    trade_id: str
+    symbol: str
+    quantity: Decimal
+    amount: Decimal
+    settlement_date: datetime
+
+    @classmethod
+    def of(cls, settlement: Settlement) -> "SettlementCreated":
+        trade = settlement.trade
+        return cls(
+            settlement_id=settlement.id,
+            trade_id=trade.id,
+            symbol=trade.market_id,
+            quantity=trade.quantity,
+            amount=trade.gross_amount,
+            settlement_date=settlement.settlement_date,
+        )
 
 
-def orderbook_update(symbol: str, changes: dict[str, list[tuple[Decimal, Decimal]]]) -> dict[str, Any]:
-    """`changes` maps bids/asks to (price, absolute quantity now at that level); 0 deletes the level."""
-    return {
-        "type": "orderbook_update",
-        "symbol": symbol,
-        "changes": {
-            side: [
-                {"price": plain(price), "quantity": plain(quantity), "action": "update" if quantity else "delete"}
-                for price, quantity in levels
-            ]
-            for side, levels in changes.items()
-        },
-    }
+class SettlementConfirmed(Event, type="settlement_confirmed", channel=SETTLEMENTS):
+    settlement_id: str
+    dvp_transaction_id: str
 
 
-def orderbook_snapshot(symbol: str, bids: list[tuple[Decimal, Decimal]], asks: list[tuple[Decimal, Decimal]]):
-    def levels(rows):
-        return [{"price": plain(price), "quantity": plain(quantity)} for price, quantity in rows]
-
-    return {"type": "orderbook_snapshot", "symbol": symbol, "bids": levels(bids), "asks": levels(asks)}
-
-
-def balance_updated(account_id: str, total: Decimal, available: Decimal, reserved: Decimal) -> dict[str, Any]:
-    return {
-        "type": "balance_updated",
-        "account_id": account_id,
-        "total_balance": plain(total),
-        "available_balance": plain(available),
-        "reserved_balance": plain(reserved),
-    }
+class SettlementFailed(Event, type="settlement_failed", channel=SETTLEMENTS):
+    settlement_id: str
+    reason: str
+    error_message: str
 
 
-def margin_call(account_id: str, level: Decimal, warning: Decimal, liquidation: Decimal) -> dict[str, Any]:
-    return {
-        "type": "margin_call",
-        "account_id": account_id,
-        "current_margin_level": plain(level),
-        "warning_level": plain(warning),
-        "liquidation_level": plain(liquidation),
-        "message": f"Your margin level is below {warning * 100:.0f}%. Please add funds or reduce positions.",
-    }
+# market_data
 
 
-def deposit_received(deposit) -> dict[str, Any]:
-    return {
-        "type": "deposit_received",
-        "account_id": deposit.account_id,
-        "deposit_id": deposit.id,
-        "currency": deposit.currency,
-        "amount": plain(deposit.amount),
-        "transaction_hash": deposit.transaction_hash,
-    }
+class PriceUpdate(Event, type="price_update", channel=MARKET_DATA):
+    symbol: str
+    bid: Decimal | None
+    ask: Decimal | None
+    mid: Decimal | None
+    last_price: Decimal | None
+
+    @classmethod
+    def of(cls, symbol: str, bid: Decimal | None, ask: Decimal | None, last: Decimal | None) -> "PriceUpdate":
+        mid = (bid + ask) / 2 if bid is not None and ask is not None else None
+        return cls(symbol=symbol, bid=bid, ask=ask, mid=mid, last_price=last)
 
 
-def withdrawal_processed(withdrawal) -> dict[str, Any]:
-    return {
-        "type": "withdrawal_processed",
-        "account_id": withdrawal.account_id,
-        "withdrawal_id": withdrawal.id,
-        "currency": withdrawal.currency,
-        "amount": plain(withdrawal.amount),
-        "transaction_hash": withdrawal.transaction_hash,
-    }
+class OrderbookUpdate(Event, type="orderbook_update", channel=MARKET_DATA):
+    symbol: str
+    changes: dict[str, list[dict[str, Any]]]
+
+    @classmethod
+    def of(cls, symbol: str, changes: dict[str, list[tuple[Decimal, Decimal]]]) -> "OrderbookUpdate":
+        """`changes` maps bids/asks to (price, absolute quantity now at that level); 0 deletes the level."""
+        return cls(
+            symbol=symbol,
+            changes={
+                side: [
+                    {"price": price, "quantity": quantity, "action": "update" if quantity else "delete"}
+                    for price, quantity in levels
+                ]
+                for side, levels in changes.items()
+            },
+        )
+
+
+class OrderbookSnapshot(Event, type="orderbook_snapshot", channel=MARKET_DATA):
+    symbol: str
+    bids: list[dict[str, Any]]
+    asks: list[dict[str, Any]]
+
+    @classmethod
+    def of(
+        cls, symbol: str, bids: list[tuple[Decimal, Decimal]], asks: list[tuple[Decimal, Decimal]]
+    ) -> "OrderbookSnapshot":
+        def levels(rows):
+            return [{"price": price, "quantity": quantity} for price, quantity in rows]
+
+        return cls(symbol=symbol, bids=levels(bids), asks=levels(asks))
+
+
+# account_notifications (the channel accounts own)
+
+
+class BalanceUpdated(Event, type="balance_updated", channel=ACCOUNT_NOTIFICATIONS):
+    account_id: str
+    total_balance: Decimal
+    available_balance: Decimal
+    reserved_balance: Decimal
+
+
+class MarginCall(Event, type="margin_call", channel=ACCOUNT_NOTIFICATIONS):
+    account_id: str
+    current_margin_level: Decimal
+    warning_level: Decimal
+    liquidation_level: Decimal
+    message: str
+
+    @classmethod
+    def of(cls, account_id: str, level: Decimal, warning: Decimal, liquidation: Decimal) -> "MarginCall":
+        return cls(
+            account_id=account_id,
+            current_margin_level=level,
+            warning_level=warning,
+            liquidation_level=liquidation,
+            message=f"Your margin level is below {warning * 100:.0f}%. Please add funds or reduce positions.",
+        )
+
+
+class DepositReceived(Event, type="deposit_received", channel=ACCOUNT_NOTIFICATIONS):
+    account_id: str
+    deposit_id: str
+    currency: str
+    amount: Decimal
+    transaction_hash: str
+
+    @classmethod
+    def of(cls, deposit) -> "DepositReceived":
+        return cls(
+            account_id=deposit.account_id,
+            deposit_id=deposit.id,
+            currency=deposit.currency,
+            amount=deposit.amount,
+            transaction_hash=deposit.transaction_hash,
+        )
+
+
+class WithdrawalProcessed(Event, type="withdrawal_processed", channel=ACCOUNT_NOTIFICATIONS):
+    account_id: str
+    withdrawal_id: str
+    currency: str
+    amount: Decimal
+    transaction_hash: str
+
+    @classmethod
+    def of(cls, withdrawal) -> "WithdrawalProcessed":
+        return cls(
+            account_id=withdrawal.account_id,
+            withdrawal_id=withdrawal.id,
+            currency=withdrawal.currency,
+            amount=withdrawal.amount,
+            transaction_hash=withdrawal.transaction_hash,
+        )

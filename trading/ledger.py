@@ -15,9 +15,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
 
+from django.conf import settings
 from django.utils.module_loading import import_string
 
-from . import conf
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def _digest(text: str) -> str:
 
 
 def ledger() -> LedgerAdapter:
-    return _adapter(conf.text("CDX_LEDGER_ADAPTER"))
+    return _adapter(settings.CDX_LEDGER_ADAPTER)
 
 
 @lru_cache(maxsize=4)

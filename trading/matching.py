@@ -15,7 +15,16 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from . import events
+from .events import (
+    OrderbookUpdate,
+    OrderCancelled,
+    OrderCreated,
+    OrderFilled,
+    OrderUpdated,
+    PriceUpdate,
+    SettlementCreated,
+    TradeExecuted,
+)
 from .changeset import ChangeSet
 from .models import SELF_TRADE_PREVENTED, Market, Order, OrderStatus, OrderType, Settlement, Side, Trade
 from .money import commission, notional
@@ -48,7 +57,7 @@ def submit(*, order: Order, changes: ChangeSet) -> None:
     order.reserved = _reservation(order, plan)
     changes.hold(order.account_id, held_currency(order), order.reserved, may_borrow=True)
     order.save()
-    changes.emit("orders", order.account_id, events.order_created(order))
+    changes.emit(OrderCreated.of(order), key=order.account_id)
     touched: set[tuple[str, Decimal]] = set()
     for own in plan.own_orders:
         cancel(order=own, reason=SELF_TRADE_PREVENTED, changes=changes)
@@ -72,7 +81,7 @@ def cancel(*, order: Order, reason: str, changes: ChangeSet) -> None:
     order.status, order.status_reason = OrderStatus.CANCELLED, reason
     order.updated_at = timezone.now()
     order.save()
-    changes.emit("orders", order.account_id, events.order_cancelled(order))
+    changes.emit(OrderCancelled.of(order), key=order.account_id)
 
 
 def announce_book(*, market: Market, touched: set[tuple[str, Decimal]], changes: ChangeSet) -> None:
@@ -84,14 +93,14 @@ def announce_book(*, market: Market, touched: set[tuple[str, Decimal]], changes:
         prices = sorted({price for s, price in touched if s == side}, reverse=side == Side.BUY)
         now = dict(book_levels(symbol=market.symbol, side=side, prices=prices))
         book_changes[name] = [(price, now.get(price, ZERO)) for price in prices]
-    changes.emit("market_data", market.symbol, events.orderbook_update(market.symbol, book_changes))
-    changes.emit("market_data", market.symbol, price_event(market))
+    changes.emit(OrderbookUpdate.of(market.symbol, book_changes), key=market.symbol)
+    changes.emit(price_event(market), key=market.symbol)
 
 
-def price_event(market: Market) -> dict:
+def price_event(market: Market) -> PriceUpdate:
     bid = best_price(symbol=market.symbol, side=Side.BUY)
     ask = best_price(symbol=market.symbol, side=Side.SELL)
-    return events.price_update(market.symbol, bid, ask, market.last_price)
+    return PriceUpdate.of(market.symbol, bid, ask, market.last_price)
 
 
 def _plan(order: Order) -> Plan:
@@ -154,17 +163,17 @@ def _execute(*, taker: Order, maker: Order, quantity: Decimal, changes: ChangeSe
         order.updated_at = trade.executed_at
         if order.remaining:
             order.status = OrderStatus.PARTIALLY_FILLED
-            changes.emit("orders", order.account_id, events.order_updated(order))
+            changes.emit(OrderUpdated.of(order), key=order.account_id)
         else:
             order.status = OrderStatus.FILLED
             changes.release(order.account_id, held_currency(order), order.reserved)  # price improvement
             order.reserved = ZERO
-            changes.emit("orders", order.account_id, events.order_filled(order, trade))
+            changes.emit(OrderFilled.of(order, trade), key=order.account_id)
         if order is maker:
             order.save()
     for side, account_id in ((Side.BUY, buy.account_id), (Side.SELL, sell.account_id)):
-        changes.emit("trades", account_id, events.trade_executed(trade, side))
-        changes.emit("settlements", account_id, events.settlement_created(settlement))
+        changes.emit(TradeExecuted.of(trade, side), key=account_id)
+        changes.emit(SettlementCreated.of(settlement), key=account_id)
     taker.market.last_price = price
 
 
@@ -173,7 +182,7 @@ def _rest_or_end(order: Order, changes: ChangeSet) -> None:
     if order.order_type == OrderType.LIMIT:
         if order.status == OrderStatus.PENDING:
             order.status = OrderStatus.OPEN
-            changes.emit("orders", order.account_id, events.order_updated(order))
+            changes.emit(OrderUpdated.of(order), key=order.account_id)
         return
     if order.filled:
         cancel(order=order, reason="no_liquidity", changes=changes)
@@ -181,4 +190,4 @@ def _rest_or_end(order: Order, changes: ChangeSet) -> None:
         changes.release(order.account_id, held_currency(order), order.reserved)
         order.reserved = ZERO
         order.status, order.status_reason = OrderStatus.REJECTED, "no_liquidity"
-        changes.emit("orders", order.account_id, events.order_updated(order))
+        changes.emit(OrderUpdated.of(order), key=order.account_id)

@@ -2,7 +2,7 @@
 
 from decimal import ROUND_DOWN, Context, Decimal
 
-from . import conf
+from django.conf import settings
 
 QUANTUM = Decimal("1e-8")  # the storage precision of every amount (MONEY in models.py)
 # Wide enough that quantity x price (each at most 20 digits) is never rounded before we decide how.
@@ -19,7 +19,7 @@ def commission(gross: Decimal) -> Decimal:
     Rounding down means the fees of several partial fills never add up to more than the fee on the
     whole order, so a buy order's reservation always covers what its fills cost.
     """
-    return _EXACT.multiply(gross, conf.decimal("CDX_TRADING_FEE_RATE")).quantize(QUANTUM, rounding=ROUND_DOWN)
+    return _EXACT.multiply(gross, settings.CDX_TRADING_FEE_RATE).quantize(QUANTUM, rounding=ROUND_DOWN)
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:

@@ -1,9 +1,9 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import F, Sum
 
-from . import conf
 from .money import notional
 from .models import RESTING_STATUSES, Balance, Market, Order, Side
 
@@ -17,7 +17,7 @@ def market_list() -> list[Market]:
 
 
 def known_currencies() -> set[str]:
-    currencies = {conf.text("CDX_VALUATION_CURRENCY")}
+    currencies = {settings.CDX_VALUATION_CURRENCY}
     for base, quote in Market.objects.values_list("base", "quote"):
         currencies.update((base, quote))
     return currencies
@@ -62,7 +62,7 @@ def best_price(*, symbol: str, side: str) -> Decimal | None:
 def mark_prices() -> dict[str, Decimal]:
     """What one unit of each currency is worth in the valuation currency: the last trade price of its
     market, else the mid of the book, else nothing (valued at 0)."""
-    valuation = conf.text("CDX_VALUATION_CURRENCY")
+    valuation = settings.CDX_VALUATION_CURRENCY
     marks = {valuation: Decimal("1")}
     for market in Market.objects.filter(quote=valuation):
         price = market.last_price

@@ -14,8 +14,9 @@ from kernel.errors import ServiceError
 from operations.gates import ensure_service_open
 from operations.metrics import matching_latency_timer
 
-from . import events, matching
-from .changeset import ACCOUNT_NOTIFICATIONS, ChangeSet, margin_review
+from . import matching
+from .changeset import ChangeSet, margin_review
+from .events import DepositReceived, SettlementConfirmed, SettlementFailed, TradeCancelled, WithdrawalProcessed
 from .ledger import DvpInstruction, LedgerRejected, LedgerUnavailable, TransferInstruction, ledger
 from .models import (
     RESTING_STATUSES,
@@ -158,7 +159,7 @@ def deposit_create(*, account_id: str, currency: str, amount: Decimal, transacti
     )
     changes = ChangeSet()
     changes.credit(account_id, currency, amount)
-    changes.emit(ACCOUNT_NOTIFICATIONS, account_id, events.deposit_received(deposit))
+    changes.emit(DepositReceived.of(deposit), key=account_id)
     changes.apply()
     return deposit.id
 
@@ -224,7 +225,7 @@ def withdrawal_process(*, withdrawal_id: str) -> bool:
     else:
         withdrawal.status = WithdrawalStatus.PROCESSED
         changes.spend_held(withdrawal.account_id, withdrawal.currency, withdrawal.amount)
-        changes.emit(ACCOUNT_NOTIFICATIONS, withdrawal.account_id, events.withdrawal_processed(withdrawal))
+        changes.emit(WithdrawalProcessed.of(withdrawal), key=withdrawal.account_id)
     withdrawal.processed_at = timezone.now()
     withdrawal.save()
     changes.apply()
@@ -279,9 +280,12 @@ def settlement_settle(*, settlement_id: str) -> bool:
         trade.status = TradeStatus.CANCELLED
         changes.release(trade.buyer_id, market.quote, buyer_pays)
         changes.release(trade.seller_id, market.base, trade.quantity)
+        failed = SettlementFailed(
+            settlement_id=settlement.id, reason=settlement.failure_reason, error_message=settlement.error_message
+        )
         for account_id in parties:
-            changes.emit("settlements", account_id, events.settlement_failed(settlement))
-            changes.emit("trades", account_id, events.trade_cancelled(trade, "settlement_failed"))
+            changes.emit(failed, key=account_id)
+            changes.emit(TradeCancelled(trade_id=trade.id, reason="settlement_failed"), key=account_id)
     else:
         settlement.status = SettlementStatus.CONFIRMED
         trade.status = TradeStatus.SETTLED
@@ -290,7 +294,10 @@ def settlement_settle(*, settlement_id: str) -> bool:
         changes.spend_held(trade.seller_id, market.base, trade.quantity)
         changes.credit(trade.seller_id, market.quote, trade.gross_amount - trade.commission)
         for account_id in parties:
-            changes.emit("settlements", account_id, events.settlement_confirmed(settlement))
+            changes.emit(
+                SettlementConfirmed(settlement_id=settlement.id, dvp_transaction_id=settlement.dvp_transaction_id),
+                key=account_id,
+            )
     settlement.settled_at = timezone.now()
     settlement.save()
     trade.save(update_fields=["status"])

@@ -9,6 +9,7 @@ from websockets.exceptions import ConnectionClosed
 
 from kernel.json import dumps, loads
 from tests.conftest import token_for
+from tests.event_shapes import check_delivered
 from tests.support import TIMEOUT_S
 
 
@@ -40,6 +41,7 @@ class LiveClient:
     async def next(self, timeout: float = TIMEOUT_S) -> dict[str, Any]:
         message = loads(await asyncio.wait_for(self.socket.recv(), timeout))
         self.received.append(message)
+        check_delivered(message)
         return message
 
     async def request(self, message: dict[str, Any], timeout: float = TIMEOUT_S) -> dict[str, Any]:

@@ -7,6 +7,7 @@ received (Follower); a stream must arrive whole: every sequence once, in order, 
 
 import asyncio
 import threading
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
 import pytest
@@ -24,6 +25,8 @@ from streams.registry import group_name
 from tests.conftest import token_for
 from tests.e2e.cluster import cluster, cluster_servers  # noqa: F401  (fixtures)
 from tests.e2e.live import LiveClient, post_order
+from operations.events import MaintenanceNotice
+from trading.events import OrderCancelled
 from trading.services import deposit_create, order_cancel, order_place
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -32,6 +35,7 @@ ACCOUNT_STREAMS = ["orders", "account_notifications"]
 SYMBOL = "AAPL/USDC"
 READ_TIMEOUT_S = 20.0
 REDIS_CATCH_UP_S = 10.0  # relays and hubs retry every second once Redis is back
+NOTICE_START = datetime(2030, 1, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture(autouse=True)
@@ -325,9 +329,8 @@ async def test_resume_beyond_the_window_or_ahead_says_how_to_resync(cluster, mak
     def publish_many(count: int) -> None:
         with transaction.atomic():
             for n in range(count):
-                publish(channel="orders", key=account_id, event={
-                    "type": "order_cancelled", "account_id": account_id,
-                    "order_id": f"ord_{n:016x}", "reason": "user_requested"})
+                publish(event=OrderCancelled(
+                    account_id=account_id, order_id=f"ord_{n:016x}", reason="user_requested"), key=account_id)
 
     await sync_to_async(publish_many)(1005)  # more than CDX_WS_REPLAY_MAX_EVENTS (1000)
     client = await authenticated(cluster.b.ws_url, trader)
@@ -421,10 +424,9 @@ async def test_a_client_that_does_not_read_cannot_grow_the_server_without_bound(
     def publish_big_notices() -> None:
         with transaction.atomic():
             for n in range(events):
-                publish(channel="system_health", event={
-                    "type": "maintenance_notice", "service": "matching_engine",
-                    "start_time": "2030-01-01T00:00:00Z", "end_time": "2030-01-01T01:00:00Z",
-                    "description": f"{n} " + "x" * size})
+                publish(event=MaintenanceNotice(
+                    service="matching_engine", start_time=NOTICE_START, end_time=NOTICE_START + timedelta(hours=1),
+                    description=f"{n} " + "x" * size))
 
     reading = asyncio.ensure_future(fast.caught_up({"system_health": start + events}))
     await sync_to_async(publish_big_notices)()

@@ -7,6 +7,7 @@ from streams.publishing import publish
 from streams.protocol import CloseCode
 from tests.conftest import token_for
 from tests.e2e.live import LiveClient
+from trading.events import OrderCancelled, TradeCancelled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -37,9 +38,8 @@ async def test_subscribe_and_receive_an_event_published_by_another_process(serve
     assert reply["type"] == "subscription_response" and reply["status"] == "subscribed", reply
 
     # The test process commits the event; daphne's relay finds it in the shared database.
-    cancelled = {"type": "order_cancelled", "account_id": account_id, "order_id": "ord_0000000000000001",
-                 "reason": "user_requested"}
-    await sync_to_async(publish)(channel="orders", key=account_id, event=cancelled)
+    cancelled = OrderCancelled(account_id=account_id, order_id="ord_0000000000000001", reason="user_requested")
+    await sync_to_async(publish)(event=cancelled, key=account_id)
     event = await client.wait_for("order_cancelled")
     assert event["channel"] == "orders" and event["sequence"] == 1 and event["order_id"] == "ord_0000000000000001"
     pong = await client.request({"type": "ping", "correlation_id": 7})
@@ -59,7 +59,8 @@ async def test_two_processes_on_redis_share_events_and_the_connection_limit(requ
         await client.request({"type": "subscribe", "channel": "trades", "account_id": account_id})
 
     # Both relays see the event; each process still delivers it exactly once.
-    await sync_to_async(publish)(channel="trades", key=account_id, event={"type": "trade_cancelled", "trade_id": "t1"})
+    cancelled = TradeCancelled(trade_id="trd_0000000000000001", reason="settlement_failed")
+    await sync_to_async(publish)(event=cancelled, key=account_id)
     for client in (on_first, on_second):
         event = await client.wait_for("trade_cancelled")
         assert event["sequence"] == 1

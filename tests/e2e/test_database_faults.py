@@ -8,6 +8,7 @@ from django.db import connection
 from streams.publishing import publish
 from tests.e2e.server import SERVER_APP_NAME
 from tests.e2e.test_daphne import authenticated
+from trading.events import OrderCancelled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,8 +24,8 @@ def terminate_server_sessions() -> int:
         return cursor.fetchone()[0]
 
 
-def cancelled(account_id: str, n: int) -> dict:
-    return {"type": "order_cancelled", "account_id": account_id, "order_id": f"ord_{n:016x}", "reason": "user_requested"}
+def cancelled(account_id: str, n: int) -> OrderCancelled:
+    return OrderCancelled(account_id=account_id, order_id=f"ord_{n:016x}", reason="user_requested")
 
 
 async def test_dropped_database_connections_are_replaced_and_nothing_is_lost(daphne, trader, other_trader):
@@ -33,12 +34,12 @@ async def test_dropped_database_connections_are_replaced_and_nothing_is_lost(dap
     account_id = trader.account.id
     client = await authenticated(daphne.ws_url, trader)
     await client.request({"type": "subscribe", "channel": "orders", "account_id": account_id})
-    await sync_to_async(publish)(channel="orders", key=account_id, event=cancelled(account_id, 1))
+    await sync_to_async(publish)(event=cancelled(account_id, 1), key=account_id)
     assert (await client.wait_for("order_cancelled"))["sequence"] == 1
 
     assert await sync_to_async(terminate_server_sessions)() >= 1, "daphne held a database session"
     for n in (2, 3):
-        await sync_to_async(publish)(channel="orders", key=account_id, event=cancelled(account_id, n))
+        await sync_to_async(publish)(event=cancelled(account_id, n), key=account_id)
     received = [await client.wait_for("order_cancelled", timeout=10) for _ in range(2)]
     assert [e["sequence"] for e in received] == [2, 3]
 

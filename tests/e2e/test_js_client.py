@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from accounts.services import user_create
-from kernel.json import plain
 from streams.publishing import publish
 from tests.conftest import IN_CI
+from trading.events import OrderCreated, PriceUpdate, TradeExecuted
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -71,14 +72,19 @@ async def test_the_seed_javascript_client_authenticates_subscribes_and_receives(
         assert subscribed == {"orders", "trades", "market_data"}
 
         def announce():
-            price = plain(Decimal("150.5"))
-            order = {"type": "order_created", "account_id": account_id, "order_id": "ord_00000000000000aa"}
-            trade = {"type": "trade_executed", "account_id": account_id, "trade_id": "trd_00000000000000aa"}
-            quote = {"type": "price_update", "symbol": markets[0], "bid": price, "ask": price, "mid": price,
-                     "last_price": price}
-            publish(channel="orders", key=account_id, event=order)
-            publish(channel="trades", key=account_id, event=trade)
-            publish(channel="market_data", key=markets[0], event=quote)
+            price, quantity, now = Decimal("150.5"), Decimal("1"), timezone.now()
+            order = OrderCreated(
+                account_id=account_id, order_id="ord_00000000000000aa", symbol=markets[0], side="buy",
+                order_type="limit", quantity=quantity, price=price, status="open",
+            )
+            trade = TradeExecuted(
+                account_id=account_id, trade_id="trd_00000000000000aa", order_id="ord_00000000000000aa",
+                symbol=markets[0], side="buy", quantity=quantity, price=price, commission=Decimal("0"),
+                gross_amount=price, net_amount=price, executed_at=now,
+            )
+            publish(event=order, key=account_id)
+            publish(event=trade, key=account_id)
+            publish(event=PriceUpdate.of(markets[0], price, price, price), key=markets[0])
 
         await sync_to_async(announce)()
         while not lines[-1].get("done"):

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from kernel import jobs
@@ -27,9 +28,30 @@ def test_an_expired_lease_passes_to_another_process(monkeypatch):
 def test_run_due_runs_each_job_and_survives_a_failing_one(monkeypatch):
     ran = []
     monkeypatch.setattr(jobs, "_jobs", {})
-    jobs.register("fails", 60, lambda: 1 / 0)
-    jobs.register("works", 60, lambda: ran.append("works"))
+    jobs.register("fails", lambda: 1 / 0, interval_setting="CDX_EVENT_LOG_PRUNE_INTERVAL_S")
+    jobs.register("works", lambda: ran.append("works"), interval_setting="CDX_EVENT_LOG_PRUNE_INTERVAL_S")
     jobs.run_due(force=True)
     assert ran == ["works"]
     jobs.run_due()
     assert ran == ["works"], "not due again before its interval"
+
+
+def test_a_job_runs_at_the_interval_its_setting_holds_when_it_runs(monkeypatch, settings):
+    ran = []
+    monkeypatch.setattr(jobs, "_jobs", {})
+    jobs.register("works", lambda: ran.append("works"), interval_setting="CDX_EVENT_LOG_PRUNE_INTERVAL_S")
+    settings.CDX_EVENT_LOG_PRUNE_INTERVAL_S = 0
+    jobs.run_due()
+    jobs.run_due()
+    assert ran == ["works", "works"], "due again at once with an interval of 0"
+    settings.CDX_EVENT_LOG_PRUNE_INTERVAL_S = 3600
+    jobs.run_due()
+    jobs.run_due()
+    assert ran == ["works"] * 3, "the new interval applies from the next run"
+
+
+def test_a_job_without_its_interval_setting_is_refused_at_registration(monkeypatch):
+    monkeypatch.setattr(jobs, "_jobs", {})
+    with pytest.raises(ImproperlyConfigured, match="UNDECLARED_INTERVAL_S"):
+        jobs.register("orphan", lambda: None, interval_setting="UNDECLARED_INTERVAL_S")
+    assert jobs.registered() == []

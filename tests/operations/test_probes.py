@@ -3,7 +3,6 @@
 import threading
 
 import pytest
-from django.test import override_settings
 
 from operations import metrics, probes
 from operations.models import ServiceStatus
@@ -43,8 +42,8 @@ def test_recording_is_thread_safe():
     assert len(metrics._samples) == metrics.WINDOW_SAMPLES  # bounded: only the newest 1000 are kept
 
 
-@override_settings(CDX_PROBE_MATCHING_P99_MS=5)
-def test_matching_latency_crosses_the_threshold_and_recovers():
+def test_matching_latency_crosses_the_threshold_and_recovers(settings):
+    settings.CDX_PROBE_MATCHING_P99_MS = 5
     record(0.002, 200)
     probes.probes_run()
     assert system_health_events() == []  # healthy and unchanged: nothing published
@@ -70,14 +69,14 @@ def test_matching_latency_crosses_the_threshold_and_recovers():
     assert ServiceStatus.objects.get(pk="matching_engine").status == "operational"
 
 
-@override_settings(CDX_PROBE_MATCHING_WINDOW_S=0)
-def test_old_samples_leave_the_window():
+def test_old_samples_leave_the_window(settings):
+    settings.CDX_PROBE_MATCHING_WINDOW_S = 0
     record(1.0, 5)
     assert metrics.matching_latency_p99() is None
 
 
-@override_settings(CDX_PROBE_DATABASE_MS=-1, CDX_PROBE_CHANNEL_LAYER_MS=-1)
-def test_database_and_channel_layer_thresholds():
+def test_database_and_channel_layer_thresholds(settings):
+    settings.CDX_PROBE_DATABASE_MS = settings.CDX_PROBE_CHANNEL_LAYER_MS = -1
     probes.probes_run()
     degraded = {e["service"]: e["message"] for e in system_health_events() if e["type"] == "service_degraded"}
     assert set(degraded) == {

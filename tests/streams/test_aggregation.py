@@ -6,8 +6,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from kernel.json import plain
 from streams.publishing import publish
+from trading.events import OrderbookUpdate, PriceUpdate
 from tests.streams.wire import next_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,16 +15,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SYMBOL = "AAPL/USDC"
 
 
-def price(last: str) -> dict:
-    value = plain(Decimal(last))
-    return {"type": "price_update", "symbol": SYMBOL, "bid": value, "ask": value, "mid": value, "last_price": value}
+def price(last: str) -> PriceUpdate:
+    value = Decimal(last)
+    return PriceUpdate(symbol=SYMBOL, bid=value, ask=value, mid=value, last_price=value)
 
 
-def book(bids=(), asks=()) -> dict:
+def book(bids=(), asks=()) -> OrderbookUpdate:
     def levels(rows):
-        return [{"price": plain(Decimal(p)), "quantity": plain(Decimal(q)), "action": a} for p, q, a in rows]
+        return [{"price": Decimal(p), "quantity": Decimal(q), "action": a} for p, q, a in rows]
 
-    return {"type": "orderbook_update", "symbol": SYMBOL, "changes": {"bids": levels(bids), "asks": levels(asks)}}
+    return OrderbookUpdate(symbol=SYMBOL, changes={"bids": levels(bids), "asks": levels(asks)})
 
 
 BURST = [
@@ -40,7 +40,7 @@ BURST = [
 def publish_burst():
     with transaction.atomic():  # one commit: the gateway receives the burst within one interval
         for event in BURST:
-            publish(channel="market_data", key=SYMBOL, event=event)
+            publish(event=event, key=SYMBOL)
 
 
 async def subscribe(client, aggregation: str) -> None:
@@ -83,7 +83,7 @@ async def test_100ms_coalesces_a_burst_while_raw_gets_every_event(authed, trader
     assert last_price["timestamp"].endswith("Z")
 
     # The next interval continues the numbering.
-    await sync_to_async(publish)(channel="market_data", key=SYMBOL, event=price("151"))
+    await sync_to_async(publish)(event=price("151"), key=SYMBOL)
     assert (await coalesced.wait_for("price_update", timeout=2))["sequence"] == 3
 
 
@@ -93,7 +93,7 @@ async def test_1s_sends_at_most_one_price_a_second(authed, trader, markets):
     def three_prices():
         with transaction.atomic():  # one commit, so even a slow machine delivers them within one second
             for last in ("150.1", "150.2", "150.3"):
-                publish(channel="market_data", key=SYMBOL, event=price(last))
+                publish(event=price(last), key=SYMBOL)
 
     await sync_to_async(three_prices)()
     update = await client.wait_for("price_update", timeout=3)

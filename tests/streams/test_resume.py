@@ -9,6 +9,7 @@ from django.utils import timezone
 from streams.publishing import publish
 from streams.models import StreamEvent
 from streams.replay import event_log_prune
+from tests.streams.sample_events import sample_event
 from tests.streams.wire import assert_error
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 async def publish_orders(account_id: str, count: int) -> None:
     for n in range(count):
-        await sync_to_async(publish)(channel="orders", key=account_id, event={"type": "order_cancelled", "n": n})
+        await sync_to_async(publish)(event=sample_event("orders", account_id, note=str(n)), key=account_id)
 
 
 async def test_missed_events_are_replayed_in_order_then_live_ones_follow(authed, trader):
@@ -27,7 +28,7 @@ async def test_missed_events_are_replayed_in_order_then_live_ones_follow(authed,
     assert reply["type"] == "subscription_response" and reply["recovered"] is True and reply["replayed"] == 2
     assert reply["correlation_id"] == "r"
     replayed = [await client.wait_for("order_cancelled") for _ in range(2)]
-    assert [e["sequence"] for e in replayed] == [2, 3] and [e["n"] for e in replayed] == [1, 2]
+    assert [e["sequence"] for e in replayed] == [2, 3] and [e["reason"] for e in replayed] == ["1", "2"]
     await publish_orders(account_id, 1)
     live = await client.wait_for("order_cancelled")
     assert live["sequence"] == 4
@@ -80,13 +81,13 @@ async def test_since_must_be_a_sequence_number(authed, trader, since):
 
 
 async def test_system_health_resumes_without_a_snapshot(authed, trader):
-    await sync_to_async(publish)(channel="system_health", event={"type": "service_degraded", "service": "x"})
-    await sync_to_async(publish)(channel="system_health", event={"type": "service_degraded", "service": "y"})
+    await sync_to_async(publish)(event=sample_event("system_health", note="x"))
+    await sync_to_async(publish)(event=sample_event("system_health", note="y"))
     client = await authed(trader)
     reply = await client.request({"type": "subscribe", "channel": "system_health", "since": 1})
     assert reply["recovered"] is True and reply["replayed"] == 1
     replayed = await client.next()
-    assert replayed["service"] == "y" and replayed["sequence"] == 2 and "snapshot" not in replayed
+    assert replayed["message"] == "y" and replayed["sequence"] == 2 and "snapshot" not in replayed
 
 
 async def test_market_data_ignores_since_and_sends_a_fresh_snapshot(authed, trader, markets):

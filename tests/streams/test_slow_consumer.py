@@ -1,11 +1,16 @@
-"""The slow-consumer bound: a socket gets at most a window of unacknowledged text, then waits, then closes."""
+"""The slow-consumer bound: a socket gets at most a window of unacknowledged bytes, then waits, then closes."""
+
+from datetime import datetime, timezone
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from streams.publishing import publish, stream_sequence
-from streams.flow import SendWindow
+from operations.events import MaintenanceNotice
+from streams.flow import SendWindow, utf8_size
+from streams.hub import Hub, StreamState, Subscription
+from streams.registry import StreamRef
 from streams.protocol import CloseCode
 from tests.streams.wire import assert_error
 
@@ -26,11 +31,15 @@ class Socket:
         return [text for text in self.written if '"type":"ping"' not in text]
 
 
+async def send(window: SendWindow, text: str) -> bool:
+    return await window.send(text, utf8_size(text))
+
+
 async def test_text_beyond_the_window_waits_for_a_pong_and_keeps_its_order():
     socket = Socket()
     window = SendWindow(socket.write, window=10, limit=100, patience_s=60)
     for text in ["aaaa", "bbbb", "cccc", "dddd"]:
-        assert await window.send(text)
+        assert await send(window, text)
     # half the window in flight asks early; the third would pass the window, so it and the fourth wait
     assert socket.data() == ["aaaa", "bbbb"] and socket.pings() == 1
     await window.answered()  # the client has read up to that ping
@@ -40,26 +49,78 @@ async def test_text_beyond_the_window_waits_for_a_pong_and_keeps_its_order():
 async def test_one_message_larger_than_the_window_still_goes_when_nothing_is_in_flight():
     socket = Socket()
     window = SendWindow(socket.write, window=10, limit=100, patience_s=60)
-    assert await window.send("x" * 50)
+    assert await send(window, "x" * 50)
     assert socket.data() == ["x" * 50]
 
 
 async def test_more_than_the_limit_waiting_overflows_and_later_text_goes_straight_through():
     socket = Socket()
     window = SendWindow(socket.write, window=10, limit=12, patience_s=60)
-    assert await window.send("a" * 8)
-    assert await window.send("b" * 8)  # waits
-    assert not await window.send("c" * 8)  # 16 waiting > 12: the caller closes
-    assert await window.send("error")  # the error message and what follows are written at once
+    assert await send(window, "a" * 8)
+    assert await send(window, "b" * 8)  # waits
+    assert not await send(window, "c" * 8)  # 16 waiting > 12: the caller closes
+    assert await send(window, "error")  # the error message and what follows are written at once
     assert socket.data() == ["a" * 8, "error"]
 
 
 async def test_waiting_longer_than_the_patience_without_a_pong_overflows():
     socket = Socket()
     window = SendWindow(socket.write, window=10, limit=100, patience_s=0.0)
-    assert await window.send("a" * 8)
-    assert await window.send("b" * 8)  # begins to wait
-    assert not await window.send("c")  # still waiting, no pong since: too slow
+    assert await send(window, "a" * 8)
+    assert await send(window, "b" * 8)  # begins to wait
+    assert not await send(window, "c")  # still waiting, no pong since: too slow
+
+
+def test_utf8_size_counts_bytes():
+    assert utf8_size("abc") == 3
+    assert utf8_size("é€𝄞") == 2 + 3 + 4
+
+
+async def test_the_window_counts_bytes_not_characters():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=100, patience_s=60)
+    assert await send(window, "éééé")  # 4 characters, 8 bytes
+    assert await send(window, "éé")  # 4 more bytes would pass the window of 10: it waits (as characters, 6 would not)
+    assert socket.data() == ["éééé"] and socket.pings() == 1
+    await window.answered()
+    assert socket.data() == ["éééé", "éé"]
+
+
+async def test_waiting_bytes_count_against_the_limit():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=12, patience_s=60)
+    assert await send(window, "a" * 8)
+    assert await send(window, "é" * 6)  # 12 bytes wait: the limit, not past it
+    assert not await send(window, "é")  # 14 bytes waiting pass it (as characters, 7 would not)
+
+
+class Recorder:
+    user_id = 1
+
+    def __init__(self):
+        self.pushed: list[tuple[str, int]] = []
+
+    async def push(self, text: str, size: int) -> None:
+        self.pushed.append((text, size))
+
+    async def close_for(self, reason: str) -> None:
+        raise AssertionError(reason)
+
+
+async def test_the_hub_measures_each_text_once_for_all_its_sockets(monkeypatch):
+    measured = []
+
+    def counting_utf8_size(text: str) -> int:
+        measured.append(text)
+        return utf8_size(text)
+
+    monkeypatch.setattr("streams.hub.utf8_size", counting_utf8_size)
+    hub, state, ref = Hub(layer=None), StreamState("group"), StreamRef("system_health", "")
+    connections = [Recorder() for _ in range(3)]
+    state.raw = {Subscription(conn, ref, buffering=False) for conn in connections}
+    await hub._fan_out(state, [(1, "prix: 5 €"), (2, "ok")])
+    assert measured == ["prix: 5 €", "ok"]
+    assert all(conn.pushed == [("prix: 5 €", 11), ("ok", 2)] for conn in connections)
 
 
 async def test_a_pong_nobody_asked_for_acknowledges_nothing():
@@ -69,18 +130,16 @@ async def test_a_pong_nobody_asked_for_acknowledges_nothing():
     assert window.acked == 0
 
 
-def publish_notices(count: int, size: int) -> None:
+def publish_notices(count: int, size: int, filler: str = "x") -> None:
     with transaction.atomic():
         for n in range(count):
             publish(
-                channel="system_health",
-                event={
-                    "type": "maintenance_notice",
-                    "service": "matching_engine",
-                    "start_time": "2030-01-01T00:00:00Z",
-                    "end_time": "2030-01-01T01:00:00Z",
-                    "description": f"{n} " + "x" * size,
-                },
+                event=MaintenanceNotice(
+                    service="matching_engine",
+                    start_time=datetime(2030, 1, 1, tzinfo=timezone.utc),
+                    end_time=datetime(2030, 1, 1, 1, tzinfo=timezone.utc),
+                    description=f"{n} " + filler * size,
+                )
             )
 
 
@@ -104,6 +163,18 @@ async def test_a_client_that_does_not_answer_pings_is_closed_as_a_slow_consumer(
     assert await client.wait_closed() == CloseCode.SLOW_CONSUMER
     notices = [m for m in client.received if m["type"] == "maintenance_notice"]
     assert 0 < len(notices) < 20
+
+
+async def test_the_send_limits_count_utf8_bytes_of_non_ascii_text(authed, settings, trader):
+    settings.CDX_WS_SEND_WINDOW_BYTES = 6000
+    settings.CDX_WS_SEND_QUEUE_BYTES = 3000
+    client = await subscribed(authed, trader)
+    # Each notice is about 1,200 characters but 3,200 bytes: the first goes, the second would pass the window
+    # and waits, and its 3,200 bytes pass the limit. Counted in characters, all four would fit the window.
+    await sync_to_async(publish_notices)(4, 1000, filler="€")
+    error = await client.wait_for("error")
+    assert assert_error(error, "CONNECTION_CLOSED") == {"reason": "slow_consumer", "closing": True}
+    assert [m["type"] for m in client.received].count("maintenance_notice") == 1
 
 
 async def test_a_client_that_answers_pings_gets_every_event_in_order(authed, settings, trader):

@@ -6,6 +6,8 @@ from asgiref.sync import sync_to_async
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from streams import registry
 from streams.publishing import publish, stream_sequence
+from streams.events import Event
+from tests.streams.sample_events import SAMPLE_TYPES, sample_event
 from tests.streams.wire import ISO_UTC, assert_error, next_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,12 +34,13 @@ async def subscribed(client, correlation_id=None, **request) -> dict:
     return reply
 
 
-async def assert_not_delivered(client, channel: str, key: str, event_type: str) -> None:
+async def assert_not_delivered(client, channel: str, key: str) -> None:
     """Publishes on (channel, key) and then on system_health: the second arriving alone proves the first was not sent."""
-    await apublish(channel=channel, key=key, event={"type": event_type})
-    await apublish(channel="system_health", event={"type": "sentinel"})
-    await client.wait_for("sentinel")
-    assert not [m for m in client.received if m["type"] == event_type]
+    start = len(client.received)
+    await apublish(event=sample_event(channel, key), key=key)
+    await apublish(event=sample_event("system_health", note="sentinel"))
+    await client.wait_for("service_degraded", message="sentinel")
+    assert not [m for m in client.received[start:] if m.get("channel") == channel]
 
 
 @pytest.mark.parametrize("channel", ACCOUNT_CHANNELS)
@@ -54,8 +57,8 @@ async def test_account_channel_lifecycle(authed, trader, channel):
         "timestamp": reply["timestamp"],
         "correlation_id": "s1",
     }
-    await apublish(channel=channel, key=account_id, event={"type": "balance_updated", "account_id": account_id})
-    event = await client.wait_for("balance_updated")
+    await apublish(event=sample_event(channel, account_id), key=account_id)
+    event = await client.wait_for(SAMPLE_TYPES[channel][0])
     assert event["channel"] == channel and event["sequence"] == 1 and ISO_UTC.match(event["timestamp"])
 
     reply = await client.request(
@@ -71,7 +74,7 @@ async def test_account_channel_lifecycle(authed, trader, channel):
         "correlation_id": "u1",
     }
     await subscribed(client, channel="system_health")
-    await assert_not_delivered(client, channel, account_id, "after_unsubscribe")
+    await assert_not_delivered(client, channel, account_id)
 
 
 async def test_account_id_defaults_to_the_callers_own_account(authed, trader):
@@ -103,7 +106,7 @@ async def test_officers_and_administrators_follow_any_account(authed, trader, us
     client = await authed(user_with_role)
     for channel in ACCOUNT_CHANNELS:
         assert (await subscribed(client, channel=channel, account_id=trader.account.id))["account_id"] == trader.account.id
-    await apublish(channel="trades", key=trader.account.id, event={"type": "trade_cancelled", "trade_id": "t"})
+    await apublish(event=sample_event("trades", trader.account.id), key=trader.account.id)
     assert (await client.wait_for("trade_cancelled"))["channel"] == "trades"
 
     reply = await client.request({"type": "subscribe", "channel": "orders", "account_id": UNKNOWN_ACCOUNT})
@@ -135,7 +138,7 @@ async def test_market_data_subscribe_and_unsubscribe(authed, trader, markets):
         "correlation_id": "m",
     }
     for symbol in markets:
-        await apublish(channel="market_data", key=symbol, event={"type": "price_update", "symbol": symbol})
+        await apublish(event=sample_event("market_data", symbol), key=symbol)
         event = await client.wait_for("price_update", symbol=symbol, sequence=1)  # after the snapshot's
         assert event["channel"] == "market_data" and "snapshot" not in event
 
@@ -143,7 +146,7 @@ async def test_market_data_subscribe_and_unsubscribe(authed, trader, markets):
     assert reply["type"] == "unsubscribe_response" and reply["symbols"] == [markets[0]]
     assert reply["message"] == "No longer receiving market data"
     await subscribed(client, channel="system_health")
-    await assert_not_delivered(client, "market_data", markets[0], "after_unsubscribe")
+    await assert_not_delivered(client, "market_data", markets[0])
 
     # Without symbols, unsubscribe drops every symbol still followed.
     reply = await client.request({"type": "unsubscribe", "channel": "market_data"})
@@ -196,9 +199,9 @@ async def test_compliance_events_are_for_officers_and_administrators(authed, tra
     for client in clients:
         reply = await subscribed(client, channel="compliance_events")
         assert reply["channel"] == "compliance_events" and reply["message"] == "Now receiving compliance events"
-    await apublish(channel="compliance_events", event={"type": "kyc_status_changed", "account_id": "acc_x"})
+    await apublish(event=sample_event("compliance_events"))
     for client in clients:
-        assert (await client.wait_for("kyc_status_changed"))["sequence"] == 1
+        assert (await client.wait_for("suspicious_activity_detected"))["sequence"] == 1
 
 
 @pytest.mark.parametrize("user_with_role", [TRADER, COMPLIANCE, ADMIN], indirect=True)
@@ -206,7 +209,7 @@ async def test_system_health_is_for_everyone(authed, user_with_role):
     client = await authed(user_with_role)
     reply = await subscribed(client, channel="system_health")
     assert set(reply) == {"type", "channel", "status", "message", "timestamp"}
-    await apublish(channel="system_health", event={"type": "service_degraded", "service": "matching_engine"})
+    await apublish(event=sample_event("system_health"))
     assert (await client.wait_for("service_degraded"))["channel"] == "system_health"
 
 
@@ -229,10 +232,11 @@ async def test_unsubscribe_from_a_broadcast_channel(authed, officer, channel):
         "timestamp": reply["timestamp"],
         "correlation_id": "bye",
     }
-    await apublish(channel=channel, event={"type": "after_unsubscribe"})
-    await apublish(channel=other, event={"type": "sentinel"})
-    await client.wait_for("sentinel")
-    assert not [m for m in client.received if m["type"] == "after_unsubscribe"]
+    start = len(client.received)
+    await apublish(event=sample_event(channel))
+    await apublish(event=sample_event(other))
+    await client.wait_for(SAMPLE_TYPES[other][0])
+    assert not [m for m in client.received[start:] if m.get("channel") == channel]
 
 
 async def test_batch_subscribe_answers_each_item_and_keeps_the_good_ones(authed, trader, other_trader, markets):
@@ -260,8 +264,8 @@ async def test_batch_subscribe_answers_each_item_and_keeps_the_good_ones(authed,
     ]
     assert all(r["correlation_id"] == "batch" for r in replies)
     assert replies[1]["code"] == "INSUFFICIENT_PERMISSIONS" and replies[3]["code"] == "INVALID_CHANNEL"
-    await apublish(channel="orders", key=trader.account.id, event={"type": "order_created"})
-    assert (await client.wait_for("order_created"))["sequence"] == 1
+    await apublish(event=sample_event("orders", trader.account.id), key=trader.account.id)
+    assert (await client.wait_for("order_cancelled"))["sequence"] == 1
 
 
 @pytest.mark.parametrize("channels", [[], "orders", [1], [{"channel": "orders"}, "x"], {"channel": "orders"}])
@@ -307,10 +311,22 @@ async def test_invalid_channel(authed, trader, channel):
         assert set(details["available"]) == {*ACCOUNT_CHANNELS, "market_data", "compliance_events", "system_health"}
 
 
+class State(Event, type="state", channel="test_snapshot"):
+    value: int
+
+
+class StateDetail(Event, type="state_detail", channel="test_snapshot"):
+    value: str
+
+
+class Changed(Event, type="changed", channel="test_snapshot"):
+    value: int
+
+
 @pytest.fixture
 def snapshot_channel():
     """A channel with a snapshot provider, the way domain apps declare one."""
-    state = {"events": [{"type": "state", "value": 0}]}
+    state = {"events": [State(value=0)]}
 
     def snapshot(key):
         return list(state["events"]), stream_sequence(channel="test_snapshot", key=key)
@@ -322,8 +338,8 @@ def snapshot_channel():
 
 async def test_snapshot_on_subscribe_then_live_events_in_sequence(authed, trader, snapshot_channel):
     for value in (1, 2):
-        await apublish(channel="test_snapshot", event={"type": "changed", "value": value})
-    snapshot_channel["events"] = [{"type": "state", "value": 2}, {"type": "state_detail", "value": "b"}]
+        await apublish(event=Changed(value=value))
+    snapshot_channel["events"] = [State(value=2), StateDetail(value="b")]
 
     client = await authed(trader)
     await subscribed(client, channel="test_snapshot")
@@ -333,7 +349,7 @@ async def test_snapshot_on_subscribe_then_live_events_in_sequence(authed, trader
         assert message["channel"] == "test_snapshot" and message["sequence"] == 2  # the state as of event 2
         assert ISO_UTC.match(message["timestamp"])
 
-    await apublish(channel="test_snapshot", event={"type": "changed", "value": 3})
+    await apublish(event=Changed(value=3))
     live = await client.wait_for("changed")
     assert live["sequence"] == 3 and "snapshot" not in live
     assert [m["type"] for m in client.received[-3:]] == ["state", "state_detail", "changed"]
