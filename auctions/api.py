@@ -10,9 +10,10 @@ from accounts.permissions import IsStaffRole, IsTrader
 from accounts.roles import OFFICER_ROLES, user_roles
 from accounts.selectors import account_of_trader
 from kernel.json import isoformat, plain
+from streams.events import wire
 
 from . import selectors, services
-from .events import bid_view
+from .events import BidAccepted
 from .models import AuctionStatus
 from .serializers import AuctionCreateSerializer, BidCreateSerializer, BidRaiseSerializer, TrancheSerializer
 
@@ -24,7 +25,7 @@ def _account_id(request) -> str:
 def _auction_body(auction) -> dict:
     """The contract's fields (live figures included) plus the terms bidders need."""
     return {
-        **selectors.auction_state(auction),
+        **wire(selectors.auction_state(auction))["payload"],
         "seller_account_id": auction.seller_id,
         "allocation": auction.allocation,
         "tick_size": plain(auction.tick_size),
@@ -117,6 +118,12 @@ class AuctionResultApi(APIView):
                 "settled_at": isoformat(result.settled_at),
             }
         )
+
+
+def bid_view(bid) -> dict:
+    """The owner's view of a bid (the own stream's payload) and the contract's `timestamp` (accepted at)."""
+    view = wire(BidAccepted.of(bid))["payload"]
+    return {**view, "timestamp": view["created_at"]}
 
 
 def _numbers(rows):

@@ -10,9 +10,9 @@ class AuctionsConfig(AppConfig):
         from kernel import jobs
 
         from . import channels  # noqa: F401  (registers the auction channels)
-        from . import conf, services
+        from . import services
 
-        jobs.register("auctions.lifecycle", conf.seconds("CDX_AUCTION_STEP_INTERVAL_S"), services.auctions_step_due)
+        jobs.register("auctions.lifecycle", services.auctions_step_due, interval_setting="CDX_AUCTION_STEP_INTERVAL_S")
         views = [f"auctions.view_{model}" for model in ("auction", "bid", "supplytranche", "auctionresult")]
         extend_group_permissions(COMPLIANCE, views)
         extend_group_permissions(ADMIN, views)

@@ -1,9 +1,9 @@
 """The auction channels: `auction`, `bids` and `settlement`, each subscribed with `auction_id`.
 
 `bids` is the anonymous public stream of the auction (new_bid, bid_withdrawn); with `"own": true` it is
-instead the caller's own stream for that auction (bid_accepted, bid_updated, bid_cancelled, each with a
-top-level `account_id`). Two subscriptions, two streams, each with its own sequence: a client tells them
-apart by `account_id` on the event (present only on the own stream) and by the echoed `own`.
+instead the caller's own stream for that auction (bid_accepted, bid_updated, bid_cancelled). Two
+subscriptions, two streams, each with its own sequence: their event types do not overlap, so the `type`
+says which sequence an event belongs to (and subscription_response echoes `own`).
 """
 
 from typing import Any
@@ -13,8 +13,9 @@ from streams.protocol import ErrorCode, ProtocolError
 from streams.publishing import stream_sequence
 from streams.registry import Channel, Request, StreamRef, register
 
-from . import events
-from .events import AUCTION, BIDS, SETTLEMENT, own_bids_key
+from streams.events import Event
+
+from .events import AUCTION, BIDS, SETTLEMENT, BidUpdated, NewBid, own_bids_key
 from .models import Auction, Bid, BidStatus
 from .selectors import auction_state
 
@@ -55,22 +56,22 @@ def _auction_channel(name: str, noun: str, snapshot) -> Channel:
     return Channel(name=name, noun=noun, resolve=resolve, check_access=check_access, snapshot=snapshot)
 
 
-def auction_snapshot(key: str) -> tuple[list[dict], int]:
+def auction_snapshot(key: str) -> tuple[list[Event], int]:
     sequence = stream_sequence(channel=AUCTION, key=key)  # read before the state: later events apply on top
-    return [events.auction_update(auction_state(Auction.objects.select_related("market").get(pk=key)))], sequence
+    return [auction_state(Auction.objects.select_related("market").get(pk=key))], sequence
 
 
-def bids_snapshot(key: str) -> tuple[list[dict], int]:
+def bids_snapshot(key: str) -> tuple[list[Event], int]:
     """The public stream: every standing bid as new_bid. The own stream: each of the caller's bids as bid_updated."""
     sequence = stream_sequence(channel=BIDS, key=key)
     auction_id, _, account_id = key.partition(":")
     bids = Bid.objects.select_related("auction").filter(auction_id=auction_id).order_by("arrival")
     if account_id:
-        return [events.own_bid("bid_updated", bid) for bid in bids.filter(account_id=account_id)], sequence
-    return [events.new_bid(bid) for bid in bids.filter(status=BidStatus.ACTIVE)], sequence
+        return [BidUpdated.of(bid) for bid in bids.filter(account_id=account_id)], sequence
+    return [NewBid.of(bid) for bid in bids.filter(status=BidStatus.ACTIVE)], sequence
 
 
-def settlement_snapshot(key: str) -> tuple[list[dict], int]:
+def settlement_snapshot(key: str) -> tuple[list[Event], int]:
     """Settlement events happen once, at the close: nothing to restate (GET /v1/auctions/{id}/result has it)."""
     return [], stream_sequence(channel=SETTLEMENT, key=key)
 

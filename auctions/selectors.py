@@ -59,10 +59,10 @@ def book_totals(auction: Auction) -> BookTotals:
     return BookTotals(row["n"], row["q"] or Decimal("0"))
 
 
-def auction_state(auction: Auction) -> dict:
-    """The auction with its live figures: REST answers and auction_update share this shape."""
+def auction_state(auction: Auction) -> events.AuctionUpdate:
+    """The auction with its live figures: auction_update, and the REST answers (its payload)."""
     totals = book_totals(auction)
-    return events.auction_state(
+    return events.AuctionUpdate.of(
         auction, indicative=indicative_clearing(auction), total_bids=totals.bids, total_quantity=totals.quantity, now=timezone.now()
     )
 

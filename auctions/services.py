@@ -13,6 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -24,16 +25,26 @@ from compliance.services import alert_raise
 from kernel import jobs
 from kernel.errors import ServiceError
 from kernel.json import isoformat, plain
-from trading import events as trading_events
 from trading.changeset import ChangeSet
+from trading.events import OrderFilled, SettlementConfirmed, SettlementCreated, TradeExecuted
 from trading.ledger import DvpInstruction, ledger
 from trading.matching import price_event
 from trading.models import Market, Order, OrderStatus, OrderType, Settlement, SettlementStatus, Side, Trade, TradeStatus
 from trading.money import QUANTUM, commission, is_multiple, notional
 
-from . import conf, events
 from .clearing import ALLOCATIONS, ELASTICITIES, PRO_RATA, Clearing, SupplySchedule, clear, ladder_compile
-from .events import AUCTION, BIDS, SETTLEMENT, own_bids_key
+from .events import (
+    AuctionComplete,
+    BidAccepted,
+    BidCancelled,
+    BidUpdated,
+    BidWithdrawn,
+    NewBid,
+    SettlementComplete,
+    SettlementProgress,
+    SettlementStarted,
+    own_bids_key,
+)
 from .models import (
     BIDDING_STATUSES,
     OPEN_STATUSES,
@@ -258,8 +269,8 @@ def _bid_place(*, account_id, auction_id, price, quantity, client_bid_id) -> tup
     changes = ChangeSet()
     changes.hold(account_id, auction.market.quote, bid.reserved)
     bid.save()
-    changes.emit(BIDS, auction.id, events.new_bid(bid))
-    changes.emit(BIDS, own_bids_key(auction.id, account_id), events.own_bid("bid_accepted", bid))
+    changes.emit(NewBid.of(bid), key=auction.id)
+    changes.emit(BidAccepted.of(bid), key=own_bids_key(auction.id, account_id))
     _bids_changed(auction, changes, now)
     changes.apply()
     auction.save()
@@ -294,8 +305,8 @@ def bid_raise(*, account_id: str, bid_id: str, price: Decimal | None = None, qua
     auction.bid_sequence += 1
     bid.price, bid.quantity, bid.reserved, bid.arrival, bid.updated_at = price, quantity, reservation, auction.bid_sequence, now
     bid.save()
-    changes.emit(BIDS, auction.id, events.new_bid(bid))
-    changes.emit(BIDS, own_bids_key(auction.id, account_id), events.own_bid("bid_updated", bid))
+    changes.emit(NewBid.of(bid), key=auction.id)
+    changes.emit(BidUpdated.of(bid), key=own_bids_key(auction.id, account_id))
     _bids_changed(auction, changes, now)
     changes.apply()
     auction.save()
@@ -322,8 +333,8 @@ def bid_cancel(*, account_id: str, bid_id: str) -> Bid:
     changes.release(account_id, auction.market.quote, bid.reserved)
     bid.status, bid.reserved, bid.cancelled_at, bid.updated_at = BidStatus.CANCELLED, ZERO, now, now
     bid.save()
-    changes.emit(BIDS, auction.id, events.bid_withdrawn(bid))
-    changes.emit(BIDS, own_bids_key(auction.id, account_id), events.own_bid("bid_cancelled", bid))
+    changes.emit(BidWithdrawn(bid_id=bid.id, auction_id=auction.id), key=auction.id)
+    changes.emit(BidCancelled.of(bid), key=own_bids_key(auction.id, account_id))
     _bids_changed(auction, changes, now)
     changes.apply()
     auction.save()
@@ -360,7 +371,7 @@ def auctions_step_due() -> None:
                 auction_step(auction_id=auction.id, now=now)
             except Exception:  # one auction's failure (e.g. the ledger unavailable) must not stop the others
                 log.exception("auction %s could not advance; retried at the next run", auction.id)
-    interval = timedelta(seconds=conf.seconds("CDX_AUCTION_UPDATE_INTERVAL_S"))
+    interval = timedelta(seconds=settings.CDX_AUCTION_UPDATE_INTERVAL_S)
     for auction_id in Auction.objects.filter(update_pending=True, update_published_at__lte=now - interval).values_list("id", flat=True):
         auction_update_flush(auction_id=auction_id)
 
@@ -430,8 +441,8 @@ def _close(auction: Auction, changes: ChangeSet, now: datetime) -> None:
     _settle(auction, bids, clearing, settlement_id, changes, now)
     auction.status, auction.ended_at, auction.update_pending = AuctionStatus.COMPLETED, now, False
     _record_result(auction, clearing, book, proceeds, settlement_id=settlement_id, now=now)
-    changes.emit(AUCTION, auction.id, events.auction_update(auction_state(auction)))
-    changes.emit(AUCTION, auction.id, events.auction_complete(auction, proceeds=proceeds))
+    changes.emit(auction_state(auction), key=auction.id)
+    changes.emit(AuctionComplete.of(auction, proceeds=proceeds), key=auction.id)
 
 
 def _settle(auction, bids: dict[str, Bid], clearing: Clearing, settlement_id: str, changes: ChangeSet, now) -> None:
@@ -440,7 +451,8 @@ def _settle(auction, bids: dict[str, Bid], clearing: Clearing, settlement_id: st
     price = clearing.price
     winners = [(bids[bid_id], quantity) for bid_id, quantity in clearing.allocations.items() if quantity > 0]
     winners.sort(key=lambda item: item[0].arrival)
-    changes.emit(SETTLEMENT, auction.id, events.settlement_started(auction, settlement_id, len(winners) + 1))
+    participants = len(winners) + 1
+    changes.emit(SettlementStarted(settlement_id=settlement_id, auction_id=auction.id, participants_total=participants), key=auction.id)
     sell_order = _filled_order(market, auction.seller_id, Side.SELL, clearing.volume, price, now, f"{auction.id}|seller")
     seller_receives = ZERO
     dvp_ids = []
@@ -494,26 +506,43 @@ def _settle(auction, bids: dict[str, Bid], clearing: Clearing, settlement_id: st
         bid.allocated_quantity, bid.reserved, bid.order, bid.trade, bid.updated_at = quantity, ZERO, buy_order, trade, now
         bid.save()
         for side, account_id in ((Side.BUY, bid.account_id), (Side.SELL, auction.seller_id)):
-            changes.emit("trades", account_id, trading_events.trade_executed(trade, side))
-            changes.emit("settlements", account_id, trading_events.settlement_created(settlement))
-            changes.emit("settlements", account_id, trading_events.settlement_confirmed(settlement))
-        changes.emit("orders", bid.account_id, trading_events.order_filled(buy_order, trade))
-        changes.emit(BIDS, own_bids_key(auction.id, bid.account_id), events.own_bid("bid_updated", bid))
+            changes.emit(TradeExecuted.of(trade, side), key=account_id)
+            changes.emit(SettlementCreated.of(settlement), key=account_id)
+            changes.emit(
+                SettlementConfirmed(settlement_id=settlement.id, dvp_transaction_id=settlement.dvp_transaction_id), key=account_id
+            )
+        changes.emit(OrderFilled.of(buy_order, trade), key=bid.account_id)
+        changes.emit(BidUpdated.of(bid), key=own_bids_key(auction.id, bid.account_id))
         dvp_ids.append(settlement.dvp_transaction_id)
         last_trade = trade
-    changes.emit("orders", auction.seller_id, trading_events.order_filled(sell_order, last_trade))
+    changes.emit(OrderFilled.of(sell_order, last_trade), key=auction.seller_id)
     changes.credit(auction.seller_id, market.quote, seller_receives)
     changes.release(auction.seller_id, market.base, auction.supply_quantity - clearing.volume)
     for bid in bids.values():
         if bid.status == BidStatus.ACTIVE:
             _refund(bid, BidStatus.LOST, market.quote, changes, now)
-    changes.emit(
-        SETTLEMENT, auction.id, events.settlement_progress(auction, settlement_id, len(winners) + 1, len(winners) + 1, now)
+    progress = SettlementProgress(
+        settlement_id=settlement_id,
+        auction_id=auction.id,
+        phase="dvp",
+        participants_agreed=participants,
+        participants_total=participants,
+        estimated_completion=now,
     )
-    changes.emit(SETTLEMENT, auction.id, events.settlement_complete(auction, settlement_id, dvp_ids))
+    changes.emit(progress, key=auction.id)
+    complete = SettlementComplete(
+        settlement_id=settlement_id,
+        auction_id=auction.id,
+        clearing_price=price,
+        total_allocated=clearing.volume,
+        trades=len(dvp_ids),
+        execution_path="dvp",
+        dvp_transaction_ids=dvp_ids,
+    )
+    changes.emit(complete, key=auction.id)
     market.last_price = price
     market.save(update_fields=["last_price", "order_sequence"])
-    changes.emit("market_data", market.symbol, price_event(market))
+    changes.emit(price_event(market), key=market.symbol)
 
 
 def _filled_order(market: Market, account_id: str, side: str, quantity: Decimal, price: Decimal, now, seed: str) -> Order:
@@ -544,15 +573,15 @@ def _end_without_sale(auction: Auction, changes: ChangeSet, now: datetime, *, st
         _refund(bid, BidStatus.REFUNDED, quote, changes, now)
     changes.release(auction.seller_id, auction.market.base, auction.supply_quantity)
     auction.status, auction.status_reason, auction.ended_at, auction.update_pending = status, reason, now, False
-    changes.emit(AUCTION, auction.id, events.auction_update(auction_state(auction)))
-    changes.emit(AUCTION, auction.id, events.auction_complete(auction, proceeds=ZERO))
+    changes.emit(auction_state(auction), key=auction.id)
+    changes.emit(AuctionComplete.of(auction, proceeds=ZERO), key=auction.id)
 
 
 def _refund(bid: Bid, status: str, quote: str, changes: ChangeSet, now: datetime) -> None:
     changes.release(bid.account_id, quote, bid.reserved)
     bid.status, bid.reserved, bid.updated_at = status, ZERO, now
     bid.save()
-    changes.emit(BIDS, own_bids_key(bid.auction_id, bid.account_id), events.own_bid("bid_updated", bid))
+    changes.emit(BidUpdated.of(bid), key=own_bids_key(bid.auction_id, bid.account_id))
 
 
 def _record_result(auction: Auction, clearing: Clearing, book, proceeds: Decimal, *, settlement_id: str, now) -> None:
@@ -591,12 +620,12 @@ def _record_result(auction: Auction, clearing: Clearing, book, proceeds: Decimal
 
 
 def _announce_state(auction: Auction, changes: ChangeSet, now: datetime) -> None:
-    changes.emit(AUCTION, auction.id, events.auction_update(auction_state(auction)))
+    changes.emit(auction_state(auction), key=auction.id)
     auction.update_published_at, auction.update_pending = now, False
 
 
 def _bids_changed(auction: Auction, changes: ChangeSet, now: datetime) -> None:
-    interval = timedelta(seconds=conf.seconds("CDX_AUCTION_UPDATE_INTERVAL_S"))
+    interval = timedelta(seconds=settings.CDX_AUCTION_UPDATE_INTERVAL_S)
     if auction.update_published_at is None or now - auction.update_published_at >= interval:
         _announce_state(auction, changes, now)
     else:

@@ -102,9 +102,9 @@ def test_cancelling_releases_and_the_public_stream_stays_anonymous(new_auction, 
     assert cancelled.status == BidStatus.CANCELLED and balance(bidders[0], "USDC") == (D("1000000"), D("0"))
     public = published("bids", auction.id)
     assert [e["type"] for e in public] == ["new_bid", "bid_withdrawn"]
-    assert all("account_id" not in e and bidders[0].account.id not in str(e) for e in public)
+    assert all("account_id" not in e["payload"] and bidders[0].account.id not in str(e) for e in public)
     own = published("bids", own_bids_key(auction.id, bidders[0].account.id))
-    assert [(e["type"], e["account_id"]) for e in own] == [("bid_accepted", bidders[0].account.id), ("bid_cancelled", bidders[0].account.id)]
+    assert [(e["type"], e["payload"]["account_id"]) for e in own] == [("bid_accepted", bidders[0].account.id), ("bid_cancelled", bidders[0].account.id)]
 
 
 def test_no_volume_fails_and_refunds_everything(new_auction, seller, bidders):
