@@ -10,7 +10,9 @@ class AuctionsConfig(AppConfig):
         from kernel import jobs
 
         from . import channels  # noqa: F401  (registers the auction channels)
-        from . import services
+        from . import client_messages, services
+
+        client_messages.register_all()
 
         jobs.register("auctions.lifecycle", services.auctions_step_due, interval_setting="CDX_AUCTION_STEP_INTERVAL_S")
         views = [f"auctions.view_{model}" for model in ("auction", "bid", "supplytranche", "auctionresult")]

@@ -426,6 +426,8 @@ def end_commitment(*, auction_id: str, end_at: datetime, salt: str) -> str:
 def _close(auction: Auction, changes: ChangeSet, now: datetime) -> None:
     """Clear the book and settle it, or fail and refund everything."""
     bids = {bid.id: bid for bid in Bid.objects.filter(auction=auction, status=BidStatus.ACTIVE).order_by("arrival")}
+    for bid in bids.values():
+        bid.auction = auction  # their events show the clearing price set below
     book = book_of(auction)
     clearing = clear(
         bids=book, ladder=ladder_of(auction), reserve_price=auction.reserve_price, lot_size=auction.lot_size, allocation=auction.allocation
@@ -570,6 +572,7 @@ def _end_without_sale(auction: Auction, changes: ChangeSet, now: datetime, *, st
     """Failed or cancelled: every bid refunded, the seller's supply released, the end revealed."""
     quote = auction.market.quote
     for bid in Bid.objects.filter(auction=auction, status=BidStatus.ACTIVE):
+        bid.auction = auction
         _refund(bid, BidStatus.REFUNDED, quote, changes, now)
     changes.release(auction.seller_id, auction.market.base, auction.supply_quantity)
     auction.status, auction.status_reason, auction.ended_at, auction.update_pending = status, reason, now, False

@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.consumer import get_handler_name
 from django.conf import settings
 
-from . import registry
+from . import client_messages, registry
 from .auth import AuthError, Authenticated, authenticate_session, authenticate_token
 from .caches import snapshot_read
 from .events import wire
@@ -152,6 +152,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if self.auth is None and kind not in PRE_AUTH_TYPES:
                 raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Authenticate first", {"type": kind})
             handler = self.HANDLERS.get(kind)
+            if handler is None and client_messages.get(kind) is not None:
+                handler = GatewayConsumer._on_client_message
             if handler is None:
                 raise ProtocolError(ErrorCode.INVALID_REQUEST, "Unknown message type", {"type": kind})
             await handler(self, message, correlation_id)
@@ -321,6 +323,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _on_pong(self, message: dict[str, Any], correlation_id: Any) -> None:
         await self.window.answered()  # the heartbeat needs only to hear something; the send window needs this
+
+    async def _on_client_message(self, message: dict[str, Any], correlation_id: Any) -> None:
+        """A message a domain app registered (streams/client_messages.py): its handler answers directly."""
+        handler = client_messages.get(message["type"])
+        reply = await database_sync_to_async(handler)(message, self.auth.principal)
+        await self.send(text_data=encode(reply.type, correlation_id, **reply.fields))
 
     HANDLERS: dict[str, Callable] = {
         "auth": _on_auth,

@@ -51,7 +51,10 @@ def encode(message_type: str, correlation_id: Any = None, **fields: Any) -> str:
 def encode_error(
     code: ErrorCode, message: str, details: dict[str, Any] | None = None, correlation_id: Any = None
 ) -> str:
-    return encode("error", correlation_id, code=str(code), message=message, details=details or {})
+    details = details or {}
+    # Flat as the trading seed writes it, and nested as the auction seed does: clients of either read it.
+    nested = {"code": str(code), "message": message, "details": details}
+    return encode("error", correlation_id, code=str(code), message=message, details=details, error=nested)
 
 
 def parse(text: str | None) -> dict[str, Any]:
