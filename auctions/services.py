@@ -348,7 +348,8 @@ def auction_step(*, auction_id: str, now: datetime | None = None) -> None:
     """Advance the auction through every phase whose time has come (nothing when none has): idempotent.
 
     A cheap read first, so requests pay for the lock only when a phase is due; then under the row lock
-    the phases are read again, so two concurrent steps (or closes) do the work once.
+    the phases are read again, so two concurrent steps (or closes) do the work once. The phases commit
+    before the close is tried: a close that fails (the ledger unavailable) leaves the auction closing.
     """
     now = now or timezone.now()
     row = Auction.objects.filter(pk=auction_id, status__in=OPEN_STATUSES).first()
@@ -360,6 +361,14 @@ def auction_step(*, auction_id: str, now: datetime | None = None) -> None:
         _advance(auction, changes, now)
         changes.apply()
         auction.save()
+    if _next_phase_due(auction, now) == "end":
+        with transaction.atomic():
+            auction = _auction_locked(auction_id)
+            if _next_phase_due(auction, now) == "end":
+                changes = ChangeSet()
+                _close(auction, changes, now)
+                changes.apply()
+                auction.save()
 
 
 def auctions_step_due() -> None:
@@ -400,10 +409,8 @@ def _next_phase_due(auction: Auction, now: datetime) -> str | None:
 
 
 def _advance(auction: Auction, changes: ChangeSet, now: datetime) -> None:
-    while (phase := _next_phase_due(auction, now)) is not None:
-        if phase == "end":
-            _close(auction, changes, now)
-            return
+    """Every phase change that is due, up to closing (the close itself is auction_step's second transaction)."""
+    while (phase := _next_phase_due(auction, now)) not in (None, "end"):
         if phase == AuctionStatus.ACTIVE:
             _commit_to_end(auction)
         auction.status = phase

@@ -202,3 +202,51 @@ def test_auction_update_is_throttled_while_bids_arrive(new_auction, bidders, set
     update = published("auction", auction.id, "auction_update")[-1]["payload"]
     assert (update["total_bids"], update["total_quantity"], update["current_price"]) == (3, D("30"), D("150"))
     assert not Auction.objects.get(pk=auction.id).update_pending
+
+
+class UnavailableLedger:
+    def settle_dvp(self, instruction):
+        from trading.ledger import LedgerUnavailable
+
+        raise LedgerUnavailable("the ledger is down")
+
+
+def test_a_ledger_outage_leaves_the_auction_closing_until_it_settles(new_auction, bidders, settings):
+    before = holdings()
+    auction = new_auction()
+    bid(bidders[0], auction, "10", "150")
+    settings.CDX_LEDGER_ADAPTER = "tests.auctions.test_lifecycle.UnavailableLedger"
+    later = auction.closes_at + timedelta(milliseconds=auction.close_window_ms, seconds=1)
+    with pytest.raises(Exception, match="the ledger is down"):
+        auction_step(auction_id=auction.id, now=later)
+    auction.refresh_from_db()
+    assert auction.status == AuctionStatus.CLOSING and not Trade.objects.exists()  # the whole close rolled back
+    settings.CDX_LEDGER_ADAPTER = "trading.ledger.LocalLedger"
+    auction_step(auction_id=auction.id, now=later)
+    auction.refresh_from_db()
+    assert auction.status == AuctionStatus.COMPLETED and Trade.objects.count() == 1
+    assert holdings() == before and reserved_total() == 0
+
+
+def test_the_lifecycle_job_closes_due_auctions(new_auction, bidders):
+    from kernel import jobs
+
+    auction = new_auction()
+    bid(bidders[0], auction, "10", "150")
+    Auction.objects.filter(pk=auction.id).update(
+        cancel_cutoff_at=timezone.now(), closes_at=timezone.now(), end_at=timezone.now(), close_window_ms=0
+    )
+    jobs.run_due(force=True)
+    auction.refresh_from_db()
+    assert auction.status == AuctionStatus.COMPLETED and reserved_total() == 0
+
+
+def test_large_allocations_raise_a_large_transaction_alert(new_auction, bidders, settings, django_capture_on_commit_callbacks):
+    settings.CDX_LARGE_TRANSACTION_THRESHOLD = D("10000")
+    auction = new_auction()
+    bid(bidders[0], auction, "100", "150")  # 15,000 USDC
+    bid(bidders[1], auction, "10", "150")  # 1,500 USDC
+    with django_capture_on_commit_callbacks(execute=True):  # surveillance runs after the close commits
+        run_to_end(auction)
+    alerted = set(Alert.objects.filter(alert_type="large_transaction").values_list("account_id", flat=True))
+    assert bidders[0].account.id in alerted and bidders[1].account.id not in alerted
