@@ -1,11 +1,13 @@
 """The REST calls of the contract's Auctions section, with their error envelope."""
 
+import hashlib
 import re
 from decimal import Decimal as D
 
 import pytest
 from rest_framework.test import APIClient
 
+from auctions.clearing import BidIn, Tranche, clear
 from auctions.models import Bid
 from kernel.json import dumps, loads
 from tests.auctions.conftest import AAPL, holdings, reserved_total, run_to_end
@@ -144,3 +146,23 @@ def test_create_validates_every_term(administrator, seller):
     )
     assert (status, error["code"]) == (400, "INSUFFICIENT_FUNDS")
     assert reserved_total() == 0
+
+
+def test_anyone_can_recompute_the_result_from_what_is_published(new_auction, bidders, officer):
+    auction = new_auction()
+    for user, (quantity, price) in zip(bidders, [("400", "155"), ("300", "153.5"), ("300", "152"), ("200", "152")]):
+        assert call(user, "post", f"/v1/auctions/{auction.id}/bids", f'{{"quantity": {quantity}, "price": {price}}}')[0] == 201
+    run_to_end(auction)
+    status, result = call(officer, "get", f"/v1/auctions/{auction.id}/result")
+    assert status == 200 and result["fill_ratio_at_margin"] == D("0.6")
+    recomputed = clear(
+        bids=[BidIn(str(b["arrival"]), b["price"], b["quantity"], b["arrival"]) for b in result["bids"]],
+        ladder=[Tranche(t["price"], t["quantity"]) for t in result["ladder"]],
+        reserve_price=result["reserve_price"],
+        lot_size=result["lot_size"],
+        allocation=result["allocation"],
+    )
+    assert recomputed.price == result["clearing_price"] == D("152")
+    assert {int(k): v for k, v in recomputed.allocations.items()} == {b["arrival"]: b["allocated_quantity"] for b in result["bids"]}
+    proof = f"{auction.id}|{result['end_at']}|{result['end_salt']}"
+    assert hashlib.sha256(proof.encode()).hexdigest() == result["end_commitment"]
