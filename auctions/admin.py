@@ -66,6 +66,6 @@ class AuctionAdmin(ReadOnly, admin.ModelAdmin):
 
 @admin.register(Bid)
 class BidAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ("id", "auction", "account", "arrival", "price", "quantity", "status", "allocated_quantity", "created_at")
+    list_display = ("id", "auction_id", "account", "arrival", "price", "quantity", "status", "allocated_quantity", "created_at")
     list_filter = ("status",)
     search_fields = ("id", "auction__id", "account__id", "account__user__username")

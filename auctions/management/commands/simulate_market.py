@@ -25,12 +25,12 @@ class Command(simulate_market.Command):
         try:
             if mine is not None and self.random.random() < 0.3:
                 bid = bid_raise(account_id=account.id, bid_id=mine.id, price=mine.price + auction.tick_size * self.random.randint(1, 20))
-                action = "raises"
+                action = "raised to"
             else:
                 quantity = auction.lot_size * self.random.randint(5, 60)
                 price = auction.reserve_price + auction.tick_size * self.random.randint(0, 300)
                 bid, _ = bid_submit(account_id=account.id, auction_id=auction.id, quantity=quantity, price=price)
-                action = "bids"
+                action = "bid"
         except (ServiceError, ValidationError) as refused:
             self.stdout.write(f"{name} in {auction.id} -> refused: {getattr(refused, 'message', refused)}")
             return
