@@ -3,6 +3,7 @@ from rest_framework import serializers
 from kernel.errors import MoneyField
 
 from .clearing import ALLOCATIONS, ELASTICITIES, SupplySchedule
+from .services import MAX_DURATION_MS
 
 
 def _input_amount(**kwargs) -> MoneyField:
@@ -29,9 +30,11 @@ class AuctionCreateSerializer(serializers.Serializer):
     reserve_price = _input_amount()
     opens_at = serializers.DateTimeField(required=False)
     closes_at = serializers.DateTimeField(required=False)
-    duration_ms = serializers.IntegerField(required=False, min_value=1)
+    duration_ms = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DURATION_MS)
     cancel_cutoff_at = serializers.DateTimeField(required=False, help_text="Default: 80 % of the way to closes_at.")
-    close_window_ms = serializers.IntegerField(required=False, min_value=0, help_text="Default: a tenth of the duration.")
+    close_window_ms = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_DURATION_MS, help_text="Default: a tenth of the duration."
+    )
     allocation = serializers.ChoiceField(choices=ALLOCATIONS, required=False)
     min_bid_quantity = _input_amount(required=False)
     max_bids_per_account = serializers.IntegerField(required=False, min_value=1, max_value=1000)

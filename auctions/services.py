@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -63,6 +64,7 @@ ZERO = Decimal("0")
 MAX_AMOUNT = Decimal("1e12")  # as trading: quantities and prices below 10^12 each
 MAX_NOTIONAL = Decimal("1e18")
 MAX_DURATION = timedelta(days=30)
+MAX_DURATION_MS = int(MAX_DURATION.total_seconds() * 1000)
 DEFAULT_MAX_BIDS_PER_ACCOUNT = 10
 
 
@@ -72,7 +74,7 @@ DEFAULT_MAX_BIDS_PER_ACCOUNT = 10
 @transaction.atomic
 def auction_create(
     *,
-    created_by,
+    created_by: AbstractBaseUser,
     symbol: str,
     seller_account_id: str,
     reserve_price: Decimal,
@@ -111,7 +113,10 @@ def auction_create(
     if closes_at is None and duration_ms is None or closes_at is not None and duration_ms is not None:
         errors["closes_at"] = "Give either closes_at or duration_ms."
     elif duration_ms is not None:
-        closes_at = opens_at + timedelta(milliseconds=duration_ms)
+        if isinstance(duration_ms, int) and 0 < duration_ms <= MAX_DURATION_MS:
+            closes_at = opens_at + timedelta(milliseconds=duration_ms)
+        else:
+            errors["duration_ms"] = f"Must be a whole number of milliseconds from 1 to {MAX_DURATION_MS}."
     if closes_at is not None and not opens_at < closes_at <= opens_at + MAX_DURATION:
         errors["closes_at"] = f"Must be after opens_at and at most {MAX_DURATION.days} days after it."
     if closes_at is not None and closes_at <= now:
@@ -122,8 +127,8 @@ def auction_create(
             errors["cancel_cutoff_at"] = "Must be between opens_at and closes_at."
         if close_window_ms is None:
             close_window_ms = int((closes_at - opens_at).total_seconds() * 100)  # a tenth of the duration
-    if close_window_ms is not None and not 0 <= close_window_ms <= MAX_DURATION.total_seconds() * 1000:
-        errors["close_window_ms"] = "Must be between 0 and 30 days."
+    if close_window_ms is not None and (not isinstance(close_window_ms, int) or not 0 <= close_window_ms <= MAX_DURATION_MS):
+        errors["close_window_ms"] = f"Must be a whole number of milliseconds from 0 to {MAX_DURATION_MS}."
     if allocation not in ALLOCATIONS:
         errors["allocation"] = f"Must be one of {', '.join(ALLOCATIONS)}."
     min_bid_quantity = market.lot_size if min_bid_quantity is None else min_bid_quantity
@@ -148,8 +153,8 @@ def auction_create(
         lot_size=market.lot_size,
     )
     supply = sum((t.quantity for t in ladder), ZERO)
-    if supply <= 0:
-        raise ValidationError({"supply_schedule": "The schedule offers less than one lot."})
+    if not 0 < supply < MAX_AMOUNT:
+        raise ValidationError({"supply_schedule": f"The schedule must offer at least one lot and less than {MAX_AMOUNT:f}."})
     auction = Auction.objects.create(
         market=market,
         seller_id=seller_account_id,
@@ -183,7 +188,7 @@ def auction_create(
 
 
 @transaction.atomic
-def auction_cancel(*, auction_id: str, cancelled_by) -> Auction:
+def auction_cancel(*, auction_id: str, cancelled_by: AbstractBaseUser) -> Auction:
     """Staff: end an open auction without clearing; every reservation is released."""
     if ADMIN not in user_roles(cancelled_by):
         raise ServiceError("PERMISSION_DENIED", "Only administrators may cancel auctions.", status_code=403)
@@ -222,7 +227,9 @@ def bid_submit(
 
 
 @transaction.atomic
-def _bid_place(*, account_id, auction_id, price, quantity, client_bid_id) -> tuple[Bid, bool]:
+def _bid_place(
+    *, account_id: str, auction_id: str, price: Decimal, quantity: Decimal, client_bid_id: str | None
+) -> tuple[Bid, bool]:
     auction = _auction_locked(auction_id)
     if client_bid_id is not None:
         _check_client_bid_id(client_bid_id)
@@ -454,7 +461,7 @@ def _close(auction: Auction, changes: ChangeSet, now: datetime) -> None:
     changes.emit(AuctionComplete.of(auction, proceeds=proceeds), key=auction.id)
 
 
-def _settle(auction, bids: dict[str, Bid], clearing: Clearing, settlement_id: str, changes: ChangeSet, now) -> None:
+def _settle(auction: Auction, bids: dict[str, Bid], clearing: Clearing, settlement_id: str, changes: ChangeSet, now) -> None:
     """Payments, deliveries, refunds, trades and their DvP settlements through the trading core's ledger."""
     market = Market.objects.select_for_update(no_key=True).get(pk=auction.market_id)
     price = clearing.price

@@ -166,3 +166,11 @@ def test_anyone_can_recompute_the_result_from_what_is_published(new_auction, bid
     assert {int(k): v for k, v in recomputed.allocations.items()} == {b["arrival"]: b["allocated_quantity"] for b in result["bids"]}
     proof = f"{auction.id}|{result['end_at']}|{result['end_salt']}"
     assert hashlib.sha256(proof.encode()).hexdigest() == result["end_commitment"]
+
+
+@pytest.mark.parametrize("terms", [{"duration_ms": 10**30}, {"duration_ms": 0}, {"duration_ms": 60000, "close_window_ms": 10**30}, {"duration_ms": "soon"}])
+def test_create_refuses_impossible_durations(administrator, seller, terms):
+    body = {"symbol": AAPL, "seller_account_id": seller.account.id, "supply_quantity": 10, "reserve_price": 150, **terms}
+    status, error = call(administrator, "post", "/v1/auctions", body)
+    assert (status, error["code"]) == (400, "VALIDATION_ERROR") and set(error["errors"]) <= {"duration_ms", "close_window_ms"}
+    assert reserved_total() == 0
