@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 
 from auctions.models import Auction
 from auctions.services import auction_step, bid_submit
-from tests.auctions.conftest import run_to_end
+from tests.auctions.conftest import holdings, reserved_total, run_to_end
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,3 +116,19 @@ async def test_an_officer_cannot_bid_and_a_stream_resumes_with_since(authed, new
     later = auction.closes_at + timedelta(milliseconds=auction.close_window_ms + 1000)
     await sync_to_async(auction_step)(auction_id=auction.id, now=later)
     assert (await sync_to_async(Auction.objects.get)(pk=auction.id)).status == "completed"
+
+
+async def test_another_traders_bid_cannot_be_cancelled_and_bad_bids_change_nothing(authed, new_auction, bidders):
+    auction = await sync_to_async(new_auction)()
+    placed, _ = await sync_to_async(bid_submit)(account_id=bidders[0].account.id, auction_id=auction.id, quantity=D("10"), price=D("150"))
+    before = await sync_to_async(lambda: (holdings(), reserved_total()))()
+    client = await authed(bidders[1])
+    foreign = await client.request({"type": "cancel_bid", "bid_id": placed.id, "correlation_id": "x"})
+    assert (foreign["type"], foreign["code"], foreign["correlation_id"]) == ("error", "BID_NOT_FOUND", "x")
+    for payload in ({"quantity": -10, "price": 150}, {"quantity": 0, "price": 150}, {"quantity": 10, "price": 150.001}, {"quantity": 10**13, "price": 150}):
+        rejected = await client.request({"type": "submit_bid", "auction_id": auction.id, "payload": payload})
+        assert (rejected["type"], rejected["payload"]["code"]) == ("bid_rejected", "VALIDATION_ERROR"), payload
+    for message in ({"type": "submit_bid", "payload": {"quantity": 10, "price": 150}}, {"type": "submit_bid", "auction_id": auction.id}, {"type": "cancel_bid", "bid_id": 7}):
+        assert (await client.request(message))["code"] == "INVALID_REQUEST"
+    assert await sync_to_async(lambda: (holdings(), reserved_total()))() == before
+    assert (await sync_to_async(Auction.objects.get)(pk=auction.id)).bid_sequence == 1
