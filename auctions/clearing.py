@@ -17,7 +17,7 @@ ZERO = Decimal("0")
 PRO_RATA = "pro_rata"
 TIME_PRIORITY = "time_priority"
 ALLOCATIONS = (PRO_RATA, TIME_PRIORITY)
-ELASTICITIES = ("linear", "exponential", "logarithmic")
+ELASTICITY_TYPES = ("linear", "exponential", "logarithmic")
 LADDER_STEPS = 100  # an elastic schedule is published as at most this many tranches (plus its floor)
 _EXACT = Context(prec=60)
 

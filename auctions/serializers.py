@@ -2,8 +2,8 @@ from rest_framework import serializers
 
 from kernel.errors import MoneyField
 
-from .clearing import ALLOCATIONS, ELASTICITIES, SupplySchedule
-from .services import MAX_DURATION_MS
+from .clearing import ALLOCATIONS, ELASTICITY_TYPES, SupplySchedule
+from .checks import MAX_DURATION_MS
 
 
 def _input_amount(**kwargs) -> MoneyField:
@@ -15,7 +15,7 @@ class SupplyScheduleSerializer(serializers.Serializer):
     base_quantity = _input_amount()
     price_floor = _input_amount()
     price_ceiling = _input_amount()
-    elasticity_type = serializers.ChoiceField(choices=ELASTICITIES)
+    elasticity_type = serializers.ChoiceField(choices=ELASTICITY_TYPES)
     elasticity_factor = _input_amount()
 
     def to_internal_value(self, data):

@@ -3,8 +3,8 @@
 Money moves only through the trading core: a ChangeSet holds the seller's supply while the auction is open
 and each bid's price x quantity plus fee; the close clears, pays, delivers, refunds, records trades and
 settles them through the ledger (DvP) in one transaction, under the auction's row lock, so concurrent
-closes settle once. `auction_step` is the one lifecycle function: idempotent, run by the job and before
-every request that touches an auction.
+closes settle once (auctions/closing.py). `auction_step` is the one lifecycle function: idempotent, run by
+the job and before every request that touches an auction. The checks of terms and bids: auctions/checks.py.
 """
 
 import hashlib
@@ -27,44 +27,19 @@ from kernel import jobs
 from kernel.errors import ServiceError
 from kernel.json import isoformat, plain
 from trading.changeset import ChangeSet
-from trading.events import OrderFilled, SettlementConfirmed, SettlementCreated, TradeExecuted
-from trading.ledger import DvpInstruction, ledger
-from trading.matching import price_event
-from trading.models import Market, Order, OrderStatus, OrderType, Settlement, SettlementStatus, Side, Trade, TradeStatus
-from trading.money import QUANTUM, commission, is_multiple, notional
+from trading.models import Market
+from trading.money import QUANTUM, commission, notional
 
-from .clearing import ALLOCATIONS, ELASTICITIES, PRO_RATA, Clearing, SupplySchedule, clear, ladder_compile
-from .events import (
-    AuctionComplete,
-    BidAccepted,
-    BidCancelled,
-    BidUpdated,
-    BidWithdrawn,
-    NewBid,
-    SettlementComplete,
-    SettlementProgress,
-    SettlementStarted,
-    own_bids_key,
-)
-from .models import (
-    BIDDING_STATUSES,
-    OPEN_STATUSES,
-    Auction,
-    AuctionResult,
-    AuctionStatus,
-    Bid,
-    BidStatus,
-    SupplyTranche,
-)
-from .selectors import auction_state, book_of, ladder_of
+from . import checks, closing
+from .checks import MAX_AMOUNT, MAX_DURATION, MAX_DURATION_MS
+from .clearing import ALLOCATIONS, PRO_RATA, SupplySchedule, ladder_compile
+from .events import BidAccepted, BidCancelled, BidUpdated, BidWithdrawn, NewBid, own_bids_key
+from .models import OPEN_STATUSES, Auction, AuctionStatus, Bid, BidStatus, SupplyTranche
+from .selectors import auction_state
 
 log = logging.getLogger(__name__)
 
 ZERO = Decimal("0")
-MAX_AMOUNT = Decimal("1e12")  # as trading: quantities and prices below 10^12 each
-MAX_NOTIONAL = Decimal("1e18")
-MAX_DURATION = timedelta(days=30)
-MAX_DURATION_MS = int(MAX_DURATION.total_seconds() * 1000)
 DEFAULT_MAX_BIDS_PER_ACCOUNT = 10
 
 
@@ -103,13 +78,13 @@ def auction_create(
     now = timezone.now()
     opens_at = opens_at or now
     errors: dict[str, str] = {}
-    _check_amount(errors, "reserve_price", reserve_price, market.tick_size, "tick size")
+    checks.check_amount(errors, "reserve_price", reserve_price, market.tick_size, "tick size")
     if (supply_quantity is None) == (supply_schedule is None):
         errors["supply_quantity"] = "Give either supply_quantity or supply_schedule."
     elif supply_quantity is not None:
-        _check_amount(errors, "supply_quantity", supply_quantity, market.lot_size, "lot size")
+        checks.check_amount(errors, "supply_quantity", supply_quantity, market.lot_size, "lot size")
     else:
-        _check_schedule(errors, supply_schedule, market)
+        checks.check_schedule(errors, supply_schedule, market)
     if closes_at is None and duration_ms is None or closes_at is not None and duration_ms is not None:
         errors["closes_at"] = "Give either closes_at or duration_ms."
     elif duration_ms is not None:
@@ -132,11 +107,11 @@ def auction_create(
     if allocation not in ALLOCATIONS:
         errors["allocation"] = f"Must be one of {', '.join(ALLOCATIONS)}."
     min_bid_quantity = market.lot_size if min_bid_quantity is None else min_bid_quantity
-    _check_amount(errors, "min_bid_quantity", min_bid_quantity, market.lot_size, "lot size")
+    checks.check_amount(errors, "min_bid_quantity", min_bid_quantity, market.lot_size, "lot size")
     if max_quantity_per_account is not None:
-        _check_amount(errors, "max_quantity_per_account", max_quantity_per_account, market.lot_size, "lot size")
+        checks.check_amount(errors, "max_quantity_per_account", max_quantity_per_account, market.lot_size, "lot size")
     if min_proceeds is not None:
-        _check_amount(errors, "min_proceeds", min_proceeds, QUANTUM, "8 decimal places")
+        checks.check_amount(errors, "min_proceeds", min_proceeds, QUANTUM, "8 decimal places")
     if not isinstance(max_bids_per_account, int) or not 1 <= max_bids_per_account <= 1000:
         errors["max_bids_per_account"] = "Must be an integer from 1 to 1000."
     allow_list = list(dict.fromkeys(allow_list or []))
@@ -199,7 +174,7 @@ def auction_cancel(*, auction_id: str, cancelled_by: AbstractBaseUser) -> Auctio
         )
     now = timezone.now()
     changes = ChangeSet()
-    _end_without_sale(auction, changes, now, status=AuctionStatus.CANCELLED, reason="cancelled_by_staff")
+    closing.end_without_sale(auction, changes, now, status=AuctionStatus.CANCELLED, reason="cancelled_by_staff")
     changes.apply()
     auction.save()
     return auction
@@ -232,7 +207,7 @@ def _bid_place(
 ) -> tuple[Bid, bool]:
     auction = _auction_locked(auction_id)
     if client_bid_id is not None:
-        _check_client_bid_id(client_bid_id)
+        checks.check_client_bid_id(client_bid_id)
         earlier = Bid.objects.filter(account_id=account_id, client_bid_id=client_bid_id).select_related("auction").first()
         if earlier is not None:
             if earlier.auction_id != auction_id:
@@ -244,7 +219,7 @@ def _bid_place(
                 )
             return earlier, False
     now = timezone.now()
-    _ensure_bidding(auction, now)
+    checks.ensure_bidding(auction, now)
     if auction.allow_list and account_id not in auction.allow_list:
         raise ServiceError(
             "PERMISSION_DENIED",
@@ -252,7 +227,7 @@ def _bid_place(
             details={"auction_id": auction_id, "reason": "not_on_allow_list"},
             status_code=403,
         )
-    _check_bid(auction, price=price, quantity=quantity)
+    checks.check_bid(auction, price=price, quantity=quantity)
     standing = Bid.objects.filter(auction=auction, account_id=account_id, status=BidStatus.ACTIVE)
     if standing.count() >= auction.max_bids_per_account:
         raise ServiceError(
@@ -260,7 +235,7 @@ def _bid_place(
             f"At most {auction.max_bids_per_account} standing bids per account in this auction.",
             details={"limit": auction.max_bids_per_account},
         )
-    _check_account_cap(auction, standing, extra=quantity)
+    checks.check_account_cap(auction, standing, extra=quantity)
     auction.bid_sequence += 1
     bid = Bid(
         auction=auction,
@@ -293,11 +268,11 @@ def bid_raise(*, account_id: str, bid_id: str, price: Decimal | None = None, qua
     auction = _auction_locked(auction_id)
     bid = Bid.objects.get(pk=bid_id)
     now = timezone.now()
-    _ensure_bid_active(bid)
-    _ensure_bidding(auction, now)
+    checks.ensure_bid_active(bid)
+    checks.ensure_bidding(auction, now)
     price = bid.price if price is None else price
     quantity = bid.quantity if quantity is None else quantity
-    _check_bid(auction, price=price, quantity=quantity)
+    checks.check_bid(auction, price=price, quantity=quantity)
     if price < bid.price or quantity < bid.quantity or (price, quantity) == (bid.price, bid.quantity):
         raise ServiceError(
             "BID_TOO_LOW",
@@ -305,7 +280,7 @@ def bid_raise(*, account_id: str, bid_id: str, price: Decimal | None = None, qua
             details={"bid_id": bid.id, "price": plain(bid.price), "quantity": plain(bid.quantity)},
         )
     others = Bid.objects.filter(auction=auction, account_id=account_id, status=BidStatus.ACTIVE).exclude(pk=bid.id)
-    _check_account_cap(auction, others, extra=quantity)
+    checks.check_account_cap(auction, others, extra=quantity)
     reservation = _reservation(price, quantity)
     changes = ChangeSet()
     changes.hold(account_id, auction.market.quote, reservation - bid.reserved)
@@ -327,7 +302,7 @@ def bid_cancel(*, account_id: str, bid_id: str) -> Bid:
     auction_step(auction_id=auction_id)
     auction = _auction_locked(auction_id)
     bid = Bid.objects.get(pk=bid_id)
-    _ensure_bid_active(bid)
+    checks.ensure_bid_active(bid)
     if auction.status != AuctionStatus.ACTIVE:
         raise ServiceError(
             "CANCEL_CUTOFF_PASSED",
@@ -373,7 +348,7 @@ def auction_step(*, auction_id: str, now: datetime | None = None) -> None:
             auction = _auction_locked(auction_id)
             if _next_phase_due(auction, now) == "end":
                 changes = ChangeSet()
-                _close(auction, changes, now)
+                closing.close(auction, changes, now)
                 changes.apply()
                 auction.save()
 
@@ -437,202 +412,6 @@ def end_commitment(*, auction_id: str, end_at: datetime, salt: str) -> str:
     return hashlib.sha256(f"{auction_id}|{isoformat(end_at)}|{salt}".encode()).hexdigest()
 
 
-def _close(auction: Auction, changes: ChangeSet, now: datetime) -> None:
-    """Clear the book and settle it, or fail and refund everything."""
-    bids = {bid.id: bid for bid in Bid.objects.filter(auction=auction, status=BidStatus.ACTIVE).order_by("arrival")}
-    for bid in bids.values():
-        bid.auction = auction  # their events show the clearing price set below
-    book = book_of(auction)
-    clearing = clear(
-        bids=book, ladder=ladder_of(auction), reserve_price=auction.reserve_price, lot_size=auction.lot_size, allocation=auction.allocation
-    )
-    proceeds = notional(clearing.volume, clearing.price) if clearing.price is not None else ZERO
-    if clearing.price is None or (auction.min_proceeds is not None and proceeds < auction.min_proceeds):
-        reason = "no_volume" if clearing.price is None else "below_min_proceeds"
-        _record_result(auction, clearing, book, proceeds, settlement_id="", now=now)
-        _end_without_sale(auction, changes, now, status=AuctionStatus.FAILED, reason=reason)
-        return
-    settlement_id = _derived_id("set", auction.id, "auction")
-    auction.clearing_price, auction.total_allocated = clearing.price, clearing.volume
-    _settle(auction, bids, clearing, settlement_id, changes, now)
-    auction.status, auction.ended_at, auction.update_pending = AuctionStatus.COMPLETED, now, False
-    _record_result(auction, clearing, book, proceeds, settlement_id=settlement_id, now=now)
-    changes.emit(auction_state(auction), key=auction.id)
-    changes.emit(AuctionComplete.of(auction, proceeds=proceeds), key=auction.id)
-
-
-def _settle(auction: Auction, bids: dict[str, Bid], clearing: Clearing, settlement_id: str, changes: ChangeSet, now) -> None:
-    """Payments, deliveries, refunds, trades and their DvP settlements through the trading core's ledger."""
-    market = Market.objects.select_for_update(no_key=True).get(pk=auction.market_id)
-    price = clearing.price
-    winners = [(bids[bid_id], quantity) for bid_id, quantity in clearing.allocations.items() if quantity > 0]
-    winners.sort(key=lambda item: item[0].arrival)
-    participants = len(winners) + 1
-    changes.emit(SettlementStarted(settlement_id=settlement_id, auction_id=auction.id, participants_total=participants), key=auction.id)
-    sell_order = _filled_order(market, auction.seller_id, Side.SELL, clearing.volume, price, now, f"{auction.id}|seller")
-    seller_receives = ZERO
-    dvp_ids = []
-    last_trade = None
-    for bid, quantity in winners:
-        gross = notional(quantity, price)
-        fee = commission(gross)
-        buy_order = _filled_order(market, bid.account_id, Side.BUY, quantity, price, now, f"{auction.id}|{bid.id}")
-        trade = Trade.objects.create(
-            id=_derived_id("trd", auction.id, bid.id),
-            market=market,
-            buy_order=buy_order,
-            sell_order=sell_order,
-            buyer_id=bid.account_id,
-            seller_id=auction.seller_id,
-            taker_side=Side.BUY,
-            price=price,
-            quantity=quantity,
-            gross_amount=gross,
-            commission=fee,
-            executed_at=now,
-        )
-        settlement = Settlement(
-            id=_derived_id("set", auction.id, bid.id), trade=trade, settlement_date=now, created_at=now, attempts=1
-        )
-        # The ledger is idempotent on the settlement id, derived from (auction, bid): a retried close asks again
-        # with the same id. LedgerUnavailable or LedgerRejected rolls the whole close back; the job tries again.
-        settlement.dvp_transaction_id = ledger().settle_dvp(
-            DvpInstruction(
-                settlement_id=settlement.id,
-                trade_id=trade.id,
-                symbol=market.symbol,
-                buyer_account_id=bid.account_id,
-                seller_account_id=auction.seller_id,
-                base_currency=market.base,
-                quote_currency=market.quote,
-                quantity=quantity,
-                payment=gross,
-            )
-        )
-        settlement.status, settlement.settled_at = SettlementStatus.CONFIRMED, now
-        settlement.save()
-        trade.status = TradeStatus.SETTLED
-        trade.save(update_fields=["status"])
-        changes.spend_held(bid.account_id, market.quote, gross + fee)
-        changes.release(bid.account_id, market.quote, bid.reserved - gross - fee)  # bid above the price, or part lost
-        changes.credit(bid.account_id, market.base, quantity)
-        changes.spend_held(auction.seller_id, market.base, quantity)
-        seller_receives += gross - fee
-        bid.status = BidStatus.FILLED if quantity == bid.quantity else BidStatus.PARTIALLY_FILLED
-        bid.allocated_quantity, bid.reserved, bid.order, bid.trade, bid.updated_at = quantity, ZERO, buy_order, trade, now
-        bid.save()
-        for side, account_id in ((Side.BUY, bid.account_id), (Side.SELL, auction.seller_id)):
-            changes.emit(TradeExecuted.of(trade, side), key=account_id)
-            changes.emit(SettlementCreated.of(settlement), key=account_id)
-            changes.emit(
-                SettlementConfirmed(settlement_id=settlement.id, dvp_transaction_id=settlement.dvp_transaction_id), key=account_id
-            )
-        changes.emit(OrderFilled.of(buy_order, trade), key=bid.account_id)
-        changes.emit(BidUpdated.of(bid), key=own_bids_key(auction.id, bid.account_id))
-        dvp_ids.append(settlement.dvp_transaction_id)
-        last_trade = trade
-    changes.emit(OrderFilled.of(sell_order, last_trade), key=auction.seller_id)
-    changes.credit(auction.seller_id, market.quote, seller_receives)
-    changes.release(auction.seller_id, market.base, auction.supply_quantity - clearing.volume)
-    for bid in bids.values():
-        if bid.status == BidStatus.ACTIVE:
-            _refund(bid, BidStatus.LOST, market.quote, changes, now)
-    progress = SettlementProgress(
-        settlement_id=settlement_id,
-        auction_id=auction.id,
-        phase="dvp",
-        participants_agreed=participants,
-        participants_total=participants,
-        estimated_completion=now,
-    )
-    changes.emit(progress, key=auction.id)
-    complete = SettlementComplete(
-        settlement_id=settlement_id,
-        auction_id=auction.id,
-        clearing_price=price,
-        total_allocated=clearing.volume,
-        trades=len(dvp_ids),
-        execution_path="dvp",
-        dvp_transaction_ids=dvp_ids,
-    )
-    changes.emit(complete, key=auction.id)
-    market.last_price = price
-    market.save(update_fields=["last_price", "order_sequence"])
-    changes.emit(price_event(market), key=market.symbol)
-
-
-def _filled_order(market: Market, account_id: str, side: str, quantity: Decimal, price: Decimal, now, seed: str) -> Order:
-    """The trading core's record of one side of the auction's fills: a limit order born filled, never on the book."""
-    market.order_sequence += 1
-    return Order.objects.create(
-        id=_derived_id("ord", seed),
-        account_id=account_id,
-        market=market,
-        side=side,
-        order_type=OrderType.LIMIT,
-        price=price,
-        quantity=quantity,
-        filled=quantity,
-        fill_value=notional(quantity, price),
-        status=OrderStatus.FILLED,
-        status_reason="auction",
-        book_sequence=market.order_sequence,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _end_without_sale(auction: Auction, changes: ChangeSet, now: datetime, *, status: str, reason: str) -> None:
-    """Failed or cancelled: every bid refunded, the seller's supply released, the end revealed."""
-    quote = auction.market.quote
-    for bid in Bid.objects.filter(auction=auction, status=BidStatus.ACTIVE):
-        bid.auction = auction
-        _refund(bid, BidStatus.REFUNDED, quote, changes, now)
-    changes.release(auction.seller_id, auction.market.base, auction.supply_quantity)
-    auction.status, auction.status_reason, auction.ended_at, auction.update_pending = status, reason, now, False
-    changes.emit(auction_state(auction), key=auction.id)
-    changes.emit(AuctionComplete.of(auction, proceeds=ZERO), key=auction.id)
-
-
-def _refund(bid: Bid, status: str, quote: str, changes: ChangeSet, now: datetime) -> None:
-    changes.release(bid.account_id, quote, bid.reserved)
-    bid.status, bid.reserved, bid.updated_at = status, ZERO, now
-    bid.save()
-    changes.emit(BidUpdated.of(bid), key=own_bids_key(bid.auction_id, bid.account_id))
-
-
-def _record_result(auction: Auction, clearing: Clearing, book, proceeds: Decimal, *, settlement_id: str, now) -> None:
-    levels: dict[Decimal, Decimal] = {}
-    for bid in book:
-        levels[bid.price] = levels.get(bid.price, ZERO) + bid.quantity
-    curve, cumulative = [], ZERO
-    for price in sorted(levels, reverse=True):
-        cumulative += levels[price]
-        curve.append([str(plain(price)), str(plain(cumulative))])
-    marginal = [b for b in book if b.price == clearing.price]
-    wanted = sum((b.quantity for b in marginal), ZERO)
-    ratio = None
-    if wanted:
-        ratio = (sum((clearing.allocations[b.bid_id] for b in marginal), ZERO) / wanted).quantize(QUANTUM)
-    AuctionResult.objects.create(
-        auction=auction,
-        clearing_price=clearing.price,
-        volume=clearing.volume,
-        demand=clearing.demand,
-        supply=clearing.supply,
-        imbalance=clearing.imbalance,
-        proceeds=proceeds,
-        marginal_fill_ratio=ratio,
-        demand_curve=curve,
-        book=[
-            [b.arrival, str(plain(b.price)), str(plain(b.quantity)), str(plain(clearing.allocations.get(b.bid_id, ZERO)))]
-            for b in book
-        ],
-        settlement_id=settlement_id,
-        settled_at=now,
-    )
-
-
 # auction_update: on every phase change, and at most once per interval while bids arrive
 
 
@@ -649,7 +428,7 @@ def _bids_changed(auction: Auction, changes: ChangeSet, now: datetime) -> None:
         auction.update_pending = True  # the job sends it once the interval has passed
 
 
-# Checks
+# Helpers
 
 
 def _auction_locked(auction_id: str) -> Auction:
@@ -666,102 +445,9 @@ def _auction_of_bid(bid_id: str, account_id: str) -> str:
     return row["auction_id"]
 
 
-def _ensure_bidding(auction: Auction, now: datetime) -> None:
-    if auction.status == AuctionStatus.SCHEDULED:
-        raise ServiceError(
-            "AUCTION_NOT_STARTED",
-            f"The auction opens at {isoformat(auction.opens_at)}.",
-            details={"auction_id": auction.id, "opens_at": isoformat(auction.opens_at)},
-        )
-    if auction.status not in BIDDING_STATUSES or (auction.end_at is not None and now >= auction.end_at):
-        raise ServiceError(
-            "AUCTION_ENDED", f"The auction is {auction.status}.", details={"auction_id": auction.id, "status": auction.status}
-        )
-
-
-def _ensure_bid_active(bid: Bid) -> None:
-    if bid.status != BidStatus.ACTIVE:
-        raise ServiceError(
-            "BID_NOT_ACTIVE", f"The bid is {bid.status}.", details={"bid_id": bid.id, "status": bid.status}, status_code=409
-        )
-
-
-def _check_bid(auction: Auction, *, price, quantity) -> None:
-    errors: dict[str, str] = {}
-    _check_amount(errors, "price", price, auction.tick_size, "tick size")
-    _check_amount(errors, "quantity", quantity, auction.lot_size, "lot size")
-    if not errors and notional(quantity, price) >= MAX_NOTIONAL:
-        errors["price"] = f"quantity x price must be below {MAX_NOTIONAL:f}."
-    if errors:
-        raise ValidationError(errors)
-    if price < auction.reserve_price:
-        raise ServiceError(
-            "BID_TOO_LOW",
-            f"The price is below the reserve price {plain(auction.reserve_price)}.",
-            details={"price": plain(price), "reserve_price": plain(auction.reserve_price)},
-        )
-    if quantity < auction.min_bid_quantity:
-        raise ServiceError(
-            "QUANTITY_TOO_SMALL",
-            f"The minimum bid quantity is {plain(auction.min_bid_quantity)}.",
-            details={"quantity": plain(quantity), "min_bid_quantity": plain(auction.min_bid_quantity)},
-        )
-
-
-def _check_account_cap(auction: Auction, standing, *, extra: Decimal) -> None:
-    if auction.max_quantity_per_account is None:
-        return
-    total = sum(standing.values_list("quantity", flat=True), ZERO) + extra
-    if total > auction.max_quantity_per_account:
-        raise ServiceError(
-            "ACCOUNT_CAP_EXCEEDED",
-            f"At most {plain(auction.max_quantity_per_account)} in standing bids per account.",
-            details={"limit": plain(auction.max_quantity_per_account), "requested": plain(total)},
-        )
-
-
-def _check_amount(errors: dict[str, str], field: str, value, step: Decimal, step_name: str) -> None:
-    """A positive exact decimal below 10^12, at most 8 places, a multiple of `step`."""
-    if isinstance(value, bool) or not isinstance(value, Decimal) or not value.is_finite():
-        errors[field] = "Must be a decimal number."
-    elif value <= 0:
-        errors[field] = "Must be greater than zero."
-    elif value >= MAX_AMOUNT:
-        errors[field] = f"Must be below {MAX_AMOUNT:f}."
-    elif value != value.quantize(QUANTUM):
-        errors[field] = "At most 8 decimal places."
-    elif not is_multiple(value, step):
-        errors[field] = f"Must be a multiple of the {step_name} {step.normalize()}."
-
-
-def _check_schedule(errors: dict[str, str], schedule: SupplySchedule, market: Market) -> None:
-    _check_amount(errors, "supply_schedule.base_quantity", schedule.base_quantity, market.lot_size, "lot size")
-    _check_amount(errors, "supply_schedule.price_floor", schedule.price_floor, market.tick_size, "tick size")
-    _check_amount(errors, "supply_schedule.price_ceiling", schedule.price_ceiling, market.tick_size, "tick size")
-    if not errors and schedule.price_ceiling <= schedule.price_floor:
-        errors["supply_schedule.price_ceiling"] = "Must be above price_floor."
-    if schedule.elasticity_type not in ELASTICITIES:
-        errors["supply_schedule.elasticity_type"] = f"Must be one of {', '.join(ELASTICITIES)}."
-    factor = schedule.elasticity_factor
-    if not isinstance(factor, Decimal) or not factor.is_finite() or not ZERO <= factor <= 10:
-        errors["supply_schedule.elasticity_factor"] = "Must be a number from 0 to 10."
-
-
-def _check_client_bid_id(client_bid_id) -> None:
-    if not isinstance(client_bid_id, str) or not 1 <= len(client_bid_id) <= 64 or not all(
-        c.isascii() and (c.isalnum() or c in "_-") for c in client_bid_id
-    ):
-        raise ValidationError({"client_bid_id": "1 to 64 of A-Z, a-z, 0-9, _ and -."})
-
-
 def _reservation(price: Decimal, quantity: Decimal) -> Decimal:
     gross = notional(quantity, price)
     return gross + commission(gross)
-
-
-def _derived_id(prefix: str, *parts: str) -> str:
-    """An id fixed by what it records, so a retried close names the same orders, trades and settlements."""
-    return f"{prefix}_{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:16]}"
 
 
 def _schedule_json(schedule: SupplySchedule | None) -> dict | None:

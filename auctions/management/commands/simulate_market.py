@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
 
 from auctions.models import BIDDING_STATUSES, Auction, Bid, BidStatus
