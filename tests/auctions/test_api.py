@@ -156,10 +156,10 @@ def test_anyone_can_recompute_the_result_from_what_is_published(new_auction, bid
     status, result = call(officer, "get", f"/v1/auctions/{auction.id}/result")
     assert status == 200 and result["fill_ratio_at_margin"] == D("0.6")
     recomputed = clear(
-        bids=[BidIn(str(b["arrival"]), b["price"], b["quantity"], b["arrival"]) for b in result["bids"]],
-        ladder=[Tranche(t["price"], t["quantity"]) for t in result["ladder"]],
-        reserve_price=result["reserve_price"],
-        lot_size=result["lot_size"],
+        bids=[BidIn(str(b["arrival"]), D(b["price"]), D(b["quantity"]), b["arrival"]) for b in result["bids"]],
+        ladder=[Tranche(D(t["price"]), D(t["quantity"])) for t in result["ladder"]],
+        reserve_price=D(result["reserve_price"]),
+        lot_size=D(result["lot_size"]),
         allocation=result["allocation"],
     )
     assert recomputed.price == result["clearing_price"] == D("152")

@@ -131,12 +131,8 @@ def test_staff_cancel_releases_every_reservation(new_auction, administrator, bid
     assert ended.value.code == "AUCTION_ENDED"
 
 
-def test_time_priority_and_an_elastic_ladder(new_auction, bidders):
-    from auctions.clearing import SupplySchedule
-
-    schedule = SupplySchedule(D("100"), D("150"), D("160"), "linear", D("1"))
-    auction = new_auction(supply_schedule=schedule, allocation="time_priority")
-    assert auction.supply_quantity == D("200") and auction.ladder.count() > 2
+def test_time_priority_fills_the_margin_by_arrival(new_auction, bidders):
+    auction = new_auction(supply_quantity=D("100"), allocation="time_priority")
     first = bid(bidders[0], auction, "80", "150")
     second = bid(bidders[1], auction, "80", "150")
     auction = run_to_end(auction)
@@ -144,6 +140,17 @@ def test_time_priority_and_an_elastic_ladder(new_auction, bidders):
     assert auction.clearing_price == D("150")
     assert (first.allocated_quantity, second.allocated_quantity) == (D("80"), D("20"))
     assert reserved_total() == 0
+
+
+def test_an_elastic_schedule_is_published_as_a_ladder_and_reserved_whole(new_auction, seller):
+    from auctions.clearing import SupplySchedule
+
+    auction = new_auction(supply_schedule=SupplySchedule(D("100"), D("150"), D("160"), "linear", D("1")))
+    ladder = list(auction.ladder.order_by("price"))
+    assert len(ladder) > 2 and sum(t.quantity for t in ladder) == auction.supply_quantity
+    assert all(t.price >= auction.reserve_price and t.price % auction.tick_size == 0 and t.quantity % auction.lot_size == 0 for t in ladder)
+    assert balance(seller, "AAPL")[1] == auction.supply_quantity
+    assert auction.supply_schedule["elasticity_type"] == "linear"
 
 
 def test_bidding_rules_refuse_and_change_nothing(new_auction, seller, bidders):
