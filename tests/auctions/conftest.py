@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from auctions.models import Auction
 from auctions.services import auction_create, auction_step
-from tests.trading.conftest import approve, fund
+# What the auction tests borrow from the trading tests, imported in this one place.
+from tests.trading.conftest import approve, balance, fund, published  # noqa: F401
+from tests.trading.test_concurrency import require_shared_database  # noqa: F401
 from trading.models import Balance, Trade
 
 AAPL = "AAPL/USDC"

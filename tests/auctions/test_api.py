@@ -10,9 +10,8 @@ from rest_framework.test import APIClient
 from auctions.clearing import BidIn, Tranche, clear
 from auctions.models import Bid
 from kernel.json import dumps, loads
-from tests.auctions.conftest import AAPL, holdings, reserved_total, run_to_end
+from tests.auctions.conftest import AAPL, holdings, published, reserved_total, run_to_end
 from tests.conftest import token_for
-from tests.trading.conftest import published
 
 pytestmark = pytest.mark.django_db
 ID = re.compile(r"^(auc|bid)_[0-9a-f]{16}$")

@@ -9,8 +9,7 @@ from django.db import connections
 
 from auctions.models import AuctionResult, AuctionStatus
 from auctions.services import auction_step, bid_submit
-from tests.auctions.conftest import holdings, reserved_total
-from tests.trading.test_concurrency import require_shared_database
+from tests.auctions.conftest import holdings, require_shared_database, reserved_total
 from trading.models import Settlement, Trade
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,8 +14,7 @@ from auctions.services import auction_cancel, auction_step, auctions_step_due, b
 from compliance.models import Alert
 from kernel.errors import ServiceError
 from kernel.json import isoformat
-from tests.auctions.conftest import AAPL, holdings, reserved_total, run_to_end
-from tests.trading.conftest import balance, published
+from tests.auctions.conftest import AAPL, balance, holdings, published, reserved_total, run_to_end
 from trading.models import Market, Order, Settlement, Trade
 
 pytestmark = pytest.mark.django_db
