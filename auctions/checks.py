@@ -1,16 +1,18 @@
 """The checks of auction terms and bids: each refusal says what is wrong, before anything changes."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
+from accounts.models import Account
 from kernel.errors import ServiceError
 from kernel.json import isoformat, plain
 from trading.models import Market
 from trading.money import QUANTUM, is_multiple, notional
 
-from .clearing import ELASTICITY_TYPES, SupplySchedule
+from .clearing import ALLOCATIONS, ELASTICITY_TYPES, SupplySchedule
 from .models import BIDDING_STATUSES, Auction, AuctionStatus, Bid, BidStatus
 
 ZERO = Decimal("0")
@@ -18,6 +20,86 @@ MAX_AMOUNT = Decimal("1e12")  # as trading: quantities and prices below 10^12 ea
 MAX_NOTIONAL = Decimal("1e18")
 MAX_DURATION = timedelta(days=30)
 MAX_DURATION_MS = int(MAX_DURATION.total_seconds() * 1000)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """An auction's timing and limits once checked, defaults filled in."""
+
+    opens_at: datetime
+    cancel_cutoff_at: datetime
+    closes_at: datetime
+    close_window_ms: int
+    min_bid_quantity: Decimal
+    allow_list: list[str]
+
+
+def auction_terms(
+    *,
+    market: Market,
+    now: datetime,
+    reserve_price: Decimal,
+    supply_quantity: Decimal | None,
+    supply_schedule: SupplySchedule | None,
+    opens_at: datetime,
+    closes_at: datetime | None,
+    duration_ms: int | None,
+    cancel_cutoff_at: datetime | None,
+    close_window_ms: int | None,
+    allocation: str,
+    min_bid_quantity: Decimal | None,
+    max_bids_per_account: int,
+    max_quantity_per_account: Decimal | None,
+    min_proceeds: Decimal | None,
+    allow_list: list[str],
+) -> Terms:
+    """Every term of a new auction checked at once (one VALIDATION_ERROR naming each bad field), with the
+    defaults: cancel cut-off at 80 % of the way to closes_at, closing window a tenth of the duration,
+    minimum bid one lot."""
+    errors: dict[str, str] = {}
+    check_amount(errors, "reserve_price", reserve_price, market.tick_size, "tick size")
+    if (supply_quantity is None) == (supply_schedule is None):
+        errors["supply_quantity"] = "Give either supply_quantity or supply_schedule."
+    elif supply_quantity is not None:
+        check_amount(errors, "supply_quantity", supply_quantity, market.lot_size, "lot size")
+    else:
+        check_schedule(errors, supply_schedule, market)
+    if closes_at is None and duration_ms is None or closes_at is not None and duration_ms is not None:
+        errors["closes_at"] = "Give either closes_at or duration_ms."
+    elif duration_ms is not None:
+        if isinstance(duration_ms, int) and 0 < duration_ms <= MAX_DURATION_MS:
+            closes_at = opens_at + timedelta(milliseconds=duration_ms)
+        else:
+            errors["duration_ms"] = f"Must be a whole number of milliseconds from 1 to {MAX_DURATION_MS}."
+    if closes_at is not None and not opens_at < closes_at <= opens_at + MAX_DURATION:
+        errors["closes_at"] = f"Must be after opens_at and at most {MAX_DURATION.days} days after it."
+    if closes_at is not None and closes_at <= now:
+        errors["closes_at"] = "Must be in the future."
+    if closes_at is not None and "closes_at" not in errors:
+        cancel_cutoff_at = cancel_cutoff_at or opens_at + (closes_at - opens_at) * 4 / 5
+        if not opens_at <= cancel_cutoff_at <= closes_at:
+            errors["cancel_cutoff_at"] = "Must be between opens_at and closes_at."
+        if close_window_ms is None:
+            close_window_ms = int((closes_at - opens_at).total_seconds() * 100)  # a tenth of the duration
+    if close_window_ms is not None and (not isinstance(close_window_ms, int) or not 0 <= close_window_ms <= MAX_DURATION_MS):
+        errors["close_window_ms"] = f"Must be a whole number of milliseconds from 0 to {MAX_DURATION_MS}."
+    if allocation not in ALLOCATIONS:
+        errors["allocation"] = f"Must be one of {', '.join(ALLOCATIONS)}."
+    min_bid_quantity = market.lot_size if min_bid_quantity is None else min_bid_quantity
+    check_amount(errors, "min_bid_quantity", min_bid_quantity, market.lot_size, "lot size")
+    if max_quantity_per_account is not None:
+        check_amount(errors, "max_quantity_per_account", max_quantity_per_account, market.lot_size, "lot size")
+    if min_proceeds is not None:
+        check_amount(errors, "min_proceeds", min_proceeds, QUANTUM, "8 decimal places")
+    if not isinstance(max_bids_per_account, int) or not 1 <= max_bids_per_account <= 1000:
+        errors["max_bids_per_account"] = "Must be an integer from 1 to 1000."
+    allow_list = list(dict.fromkeys(allow_list))
+    unknown = set(allow_list) - set(Account.objects.filter(pk__in=allow_list).values_list("id", flat=True))
+    if unknown:
+        errors["allow_list"] = f"Unknown accounts: {', '.join(sorted(unknown))}."
+    if errors:
+        raise ValidationError(errors)
+    return Terms(opens_at, cancel_cutoff_at, closes_at, close_window_ms, min_bid_quantity, allow_list)
 
 
 def ensure_bidding(auction: Auction, now: datetime) -> None:

@@ -28,11 +28,11 @@ from kernel.errors import ServiceError
 from kernel.json import isoformat, plain
 from trading.changeset import ChangeSet
 from trading.models import Market
-from trading.money import QUANTUM, commission, notional
+from trading.money import commission, notional
 
 from . import checks, closing
-from .checks import MAX_AMOUNT, MAX_DURATION, MAX_DURATION_MS
-from .clearing import ALLOCATIONS, PRO_RATA, SupplySchedule, ladder_compile
+from .checks import MAX_AMOUNT
+from .clearing import PRO_RATA, SupplySchedule, ladder_compile
 from .events import BidAccepted, BidCancelled, BidUpdated, BidWithdrawn, NewBid, own_bids_key
 from .models import OPEN_STATUSES, Auction, AuctionStatus, Bid, BidStatus, SupplyTranche
 from .selectors import auction_state
@@ -76,50 +76,24 @@ def auction_create(
     if not Account.objects.filter(pk=seller_account_id).exists():
         raise ServiceError("ACCOUNT_NOT_FOUND", "No such seller account.", details={"account_id": seller_account_id}, status_code=404)
     now = timezone.now()
-    opens_at = opens_at or now
-    errors: dict[str, str] = {}
-    checks.check_amount(errors, "reserve_price", reserve_price, market.tick_size, "tick size")
-    if (supply_quantity is None) == (supply_schedule is None):
-        errors["supply_quantity"] = "Give either supply_quantity or supply_schedule."
-    elif supply_quantity is not None:
-        checks.check_amount(errors, "supply_quantity", supply_quantity, market.lot_size, "lot size")
-    else:
-        checks.check_schedule(errors, supply_schedule, market)
-    if closes_at is None and duration_ms is None or closes_at is not None and duration_ms is not None:
-        errors["closes_at"] = "Give either closes_at or duration_ms."
-    elif duration_ms is not None:
-        if isinstance(duration_ms, int) and 0 < duration_ms <= MAX_DURATION_MS:
-            closes_at = opens_at + timedelta(milliseconds=duration_ms)
-        else:
-            errors["duration_ms"] = f"Must be a whole number of milliseconds from 1 to {MAX_DURATION_MS}."
-    if closes_at is not None and not opens_at < closes_at <= opens_at + MAX_DURATION:
-        errors["closes_at"] = f"Must be after opens_at and at most {MAX_DURATION.days} days after it."
-    if closes_at is not None and closes_at <= now:
-        errors["closes_at"] = "Must be in the future."
-    if closes_at is not None and "closes_at" not in errors:
-        cancel_cutoff_at = cancel_cutoff_at or opens_at + (closes_at - opens_at) * 4 / 5
-        if not opens_at <= cancel_cutoff_at <= closes_at:
-            errors["cancel_cutoff_at"] = "Must be between opens_at and closes_at."
-        if close_window_ms is None:
-            close_window_ms = int((closes_at - opens_at).total_seconds() * 100)  # a tenth of the duration
-    if close_window_ms is not None and (not isinstance(close_window_ms, int) or not 0 <= close_window_ms <= MAX_DURATION_MS):
-        errors["close_window_ms"] = f"Must be a whole number of milliseconds from 0 to {MAX_DURATION_MS}."
-    if allocation not in ALLOCATIONS:
-        errors["allocation"] = f"Must be one of {', '.join(ALLOCATIONS)}."
-    min_bid_quantity = market.lot_size if min_bid_quantity is None else min_bid_quantity
-    checks.check_amount(errors, "min_bid_quantity", min_bid_quantity, market.lot_size, "lot size")
-    if max_quantity_per_account is not None:
-        checks.check_amount(errors, "max_quantity_per_account", max_quantity_per_account, market.lot_size, "lot size")
-    if min_proceeds is not None:
-        checks.check_amount(errors, "min_proceeds", min_proceeds, QUANTUM, "8 decimal places")
-    if not isinstance(max_bids_per_account, int) or not 1 <= max_bids_per_account <= 1000:
-        errors["max_bids_per_account"] = "Must be an integer from 1 to 1000."
-    allow_list = list(dict.fromkeys(allow_list or []))
-    unknown = set(allow_list) - set(Account.objects.filter(pk__in=allow_list).values_list("id", flat=True))
-    if unknown:
-        errors["allow_list"] = f"Unknown accounts: {', '.join(sorted(unknown))}."
-    if errors:
-        raise ValidationError(errors)
+    terms = checks.auction_terms(
+        market=market,
+        now=now,
+        reserve_price=reserve_price,
+        supply_quantity=supply_quantity,
+        supply_schedule=supply_schedule,
+        opens_at=opens_at or now,
+        closes_at=closes_at,
+        duration_ms=duration_ms,
+        cancel_cutoff_at=cancel_cutoff_at,
+        close_window_ms=close_window_ms,
+        allocation=allocation,
+        min_bid_quantity=min_bid_quantity,
+        max_bids_per_account=max_bids_per_account,
+        max_quantity_per_account=max_quantity_per_account,
+        min_proceeds=min_proceeds,
+        allow_list=allow_list or [],
+    )
     ladder = ladder_compile(
         schedule=supply_schedule,
         supply_quantity=supply_quantity,
@@ -140,15 +114,15 @@ def auction_create(
         lot_size=market.lot_size,
         supply_quantity=supply,
         supply_schedule=_schedule_json(supply_schedule),
-        min_bid_quantity=min_bid_quantity,
+        min_bid_quantity=terms.min_bid_quantity,
         max_bids_per_account=max_bids_per_account,
         max_quantity_per_account=max_quantity_per_account,
         min_proceeds=min_proceeds,
-        allow_list=allow_list,
-        opens_at=opens_at,
-        cancel_cutoff_at=cancel_cutoff_at,
-        closes_at=closes_at,
-        close_window_ms=close_window_ms,
+        allow_list=terms.allow_list,
+        opens_at=terms.opens_at,
+        cancel_cutoff_at=terms.cancel_cutoff_at,
+        closes_at=terms.closes_at,
+        close_window_ms=terms.close_window_ms,
         created_at=now,
     )
     SupplyTranche.objects.bulk_create(SupplyTranche(auction=auction, price=t.price, quantity=t.quantity) for t in ladder)
