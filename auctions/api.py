@@ -15,7 +15,16 @@ from streams.events import wire
 from . import selectors, services
 from .events import BidAccepted
 from .models import AuctionStatus
-from .serializers import AuctionCreateSerializer, BidCreateSerializer, BidRaiseSerializer, TrancheSerializer
+from .serializers import (
+    AuctionCreateSerializer,
+    AuctionResultSerializer,
+    AuctionSerializer,
+    BidCancelledSerializer,
+    BidCreateSerializer,
+    BidRaiseSerializer,
+    BidSerializer,
+    TrancheSerializer,
+)
 
 
 def _account_id(request) -> str:
@@ -49,6 +58,7 @@ class AuctionListCreateApi(APIView):
         return [IsStaffRole()] if self.request.method == "POST" else [IsAuthenticated()]
 
     @extend_schema(
+        responses=AuctionSerializer(many=True),
         summary="Auctions, newest first",
         parameters=[OpenApiParameter("status", str, enum=AuctionStatus.values), OpenApiParameter("symbol", str)],
     )
@@ -59,7 +69,11 @@ class AuctionListCreateApi(APIView):
         auctions = selectors.auction_list(status=request.query_params.get("status"), symbol=request.query_params.get("symbol"))
         return Response([_auction_body(auction) for auction in auctions])
 
-    @extend_schema(request=AuctionCreateSerializer, summary="Schedule an auction and reserve the seller's supply (staff)")
+    @extend_schema(
+        request=AuctionCreateSerializer,
+        responses={201: AuctionSerializer},
+        summary="Schedule an auction and reserve the seller's supply (staff)",
+    )
     def post(self, request):
         serializer = AuctionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -68,7 +82,7 @@ class AuctionListCreateApi(APIView):
 
 
 class AuctionDetailApi(APIView):
-    @extend_schema(summary="One auction with its live figures and ladder")
+    @extend_schema(responses=AuctionSerializer, summary="One auction with its live figures and ladder")
     def get(self, request, auction_id: str):
         services.auction_step(auction_id=auction_id)
         return Response(_auction_body(selectors.auction_get(auction_id=auction_id)))
@@ -77,14 +91,17 @@ class AuctionDetailApi(APIView):
 class AuctionCancelApi(APIView):
     permission_classes = [IsStaffRole]
 
-    @extend_schema(request=None, summary="Cancel an open auction: every reservation released (staff)")
+    @extend_schema(request=None, responses=AuctionSerializer, summary="Cancel an open auction: every reservation released (staff)")
     def post(self, request, auction_id: str):
         auction = services.auction_cancel(auction_id=auction_id, cancelled_by=request.user)
         return Response(_auction_body(auction))
 
 
 class AuctionResultApi(APIView):
-    @extend_schema(summary="The public result: anonymised book and demand curve, ladder, clearing price, end proof")
+    @extend_schema(
+        responses=AuctionResultSerializer,
+        summary="The public result: anonymised book and demand curve, ladder, clearing price, end proof",
+    )
     def get(self, request, auction_id: str):
         services.auction_step(auction_id=auction_id)
         result = selectors.result_get(auction_id=auction_id)
@@ -134,13 +151,13 @@ def _numbers(rows):
 class AuctionBidsApi(APIView):
     permission_classes = [IsTrader]
 
-    @extend_schema(summary="The caller's bids in this auction, newest first")
+    @extend_schema(responses=BidSerializer(many=True), summary="The caller's bids in this auction, newest first")
     def get(self, request, auction_id: str):
         selectors.auction_get(auction_id=auction_id)
         bids = selectors.bid_list(account_id=_account_id(request), auction_id=auction_id)
         return Response([bid_view(bid) for bid in bids])
 
-    @extend_schema(request=BidCreateSerializer, summary="Bid: price x quantity plus fee is reserved")
+    @extend_schema(request=BidCreateSerializer, responses={201: BidSerializer}, summary="Bid: price x quantity plus fee is reserved")
     def post(self, request, auction_id: str):
         serializer = BidCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -151,14 +168,16 @@ class AuctionBidsApi(APIView):
 class BidListApi(APIView):
     permission_classes = [IsTrader]
 
-    @extend_schema(summary="The caller's bids, newest first", parameters=[OpenApiParameter("auction_id", str)])
+    @extend_schema(
+        responses=BidSerializer(many=True), summary="The caller's bids, newest first", parameters=[OpenApiParameter("auction_id", str)]
+    )
     def get(self, request):
         bids = selectors.bid_list(account_id=_account_id(request), auction_id=request.query_params.get("auction_id"))
         return Response([bid_view(bid) for bid in bids])
 
 
 class BidDetailApi(APIView):
-    @extend_schema(summary="One bid: its owner, compliance officers and staff")
+    @extend_schema(responses=BidSerializer, summary="One bid: its owner, compliance officers and staff")
     def get(self, request, bid_id: str):
         sees_all = bool(user_roles(request.user) & OFFICER_ROLES)
         account_id = None if sees_all else _account_id(request)
@@ -166,14 +185,14 @@ class BidDetailApi(APIView):
         services.auction_step(auction_id=bid.auction_id)
         return Response(bid_view(selectors.bid_get(bid_id=bid_id, account_id=account_id)))
 
-    @extend_schema(request=BidRaiseSerializer, summary="Raise a bid's price and/or quantity (owner)")
+    @extend_schema(request=BidRaiseSerializer, responses=BidSerializer, summary="Raise a bid's price and/or quantity (owner)")
     def patch(self, request, bid_id: str):
         serializer = BidRaiseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         bid = services.bid_raise(account_id=_account_id(request), bid_id=bid_id, **serializer.validated_data)
         return Response(bid_view(bid))
 
-    @extend_schema(request=None, summary="Cancel a bid before the cut-off (owner)")
+    @extend_schema(request=None, responses=BidCancelledSerializer, summary="Cancel a bid before the cut-off (owner)")
     def delete(self, request, bid_id: str):
         bid = services.bid_cancel(account_id=_account_id(request), bid_id=bid_id)
         return Response({"bid_id": bid.id, "status": bid.status, "cancelled_at": isoformat(bid.cancelled_at)})

@@ -1,9 +1,14 @@
+from datetime import datetime
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from kernel.errors import MoneyField
+from streams.events import Event, field_types, optional_of
 
 from .clearing import ALLOCATIONS, ELASTICITY_TYPES, SupplySchedule
 from .checks import MAX_DURATION_MS
+from .events import AuctionUpdate, BidAccepted
 
 
 def _input_amount(**kwargs) -> MoneyField:
@@ -62,3 +67,84 @@ class BidRaiseSerializer(serializers.Serializer):
         if not data:
             raise serializers.ValidationError("Give a higher price, a larger quantity, or both.")
         return data
+
+
+# Response schemas for the OpenAPI document, generated from the event declarations the bodies are built
+# from (the REST body of an auction is auction_update's payload, of a bid bid_accepted's), so they cannot drift.
+
+_FIELDS = {Decimal: MoneyField, datetime: serializers.DateTimeField, str: serializers.CharField, int: serializers.IntegerField, bool: serializers.BooleanField}
+
+
+def payload_serializer(event: type[Event], name: str, **extra: serializers.Field) -> type[serializers.Serializer]:
+    fields: dict[str, serializers.Field] = {}
+    for field_name, annotation in field_types(event).items():
+        inner = optional_of(annotation)
+        nullable = inner is not annotation
+        kind = _FIELDS.get(inner)
+        fields[field_name] = kind(allow_null=nullable) if kind else serializers.ListField(child=serializers.CharField())
+    return type(name, (serializers.Serializer,), {**fields, **extra})
+
+
+AuctionSerializer = payload_serializer(
+    AuctionUpdate,
+    "AuctionSerializer",
+    seller_account_id=serializers.CharField(),
+    allocation=serializers.ChoiceField(choices=ALLOCATIONS),
+    tick_size=MoneyField(),
+    lot_size=MoneyField(),
+    supply_quantity=MoneyField(),
+    supply_schedule=serializers.JSONField(allow_null=True),
+    ladder=TrancheSerializer(many=True),
+    min_bid_quantity=MoneyField(),
+    max_bids_per_account=serializers.IntegerField(),
+    max_quantity_per_account=MoneyField(allow_null=True),
+    min_proceeds=MoneyField(allow_null=True),
+    invitation_only=serializers.BooleanField(),
+    close_window_ms=serializers.IntegerField(),
+    status_reason=serializers.CharField(allow_null=True),
+    created_at=serializers.DateTimeField(),
+)
+BidSerializer = payload_serializer(BidAccepted, "BidSerializer", timestamp=serializers.DateTimeField())
+
+
+class BidCancelledSerializer(serializers.Serializer):
+    bid_id = serializers.CharField()
+    status = serializers.CharField()
+    cancelled_at = serializers.DateTimeField()
+
+
+class ResultBidSerializer(serializers.Serializer):
+    arrival = serializers.IntegerField()
+    price = MoneyField()
+    quantity = MoneyField()
+    allocated_quantity = MoneyField()
+
+
+class DemandLevelSerializer(serializers.Serializer):
+    price = MoneyField()
+    quantity = MoneyField(help_text="Quantity bid at this price or above.")
+
+
+class AuctionResultSerializer(serializers.Serializer):
+    auction_id = serializers.CharField()
+    status = serializers.CharField()
+    status_reason = serializers.CharField(allow_null=True)
+    clearing_price = MoneyField(allow_null=True)
+    total_allocated = MoneyField()
+    demand = MoneyField()
+    supply = MoneyField()
+    imbalance = MoneyField()
+    proceeds = MoneyField()
+    fill_ratio_at_margin = MoneyField(allow_null=True)
+    reserve_price = MoneyField()
+    lot_size = MoneyField()
+    allocation = serializers.CharField()
+    ladder = TrancheSerializer(many=True)
+    demand_curve = DemandLevelSerializer(many=True)
+    bids = ResultBidSerializer(many=True)
+    end_at = serializers.DateTimeField(allow_null=True)
+    end_salt = serializers.CharField(allow_null=True)
+    end_commitment = serializers.CharField(allow_null=True)
+    commitment_rule = serializers.CharField()
+    settlement_id = serializers.CharField(allow_null=True)
+    settled_at = serializers.DateTimeField()

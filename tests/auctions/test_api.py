@@ -173,3 +173,15 @@ def test_create_refuses_impossible_durations(administrator, seller, terms):
     status, error = call(administrator, "post", "/v1/auctions", body)
     assert (status, error["code"]) == (400, "VALIDATION_ERROR") and set(error["errors"]) <= {"duration_ms", "close_window_ms"}
     assert reserved_total() == 0
+
+
+def test_the_schema_documents_every_auction_call_with_its_answer(officer):
+    status, schema = call(officer, "get", "/v1/schema?format=json")
+    assert status == 200
+    paths = schema["paths"]
+    for path in ("/v1/auctions", "/v1/auctions/{auction_id}", "/v1/auctions/{auction_id}/bids", "/v1/auctions/{auction_id}/result", "/v1/bids/{bid_id}"):
+        assert path in paths, path
+    answer = paths["/v1/auctions/{auction_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/Auction"}
+    auction = schema["components"]["schemas"]["Auction"]["properties"]
+    assert {"auction_id", "current_price", "total_bids", "time_remaining_ms", "supply_available", "ladder"} <= set(auction)
