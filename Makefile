@@ -8,7 +8,7 @@ PORT ?= 8000
 # A listen backlog big enough for a reconnect storm (daphne's default stalls under a burst).
 ENDPOINT := tcp:$(PORT):interface=$(HOST):backlog=1024
 
-.PHONY: run test install serve bench clean
+.PHONY: run test lint install serve bench clean
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,17 @@ serve: $(INSTALLED)
 
 test: $(INSTALLED)
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error; fi
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint and types alone (make test runs them first too); settings in pyproject.toml.
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsStaffRole, IsTrader
+from accounts.models import ApiKeyScope
+from accounts.permissions import HasApiKeyScope, IsStaffRole, IsTrader
 from accounts.roles import OFFICER_ROLES, user_roles
 from accounts.selectors import account_of_trader
 from kernel.json import isoformat, plain
@@ -55,7 +56,7 @@ def _auction_body(auction) -> dict:
 
 class AuctionListCreateApi(APIView):
     def get_permissions(self):
-        return [IsStaffRole()] if self.request.method == "POST" else [IsAuthenticated()]
+        return [IsStaffRole()] if self.request.method == "POST" else [IsAuthenticated(), HasApiKeyScope()]
 
     @extend_schema(
         responses=AuctionSerializer(many=True),
@@ -150,6 +151,7 @@ def _numbers(rows):
 
 class AuctionBidsApi(APIView):
     permission_classes = [IsTrader]
+    api_key_scopes = {"GET": ApiKeyScope.READ, "POST": ApiKeyScope.TRADE}
 
     @extend_schema(responses=BidSerializer(many=True), summary="The caller's bids in this auction, newest first")
     def get(self, request, auction_id: str):
@@ -177,6 +179,7 @@ class BidListApi(APIView):
 
 
 class BidDetailApi(APIView):
+    api_key_scopes = {"GET": ApiKeyScope.READ, "PATCH": ApiKeyScope.TRADE, "DELETE": ApiKeyScope.TRADE}
     @extend_schema(responses=BidSerializer, summary="One bid: its owner, compliance officers and staff")
     def get(self, request, bid_id: str):
         sees_all = bool(user_roles(request.user) & OFFICER_ROLES)
@@ -195,4 +198,4 @@ class BidDetailApi(APIView):
     @extend_schema(request=None, responses=BidCancelledSerializer, summary="Cancel a bid before the cut-off (owner)")
     def delete(self, request, bid_id: str):
         bid = services.bid_cancel(account_id=_account_id(request), bid_id=bid_id)
-        return Response({"bid_id": bid.id, "status": bid.status, "cancelled_at": isoformat(bid.cancelled_at)})
+        return Response({"bid_id": bid.id, "status": bid.status, "cancelled_at": bid.cancelled_at})

@@ -9,8 +9,11 @@ class AuctionsConfig(AppConfig):
         from accounts.roles import ADMIN, COMPLIANCE, extend_group_permissions
         from kernel import jobs
 
-        from . import channels  # noqa: F401  (registers the auction channels)
-        from . import client_messages, services
+        from . import (
+            channels,  # noqa: F401  (registers the auction channels)
+            client_messages,
+            services,
+        )
 
         client_messages.register_all()
 

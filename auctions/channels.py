@@ -8,12 +8,11 @@ says which sequence an event belongs to (and subscription_response echoes `own`)
 
 from typing import Any
 
+from streams.events import Event
 from streams.principals import Principal
 from streams.protocol import ErrorCode, ProtocolError
 from streams.publishing import stream_sequence
 from streams.registry import Channel, Request, StreamRef, register
-
-from streams.events import Event
 
 from .events import AUCTION, BIDS, SETTLEMENT, BidUpdated, NewBid, own_bids_key
 from .models import Auction, Bid, BidStatus

@@ -60,11 +60,11 @@ def auction_terms(
     check_amount(errors, "reserve_price", reserve_price, market.tick_size, "tick size")
     if (supply_quantity is None) == (supply_schedule is None):
         errors["supply_quantity"] = "Give either supply_quantity or supply_schedule."
-    elif supply_quantity is not None:
-        check_amount(errors, "supply_quantity", supply_quantity, market.lot_size, "lot size")
-    else:
+    elif supply_schedule is not None:
         check_schedule(errors, supply_schedule, market)
-    if closes_at is None and duration_ms is None or closes_at is not None and duration_ms is not None:
+    else:
+        check_amount(errors, "supply_quantity", supply_quantity, market.lot_size, "lot size")
+    if (closes_at is None and duration_ms is None) or (closes_at is not None and duration_ms is not None):
         errors["closes_at"] = "Give either closes_at or duration_ms."
     elif duration_ms is not None:
         if isinstance(duration_ms, int) and 0 < duration_ms <= MAX_DURATION_MS:
@@ -99,6 +99,8 @@ def auction_terms(
         errors["allow_list"] = f"Unknown accounts: {', '.join(sorted(unknown))}."
     if errors:
         raise ValidationError(errors)
+    # With no error, every time is known: closes_at given or derived, the cut-off and the window defaulted.
+    assert closes_at is not None and cancel_cutoff_at is not None and close_window_ms is not None
     return Terms(opens_at, cancel_cutoff_at, closes_at, close_window_ms, min_bid_quantity, allow_list)
 
 

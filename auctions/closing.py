@@ -39,25 +39,27 @@ def close(auction: Auction, changes: ChangeSet, now: datetime) -> None:
     clearing = clear(
         bids=book, ladder=ladder_of(auction), reserve_price=auction.reserve_price, lot_size=auction.lot_size, allocation=auction.allocation
     )
-    proceeds = notional(clearing.volume, clearing.price) if clearing.price is not None else ZERO
-    if clearing.price is None or (auction.min_proceeds is not None and proceeds < auction.min_proceeds):
-        reason = "no_volume" if clearing.price is None else "below_min_proceeds"
+    price = clearing.price
+    proceeds = notional(clearing.volume, price) if price is not None else ZERO
+    if price is None or (auction.min_proceeds is not None and proceeds < auction.min_proceeds):
+        reason = "no_volume" if price is None else "below_min_proceeds"
         _record_result(auction, clearing, book, proceeds, settlement_id="", now=now)
         end_without_sale(auction, changes, now, status=AuctionStatus.FAILED, reason=reason)
         return
     settlement_id = _derived_id("set", auction.id, "auction")
-    auction.clearing_price, auction.total_allocated = clearing.price, clearing.volume
-    _settle(auction, bids, clearing, settlement_id, changes, now)
+    auction.clearing_price, auction.total_allocated = price, clearing.volume
+    _settle(auction, bids, clearing, price, settlement_id, changes, now)
     auction.status, auction.ended_at, auction.update_pending = AuctionStatus.COMPLETED, now, False
     _record_result(auction, clearing, book, proceeds, settlement_id=settlement_id, now=now)
     changes.emit(auction_state(auction), key=auction.id)
     changes.emit(AuctionComplete.of(auction, proceeds=proceeds), key=auction.id)
 
 
-def _settle(auction: Auction, bids: dict[str, Bid], clearing: Clearing, settlement_id: str, changes: ChangeSet, now) -> None:
+def _settle(
+    auction: Auction, bids: dict[str, Bid], clearing: Clearing, price: Decimal, settlement_id: str, changes: ChangeSet, now: datetime
+) -> None:
     """Payments, deliveries, refunds, trades and their DvP settlements through the trading core's ledger."""
     market = Market.objects.select_for_update(no_key=True).get(pk=auction.market_id)
-    price = clearing.price
     winners = [(bids[bid_id], quantity) for bid_id, quantity in clearing.allocations.items() if quantity > 0]
     winners.sort(key=lambda item: item[0].arrival)
     participants = len(winners) + 1
@@ -65,7 +67,7 @@ def _settle(auction: Auction, bids: dict[str, Bid], clearing: Clearing, settleme
     sell_order = _filled_order(market, auction.seller_id, Side.SELL, clearing.volume, price, now, f"{auction.id}|seller")
     seller_receives = ZERO
     dvp_ids = []
-    last_trade = None
+    last_trade: Trade | None = None
     for bid, quantity in winners:
         gross = notional(quantity, price)
         fee = commission(gross)
@@ -124,6 +126,7 @@ def _settle(auction: Auction, bids: dict[str, Bid], clearing: Clearing, settleme
         changes.emit(BidUpdated.of(bid), key=own_bids_key(auction.id, bid.account_id))
         dvp_ids.append(settlement.dvp_transaction_id)
         last_trade = trade
+    assert last_trade is not None  # volume > 0: at least one winner
     changes.emit(OrderFilled.of(sell_order, last_trade), key=auction.seller_id)
     changes.credit(auction.seller_id, market.quote, seller_receives)
     changes.release(auction.seller_id, market.base, auction.supply_quantity - clearing.volume)

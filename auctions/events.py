@@ -33,11 +33,11 @@ def latest_end(auction: Auction) -> datetime:
 def time_remaining_ms(auction: Auction, now: datetime) -> int:
     """Until the auction opens (scheduled), until the closing window (active, locked), until the latest
     possible end (closing: it may end sooner, at its committed random moment); 0 once over."""
-    target = {
-        AuctionStatus.SCHEDULED: auction.opens_at,
-        AuctionStatus.ACTIVE: auction.closes_at,
-        AuctionStatus.LOCKED: auction.closes_at,
-        AuctionStatus.CLOSING: latest_end(auction),
+    target: datetime | None = {
+        AuctionStatus.SCHEDULED.value: auction.opens_at,
+        AuctionStatus.ACTIVE.value: auction.closes_at,
+        AuctionStatus.LOCKED.value: auction.closes_at,
+        AuctionStatus.CLOSING.value: latest_end(auction),
     }.get(auction.status)
     return 0 if target is None else max(0, int((target - now).total_seconds() * 1000))
 
@@ -165,7 +165,7 @@ class BidAccepted(Event, type="bid_accepted", channel=BIDS, envelope="payload"):
             bid_id=bid.id,
             auction_id=bid.auction_id,
             account_id=bid.account_id,
-            client_bid_id=bid.client_bid_id,
+            client_bid_id=bid.client_bid_id or None,
             status=bid.status,
             quantity=bid.quantity,
             price=bid.price,

@@ -6,10 +6,9 @@ from django.db import models
 from accounts.models import Account
 from kernel.ids import PublicIdField
 from trading.models import Market, Order, Trade
+from trading.money import MONEY
 
 from .clearing import ALLOCATIONS
-
-MONEY = {"max_digits": 30, "decimal_places": 8}
 
 
 class AuctionStatus(models.TextChoices):
@@ -82,6 +81,9 @@ class SupplyTranche(models.Model):
         ordering = ["auction", "price"]
         constraints = [models.UniqueConstraint(fields=["auction", "price"], name="tranche_unique_price")]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} from {self.price}"
+
 
 class BidStatus(models.TextChoices):
     ACTIVE = "active"
@@ -97,7 +99,7 @@ class Bid(models.Model):
     id = PublicIdField(prefix="bid")
     auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="bids")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="auction_bids")
-    client_bid_id = models.CharField(max_length=64, null=True, blank=True)
+    client_bid_id = models.CharField(max_length=64, blank=True, help_text="The bidder's own id for retries; empty: none.")
     price = models.DecimalField(**MONEY)
     quantity = models.DecimalField(**MONEY)
     arrival = models.BigIntegerField(help_text="Arrival order within the auction (a raise keeps it).")
@@ -116,7 +118,7 @@ class Bid(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["auction", "arrival"], name="bid_unique_arrival"),
             models.UniqueConstraint(
-                fields=["account", "client_bid_id"], condition=models.Q(client_bid_id__isnull=False), name="bid_unique_client_id"
+                fields=["account", "client_bid_id"], condition=~models.Q(client_bid_id=""), name="bid_unique_client_id"
             ),
             models.CheckConstraint(condition=models.Q(reserved__gte=0), name="bid_reserved_not_negative"),
         ]
@@ -142,3 +144,6 @@ class AuctionResult(models.Model):
     book = models.JSONField(help_text="Every standing bid, anonymised: [[arrival, price, quantity, allocated], ...].")
     settlement_id = models.CharField(max_length=32, blank=True)
     settled_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"result of {self.auction_id}"

@@ -6,8 +6,8 @@ from rest_framework import serializers
 from kernel.errors import MoneyField
 from streams.events import Event, field_types, optional_of
 
-from .clearing import ALLOCATIONS, ELASTICITY_TYPES, SupplySchedule
 from .checks import MAX_DURATION_MS
+from .clearing import ALLOCATIONS, ELASTICITY_TYPES, SupplySchedule
 from .events import AuctionUpdate, BidAccepted
 
 

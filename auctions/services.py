@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User  # the project keeps Django's user model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -49,7 +49,7 @@ DEFAULT_MAX_BIDS_PER_ACCOUNT = 10
 @transaction.atomic
 def auction_create(
     *,
-    created_by: AbstractBaseUser,
+    created_by: User,
     symbol: str,
     seller_account_id: str,
     reserve_price: Decimal,
@@ -137,7 +137,7 @@ def auction_create(
 
 
 @transaction.atomic
-def auction_cancel(*, auction_id: str, cancelled_by: AbstractBaseUser) -> Auction:
+def auction_cancel(*, auction_id: str, cancelled_by: User) -> Auction:
     """Staff: end an open auction without clearing; every reservation is released."""
     if ADMIN not in user_roles(cancelled_by):
         raise ServiceError("PERMISSION_DENIED", "Only administrators may cancel auctions.", status_code=403)
@@ -214,7 +214,7 @@ def _bid_place(
     bid = Bid(
         auction=auction,
         account_id=account_id,
-        client_bid_id=client_bid_id,
+        client_bid_id=client_bid_id or "",
         price=price,
         quantity=quantity,
         arrival=auction.bid_sequence,
@@ -359,14 +359,17 @@ def _next_phase_due(auction: Auction, now: datetime) -> str | None:
         return AuctionStatus.LOCKED
     if auction.status == AuctionStatus.LOCKED and now >= auction.closes_at:
         return AuctionStatus.CLOSING
-    if auction.status == AuctionStatus.CLOSING and now >= auction.end_at:
+    if auction.status == AuctionStatus.CLOSING and auction.end_at is not None and now >= auction.end_at:
         return "end"
     return None
 
 
 def _advance(auction: Auction, changes: ChangeSet, now: datetime) -> None:
     """Every phase change that is due, up to closing (the close itself is auction_step's second transaction)."""
-    while (phase := _next_phase_due(auction, now)) not in (None, "end"):
+    while True:
+        phase = _next_phase_due(auction, now)
+        if phase is None or phase == "end":
+            return
         if phase == AuctionStatus.ACTIVE:
             _commit_to_end(auction)
         auction.status = phase

@@ -57,7 +57,6 @@ def traders_create(*, count: int, prefix: str) -> list[Trader]:
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
     from django.db import transaction
-    from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import Account
     from accounts.roles import GROUP_NAMES, TRADER
@@ -75,12 +74,16 @@ def traders_create(*, count: int, prefix: str) -> list[Trader]:
             [User.groups.through(user_id=user.pk, group_id=group.pk) for user in users], batch_size=1000
         )
         accounts = Account.objects.bulk_create([Account(user=user) for user in users], batch_size=1000)
-    traders = []
-    for user, account in zip(users, accounts):
-        token = AccessToken.for_user(user)
-        token.set_exp(lifetime=TOKEN_LIFETIME)
-        traders.append(Trader(user.pk, account.pk, str(token)))
-    return traders
+    return [Trader(user.pk, account.pk, token_for(user)) for user, account in zip(users, accounts, strict=True)]
+
+
+def token_for(user) -> str:
+    """An access token for `user`, as POST /v1/auth/token would give, that outlives the run."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=TOKEN_LIFETIME)
+    return str(token)
 
 
 def traders_delete(*, prefix: str) -> None:

@@ -9,6 +9,7 @@ import tempfile
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import environ
@@ -59,10 +60,11 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "streams",
-    "auctions",  # before trading: its seed_demo and simulate_market extend trading's
     "trading",
     "compliance",
     "operations",
+    "auctions",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -158,7 +160,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = DEBUG
 LOGIN_URL = "/admin/login/"
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -269,3 +271,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": CDX_LOG_LEVEL},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+
+# --- Credentials (accounts): API keys, two-factor login for officers, revocable refresh tokens ---
+INSTALLED_APPS += [
+    "rest_framework_simplejwt.token_blacklist",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # `manage.py addstatictoken`: the first administrator's way in
+]
+# After AuthenticationMiddleware: marks the user verified or not, then drops the unverified session of a
+# user who must use two factors (officers, administrators), so no page or session-authenticated call sees it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "accounts.two_factor.TwoFactorRequiredMiddleware"
+)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"].append("accounts.authentication.ApiKeyAuthentication")
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("accounts.permissions.HasApiKeyScope")
+SIMPLE_JWT.update(ROTATE_REFRESH_TOKENS=True, BLACKLIST_AFTER_ROTATION=True)
+OTP_TOTP_ISSUER = "CantonDEX"
+# --- end credentials ---

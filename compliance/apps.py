@@ -22,7 +22,8 @@ OFFICER_PERMISSIONS = [
     "compliance.view_kyctierlimit",
 ]
 # Administrators also tune the rules, SLAs and tier limits.
-ADMIN_PERMISSIONS = OFFICER_PERMISSIONS + [
+ADMIN_PERMISSIONS = [
+    *OFFICER_PERMISSIONS,
     "compliance.change_surveillancerule",
     "compliance.change_severitysla",
     "compliance.change_kyctierlimit",
@@ -35,7 +36,6 @@ class ComplianceConfig(AppConfig):
 
     def ready(self):
         from accounts.roles import ADMIN, COMPLIANCE, extend_group_permissions
-
         from trading import withdrawal_checks
 
         from . import channels, signals  # noqa: F401  (registers the compliance channel and the surveillance)

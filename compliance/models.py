@@ -6,8 +6,7 @@ from django.db import models
 
 from accounts.models import Account, KycStatus, KycTier
 from kernel.ids import PublicIdField
-
-MONEY = {"max_digits": 30, "decimal_places": 8}
+from trading.money import MONEY
 
 
 class Severity(models.TextChoices):
@@ -47,7 +46,7 @@ class RuleKind(models.TextChoices):
     SELF_TRADE_ATTEMPTS = "self_trade_attempts"
 
 
-KNOWN_PARAMETERS = {
+KNOWN_PARAMETERS: dict[str, tuple[str, ...]] = {
     RuleKind.VELOCITY: ("baseline_multiplier", "baseline_days", "baseline_min_orders"),
     RuleKind.STRUCTURING: ("band",),
 }
@@ -109,6 +108,11 @@ class SurveillanceRule(models.Model):
 
     def large_threshold(self) -> Decimal:
         return self.threshold if self.threshold is not None else settings.CDX_LARGE_TRANSACTION_THRESHOLD
+
+    def required_threshold(self) -> Decimal:
+        """The threshold of every kind but large_transaction, which clean() requires."""
+        assert self.threshold is not None, f"rule {self.pk} has no threshold"
+        return self.threshold
 
 
 class SeveritySla(models.Model):

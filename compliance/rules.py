@@ -57,9 +57,9 @@ def orders_velocity_check(*, account_id: str) -> None:
     for rule in _rules(RuleKind.VELOCITY):
         window = timedelta(seconds=rule.window_seconds)
         count = Order.objects.filter(account_id=account_id, created_at__gte=now - window).count()
-        facts = {"orders_in_window": count, "window_seconds": rule.window_seconds, "threshold": _text(rule.threshold)}
-        if count >= rule.threshold:
-            reason = f"at or above the limit of {_text(rule.threshold)}"
+        facts = {"orders_in_window": count, "window_seconds": rule.window_seconds, "threshold": _text(rule.required_threshold())}
+        if count >= rule.required_threshold():
+            reason = f"at or above the limit of {_text(rule.required_threshold())}"
         else:
             usual = _usual_orders_per_window(rule, account_id=account_id, count=count, now=now)
             if usual is None:
@@ -162,7 +162,7 @@ def _structuring_check(*, account_id: str, marks: dict[str, Decimal]) -> None:
             for transfer_id, currency, amount in rows.values_list("id", "currency", "amount")
         ]
         near = [(kind, transfer_id, value) for kind, transfer_id, value in near if floor <= value < ceiling]
-        if len(near) < rule.threshold:
+        if len(near) < rule.required_threshold():
             continue
         alert_raise(
             rule=rule,
@@ -193,7 +193,7 @@ def _wash_check(*, trade: Trade) -> None:
         for account_id in dict.fromkeys([trade.buyer_id, trade.seller_id]):
             trades = Trade.objects.filter(one_owner, Q(buyer_id=account_id) | Q(seller_id=account_id), executed_at__gte=since)
             count = trades.count()
-            if count < rule.threshold:
+            if count < rule.required_threshold():
                 continue
             alert_raise(
                 rule=rule,
@@ -225,7 +225,7 @@ def self_trade_attempts_check(*, account_id: str) -> None:
                 updated_at__gte=since,
             ).values_list("id", flat=True)
         )
-        if len(attempts) < rule.threshold:
+        if len(attempts) < rule.required_threshold():
             continue
         alert_raise(
             rule=rule,

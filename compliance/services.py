@@ -103,6 +103,7 @@ def alert_raise(
         after={"status": alert.status, "severity": alert.severity, "rule": rule.code, "due_at": isoformat(alert.due_at)},
     )
     if alert_type == AlertType.LARGE_TRANSACTION:
+        assert transaction_type is not None and amount is not None and threshold is not None  # the rule passes all three
         publish(
             event=LargeTransactionAlert(
                 alert_id=alert.id,

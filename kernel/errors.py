@@ -1,5 +1,7 @@
 """REST error shape shared by every endpoint."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -11,7 +13,7 @@ from .json import plain
 class ServiceError(Exception):
     """A business rule refused the request; REST answers 400 (or `status_code`) with `code` and `message`."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, code: str, message: str, *, details: dict | None = None, status_code: int | None = None):
         super().__init__(message)
@@ -24,7 +26,7 @@ class ServiceError(Exception):
 
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
-        body = {"code": exc.code, "message": exc.message}
+        body: dict[str, Any] = {"code": exc.code, "message": exc.message}
         if exc.details:
             body["details"] = exc.details
         return Response(body, status=exc.status_code)
@@ -45,4 +47,5 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_representation(self, value):
-        return plain(super().to_representation(value))
+        # COERCE_DECIMAL_TO_STRING is off, so DRF gives a Decimal; the stubs say str.
+        return plain(super().to_representation(value))  # type: ignore[arg-type]

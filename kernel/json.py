@@ -1,13 +1,13 @@
 """Exact JSON: decimals travel as JSON numbers in both directions, never through float."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import simplejson
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
-from rest_framework.exceptions import ParseError
 
 
 def dumps(value: Any) -> str:
@@ -40,11 +40,11 @@ def plain(value: Decimal) -> PlainDecimal:
 
 def isoformat(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z, as every message and REST answer writes times."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def utcnow_iso() -> str:
-    return isoformat(datetime.now(timezone.utc))
+    return isoformat(datetime.now(UTC))
 
 
 class ExactJSONRenderer(JSONRenderer):

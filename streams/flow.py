@@ -30,8 +30,17 @@ def utf8_size(text: str) -> int:
 
 class SendWindow:
     __slots__ = (
-        "write", "window", "limit", "patience_s", "sent", "acked", "probes", "waiting", "waiting_size",
-        "stalled_at", "overflowed",
+        "acked",
+        "limit",
+        "overflowed",
+        "patience_s",
+        "probes",
+        "sent",
+        "stalled_at",
+        "waiting",
+        "waiting_size",
+        "window",
+        "write",
     )
 
     def __init__(self, write: Callable[[str], Awaitable[None]], window: int, limit: int, patience_s: float):

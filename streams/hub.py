@@ -34,6 +34,7 @@ LAYER_RETRY_S = 1.0
 
 class Connection(Protocol):
     user_id: int
+    api_key_id: str | None
 
     async def push(self, text: str, size: int) -> None:
         """Write `text`, shared with other sockets, whose UTF-8 size `size` was counted once for all."""
@@ -45,7 +46,7 @@ class Subscription:
     """One stream followed by one connection. While `pending` is a list, events (sequence, text, UTF-8 size)
     wait there for the snapshot."""
 
-    __slots__ = ("conn", "ref", "pending", "min_seq")
+    __slots__ = ("conn", "min_seq", "pending", "ref")
 
     def __init__(self, conn: Connection, ref: StreamRef, buffering: bool):
         self.conn = conn
@@ -55,7 +56,7 @@ class Subscription:
 
 
 class StreamState:
-    __slots__ = ("group", "last_seq", "raw", "coalescers")
+    __slots__ = ("coalescers", "group", "last_seq", "raw")
 
     def __init__(self, group: str):
         self.group = group
@@ -126,7 +127,7 @@ class Hub:
         group = sub.ref.group
         state = self.streams.get(group)
         new_stream = state is None
-        if new_stream:
+        if state is None:
             state = self.streams[group] = StreamState(group)
         base = 0
         if sub.ref.aggregation == "raw":
@@ -263,8 +264,10 @@ class Hub:
                 coalescer.add(text)
 
     def _on_control(self, message: dict) -> None:
+        api_key_id = message.get("api_key_id")  # only the sockets signed in with that key, else all the user's
         for conn in list(self.users.get(message["user_id"], ())):
-            self.spawn(conn.close_for(message["reason"]))
+            if api_key_id is None or conn.api_key_id == api_key_id:
+                self.spawn(conn.close_for(message["reason"]))
 
     async def _refresh_groups(self) -> None:
         while True:

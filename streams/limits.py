@@ -16,7 +16,7 @@ REDIS_POOL_SIZE = 16
 class RateLimiter:
     """A token bucket: `rate` messages a second, with bursts of up to `rate`."""
 
-    __slots__ = ("rate", "tokens", "stamp")
+    __slots__ = ("rate", "stamp", "tokens")
 
     def __init__(self, rate: int):
         self.rate = rate

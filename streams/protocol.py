@@ -32,7 +32,8 @@ class CloseCode:
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: ErrorCode, message: str, details: dict[str, Any] | None = None):
+    # A str code: a domain app's own (an auction's AUCTION_NOT_FOUND, a bid's CANCEL_CUTOFF_PASSED).
+    def __init__(self, code: ErrorCode | str, message: str, details: dict[str, Any] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -49,7 +50,7 @@ def encode(message_type: str, correlation_id: Any = None, **fields: Any) -> str:
 
 
 def encode_error(
-    code: ErrorCode, message: str, details: dict[str, Any] | None = None, correlation_id: Any = None
+    code: ErrorCode | str, message: str, details: dict[str, Any] | None = None, correlation_id: Any = None
 ) -> str:
     details = details or {}
     # Flat as the trading seed writes it, and nested as the auction seed does: clients of either read it.
@@ -64,7 +65,7 @@ def parse(text: str | None) -> dict[str, Any]:
     try:
         message = loads(text)
     except (ValueError, RecursionError) as exc:
-        raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message is not valid JSON", {"reason": str(exc)[:200]})
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message is not valid JSON", {"reason": str(exc)[:200]}) from exc
     if not isinstance(message, dict):
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message must be a JSON object")
     return message

@@ -135,6 +135,7 @@ def account_channel(
     def resolve(message: dict[str, Any], principal: Principal, unsubscribing: bool) -> Request:
         account_id = _string_param(message, "account_id", required=principal.account_id is None)
         account_id = account_id or principal.account_id
+        assert account_id is not None  # _string_param required it when the principal has no account
         return Request((StreamRef(name, account_id),), {"account_id": account_id})
 
     def check_access(request: Request, principal: Principal) -> None:

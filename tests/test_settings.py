@@ -51,13 +51,13 @@ def names_read_by_settings() -> set[str]:
         reader = func if isinstance(func, ast.Name) else func.value if isinstance(func, ast.Attribute) else None
         if isinstance(reader, ast.Name) and reader.id == "env":
             first = node.args[0]
-            assert isinstance(first, ast.Constant), f"settings.py line {node.lineno}: name the variable literally"
+            assert isinstance(first, ast.Constant) and isinstance(first.value, str), f"settings.py line {node.lineno}: name the variable literally"
             names.add(first.value)
     return names
 
 
 def test_every_cdx_name_in_the_code_and_docs_is_a_setting():
-    undeclared = {}
+    undeclared: dict[str, list[str]] = {}
     for path in source_files():
         for name in set(CDX_NAME.findall(path.read_text(errors="replace"))) - PLACEHOLDERS:
             if name.endswith("_"):  # a prefix, as in `startswith("CDX_WS_")`
@@ -83,9 +83,12 @@ def _environment_reads(tree: ast.AST):
             text = ast.unparse(node.func)
             if text in ("os.environ.get", "os.getenv", "environ.get", "getenv"):
                 yield node.lineno, node.args[0]
-        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-            if ast.unparse(node.value) in ("os.environ", "environ"):
-                yield node.lineno, node.slice
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Load)
+            and ast.unparse(node.value) in ("os.environ", "environ")
+        ):
+            yield node.lineno, node.slice
 
 
 def test_no_module_but_settings_reads_settings_from_the_environment():
@@ -146,6 +149,6 @@ def test_tests_change_settings_only_through_the_settings_fixture():
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
-            if name in ("override_settings", "modify_settings", "setenv", "delenv"):
+            if isinstance(node, ast.Name | ast.Attribute) and name in ("override_settings", "modify_settings", "setenv", "delenv"):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} uses {name}")
     assert not offenders, "\n".join(offenders)

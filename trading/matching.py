@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from .changeset import ChangeSet
 from .events import (
     OrderbookUpdate,
     OrderCancelled,
@@ -25,7 +26,6 @@ from .events import (
     SettlementCreated,
     TradeExecuted,
 )
-from .changeset import ChangeSet
 from .models import SELF_TRADE_PREVENTED, Market, Order, OrderStatus, OrderType, Settlement, Side, Trade
 from .money import commission, notional
 from .selectors import best_price, book_levels, resting_orders
@@ -40,7 +40,7 @@ class Plan:
 
     def cost(self) -> Decimal:
         """What a buyer pays for these fills, commission included."""
-        return sum((_cost(notional(quantity, maker.price)) for maker, quantity in self.fills), ZERO)
+        return sum((_cost(notional(quantity, maker.limit_price)) for maker, quantity in self.fills), ZERO)
 
 
 def _cost(gross: Decimal) -> Decimal:
@@ -61,14 +61,14 @@ def submit(*, order: Order, changes: ChangeSet) -> None:
     touched: set[tuple[str, Decimal]] = set()
     for own in plan.own_orders:
         cancel(order=own, reason=SELF_TRADE_PREVENTED, changes=changes)
-        touched.add((own.side, own.price))
+        touched.add((own.side, own.limit_price))
     for maker, quantity in plan.fills:
         _execute(taker=order, maker=maker, quantity=quantity, changes=changes)
-        touched.add((maker.side, maker.price))
+        touched.add((maker.side, maker.limit_price))
     if order.remaining:
         _rest_or_end(order, changes)
         if order.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
-            touched.add((order.side, order.price))
+            touched.add((order.side, order.limit_price))
     order.save()
     market.save(update_fields=["last_price", "order_sequence"])
     announce_book(market=market, touched=touched, changes=changes)
@@ -123,7 +123,7 @@ def _plan(order: Order) -> Plan:
 
 
 def _crosses(order: Order, resting_price: Decimal) -> bool:
-    return resting_price <= order.price if order.side == Side.BUY else resting_price >= order.price
+    return resting_price <= order.limit_price if order.side == Side.BUY else resting_price >= order.limit_price
 
 
 def _reservation(order: Order, plan: Plan) -> Decimal:
@@ -132,12 +132,12 @@ def _reservation(order: Order, plan: Plan) -> Decimal:
     if order.side == Side.SELL:
         return order.quantity
     if order.order_type == OrderType.LIMIT:
-        return _cost(notional(order.quantity, order.price))
+        return _cost(notional(order.quantity, order.limit_price))
     return plan.cost()
 
 
 def _execute(*, taker: Order, maker: Order, quantity: Decimal, changes: ChangeSet) -> None:
-    price = maker.price
+    price = maker.limit_price
     gross = notional(quantity, price)
     buy, sell = (taker, maker) if taker.side == Side.BUY else (maker, taker)
     trade = Trade.objects.create(

@@ -4,8 +4,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import F, Sum
 
-from .money import notional
 from .models import RESTING_STATUSES, Balance, Market, Order, Side
+from .money import notional
 
 
 def market_symbols() -> list[str]:

@@ -7,12 +7,16 @@ from django.utils import timezone
 
 from auctions.models import Auction
 from auctions.services import auction_create, auction_step
+
 # What the auction tests borrow from the trading tests, imported in this one place.
-from tests.trading.conftest import approve, balance, fund, published  # noqa: F401
+from tests.support.event_log import published  # noqa: F401
+from tests.trading.conftest import approve, balance, fund  # noqa: F401
 from tests.trading.test_concurrency import require_shared_database  # noqa: F401
 from trading.models import Balance, Trade
 
 AAPL = "AAPL/USDC"
+# The issue's example on supply 1000 at reserve 150 (its 500 @ 149 is below the reserve, so refused here).
+ISSUE_BOOK = [("400", "155"), ("300", "153.5"), ("300", "152"), ("200", "152")]
 
 
 @pytest.fixture

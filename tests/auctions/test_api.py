@@ -7,10 +7,11 @@ from decimal import Decimal as D
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.services import api_key_create
 from auctions.clearing import BidIn, Tranche, clear
 from auctions.models import Bid
 from kernel.json import dumps, loads
-from tests.auctions.conftest import AAPL, holdings, published, reserved_total, run_to_end
+from tests.auctions.conftest import AAPL, ISSUE_BOOK, holdings, published, reserved_total, run_to_end
 from tests.conftest import token_for
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +128,14 @@ def test_create_validates_every_term(administrator, seller):
         administrator,
         "post",
         "/v1/auctions",
-        {"symbol": AAPL, "seller_account_id": seller.account.id, "supply_quantity": 10.5, "reserve_price": 150.001, "duration_ms": 1000, "allocation": "random"},
+        {
+            "symbol": AAPL,
+            "seller_account_id": seller.account.id,
+            "supply_quantity": 10.5,
+            "reserve_price": 150.001,
+            "duration_ms": 1000,
+            "allocation": "random",
+        },
     )
     assert status == 400 and {"allocation"} <= set(error["errors"]), error
     status, error = call(
@@ -149,7 +157,7 @@ def test_create_validates_every_term(administrator, seller):
 
 def test_anyone_can_recompute_the_result_from_what_is_published(new_auction, bidders, officer):
     auction = new_auction()
-    for user, (quantity, price) in zip(bidders, [("400", "155"), ("300", "153.5"), ("300", "152"), ("200", "152")]):
+    for user, (quantity, price) in zip(bidders[:4], ISSUE_BOOK, strict=True):
         assert call(user, "post", f"/v1/auctions/{auction.id}/bids", f'{{"quantity": {quantity}, "price": {price}}}')[0] == 201
     run_to_end(auction)
     status, result = call(officer, "get", f"/v1/auctions/{auction.id}/result")
@@ -185,3 +193,22 @@ def test_the_schema_documents_every_auction_call_with_its_answer(officer):
     assert answer == {"$ref": "#/components/schemas/Auction"}
     auction = schema["components"]["schemas"]["Auction"]["properties"]
     assert {"auction_id", "current_price", "total_bids", "time_remaining_ms", "supply_available", "ladder"} <= set(auction)
+
+
+def test_a_read_only_api_key_reads_but_cannot_bid(new_auction, bidders):
+    auction = new_auction()
+    _, read_key = api_key_create(user=bidders[0], scopes=["read"])
+    _, trade_key = api_key_create(user=bidders[0], scopes=["read", "trade"])
+
+    def with_key(key, method, path, body=None):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"ApiKey {key}")
+        response = getattr(client, method)(path, data=dumps(body) if body else None, content_type="application/json")
+        return response.status_code, loads(response.content)
+
+    assert with_key(read_key, "get", f"/v1/auctions/{auction.id}")[0] == 200
+    status, refused = with_key(read_key, "post", f"/v1/auctions/{auction.id}/bids", {"quantity": 10, "price": 150})
+    assert (status, refused["code"]) == (403, "INSUFFICIENT_SCOPE") and not Bid.objects.exists()
+    status, placed = with_key(trade_key, "post", f"/v1/auctions/{auction.id}/bids", {"quantity": 10, "price": 150})
+    assert status == 201 and with_key(read_key, "get", f"/v1/bids/{placed['bid_id']}")[0] == 200
+    assert with_key(read_key, "delete", f"/v1/bids/{placed['bid_id']}")[1]["code"] == "INSUFFICIENT_SCOPE"

@@ -9,7 +9,7 @@ from django.db import connections
 
 from auctions.models import AuctionResult, AuctionStatus
 from auctions.services import auction_step, bid_submit
-from tests.auctions.conftest import holdings, require_shared_database, reserved_total
+from tests.auctions.conftest import ISSUE_BOOK, holdings, require_shared_database, reserved_total
 from trading.models import Settlement, Trade
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,7 +19,7 @@ def test_concurrent_closes_settle_exactly_once(new_auction, bidders):
     require_shared_database()
     before = holdings()
     auction = new_auction()
-    for user, (quantity, price) in zip(bidders, [("400", "155"), ("300", "153.5"), ("300", "152"), ("200", "152")]):
+    for user, (quantity, price) in zip(bidders[:4], ISSUE_BOOK, strict=True):
         bid_submit(account_id=user.account.id, auction_id=auction.id, quantity=D(quantity), price=D(price))
     after_end = auction.closes_at + timedelta(milliseconds=auction.close_window_ms, seconds=1)
     start = threading.Barrier(4)

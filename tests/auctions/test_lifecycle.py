@@ -14,7 +14,7 @@ from auctions.services import auction_cancel, auction_step, auctions_step_due, b
 from compliance.models import Alert
 from kernel.errors import ServiceError
 from kernel.json import isoformat
-from tests.auctions.conftest import AAPL, balance, holdings, published, reserved_total, run_to_end
+from tests.auctions.conftest import AAPL, ISSUE_BOOK, balance, holdings, published, reserved_total, run_to_end
 from trading.models import Market, Order, Settlement, Trade
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_the_issue_example_settles_at_152_through_the_ledger(new_auction, seller
     auction = new_auction()
     assert auction.status == AuctionStatus.ACTIVE
     assert balance(seller, "AAPL") == (D("4000"), D("1000"))  # the supply is held while the auction runs
-    placed = [bid(u, auction, q, p) for u, (q, p) in zip(bidders, [("400", "155"), ("300", "153.5"), ("300", "152"), ("200", "152")])]
+    placed = [bid(u, auction, q, p) for u, (q, p) in zip(bidders[:4], ISSUE_BOOK, strict=True)]
     with pytest.raises(ServiceError) as low:
         bid(bidders[4], auction, "500", "149")
     assert low.value.code == "BID_TOO_LOW"
@@ -54,6 +54,7 @@ def test_the_issue_example_settles_at_152_through_the_ledger(new_auction, seller
     assert holdings() == before and reserved_total() == 0
     complete = published("auction", auction.id, "auction_complete")[-1]["payload"]
     assert (complete["clearing_price"], complete["total_allocated"]) == (D("152"), D("1000"))
+    assert auction.end_at is not None
     revealed = f"{auction.id}|{isoformat(auction.end_at)}|{complete['end_salt']}"
     assert hashlib.sha256(revealed.encode()).hexdigest() == complete["end_commitment"] == auction.end_commitment
     assert [e["type"] for e in published("settlement", auction.id)] == ["settlement_started", "settlement_progress", "settlement_complete"]

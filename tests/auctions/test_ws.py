@@ -6,6 +6,7 @@ from decimal import Decimal as D
 import pytest
 from asgiref.sync import sync_to_async
 
+from accounts.services import api_key_create
 from auctions.models import Auction
 from auctions.services import auction_step, bid_submit
 from tests.auctions.conftest import holdings, reserved_total, run_to_end
@@ -47,7 +48,8 @@ async def test_a_bidder_follows_an_auction_from_its_first_bid_to_its_settlement(
     assert (await subscribe(client, channel="bids", auction_id=auction.id, own=True))["own"] is True
     await subscribe(client, channel="settlement", auction_id=auction.id)
 
-    await client.send({"type": "submit_bid", "auction_id": auction.id, "payload": {"quantity": 400, "price": 155, "is_marginal": False}, "correlation_id": "b1"})
+    submit = {"type": "submit_bid", "auction_id": auction.id, "payload": {"quantity": 400, "price": 155, "is_marginal": False}}
+    await client.send({**submit, "correlation_id": "b1"})
     accepted = await event(client, "bid_accepted", correlation_id="b1")
     assert accepted["channel"] == "bids" and "sequence" not in accepted
     bid_id = accepted["payload"]["bid_id"]
@@ -128,7 +130,22 @@ async def test_another_traders_bid_cannot_be_cancelled_and_bad_bids_change_nothi
     for payload in ({"quantity": -10, "price": 150}, {"quantity": 0, "price": 150}, {"quantity": 10, "price": 150.001}, {"quantity": 10**13, "price": 150}):
         rejected = await client.request({"type": "submit_bid", "auction_id": auction.id, "payload": payload})
         assert (rejected["type"], rejected["payload"]["code"]) == ("bid_rejected", "VALIDATION_ERROR"), payload
-    for message in ({"type": "submit_bid", "payload": {"quantity": 10, "price": 150}}, {"type": "submit_bid", "auction_id": auction.id}, {"type": "cancel_bid", "bid_id": 7}):
+    malformed = (
+        {"type": "submit_bid", "payload": {"quantity": 10, "price": 150}},
+        {"type": "submit_bid", "auction_id": auction.id},
+        {"type": "cancel_bid", "bid_id": 7},
+    )
+    for message in malformed:
         assert (await client.request(message))["code"] == "INVALID_REQUEST"
     assert await sync_to_async(lambda: (holdings(), reserved_total()))() == before
     assert (await sync_to_async(Auction.objects.get)(pk=auction.id)).bid_sequence == 1
+
+
+async def test_an_api_key_without_the_trade_scope_cannot_bid_over_the_websocket(ws, new_auction, bidders):
+    auction = await sync_to_async(new_auction)()
+    _, read_key = await sync_to_async(api_key_create)(user=bidders[0], scopes=["read"])
+    client = await ws()
+    assert (await client.request({"type": "auth", "api_key": read_key}))["status"] == "authenticated"
+    refused = await client.request({"type": "submit_bid", "auction_id": auction.id, "payload": {"quantity": 10, "price": 150}})
+    assert (refused["type"], refused["code"], refused["details"]["reason"]) == ("error", "PERMISSION_DENIED", "insufficient_scope")
+    assert (await sync_to_async(Auction.objects.get)(pk=auction.id)).bid_sequence == 0

@@ -2,11 +2,10 @@
 
 import pytest
 
-from kernel.json import loads
 from compliance.defaults import defaults_create
 from compliance.models import AlertType, KycTierLimit, SeveritySla, SurveillanceRule
 from compliance.services import alert_raise
-from streams.models import StreamEvent
+from tests.support.event_log import published
 
 
 @pytest.fixture
@@ -38,5 +37,4 @@ def alert(make_alert, trader):
 
 def compliance_events(event_type: str | None = None) -> list[dict]:
     """What was published on compliance_events, oldest first (read from the event log)."""
-    events = [loads(row.text) for row in StreamEvent.objects.filter(channel="compliance_events").order_by("sequence")]
-    return [e for e in events if event_type is None or e["type"] == event_type]
+    return published("compliance_events", event_type=event_type)

@@ -3,17 +3,17 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from streams.publishing import publish
 from streams.protocol import CloseCode
+from streams.publishing import publish
 from tests.conftest import token_for
-from tests.e2e.live import LiveClient
+from tests.support.ws import WsClient
 from trading.events import OrderCancelled, TradeCancelled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-async def authenticated(url: str, user) -> LiveClient:
-    client = await LiveClient.open(url)
+async def authenticated(url: str, user) -> WsClient:
+    client = await WsClient.open(url)
     reply = await client.request({"type": "auth", "token": token_for(user), "correlation_id": "auth-1"})
     assert reply == {
         "type": "auth_response",
@@ -67,7 +67,7 @@ async def test_two_processes_on_redis_share_events_and_the_connection_limit(requ
     assert [m for m in on_first.received if m["type"] == "trade_cancelled"] == [event]
 
     # A third connection is refused, whichever process it reaches.
-    third = await LiveClient.open(first.ws_url)
+    third = await WsClient.open(first.ws_url)
     error = await third.request({"type": "auth", "token": token_for(trader), "correlation_id": "c3"})
     assert error["type"] == "error" and error["code"] == "CONNECTION_LIMIT", error
     assert error["details"] == {"limit": 2, "closing": True} and error["correlation_id"] == "c3"

@@ -85,7 +85,8 @@ async def test_expired_token_fails(ws, trader):
 
 async def test_refresh_token_is_not_an_access_token(ws, trader):
     client = await ws()
-    assert_failed(await client.request({"type": "auth", "token": str(RefreshToken.for_user(trader))}))
+    refresh = await sync_to_async(RefreshToken.for_user)(trader)  # records the token: a database write
+    assert_failed(await client.request({"type": "auth", "token": str(refresh)}))
 
 
 async def test_token_signed_with_another_key_fails(ws, trader):

@@ -53,7 +53,7 @@ async def test_malformed_messages_before_auth_are_invalid_requests_too(ws):
 
 async def test_binary_frames_are_refused(authed, trader):
     client = await authed(trader)
-    await client.communicator.send_to(bytes_data=b'{"type": "ping"}')
+    await client.send_bytes(b'{"type": "ping"}')
     error = await client.next()
     assert_error(error, "INVALID_REQUEST")
     assert "text" in error["message"]

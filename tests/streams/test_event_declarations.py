@@ -3,7 +3,7 @@
 import ast
 import io
 import tokenize
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -82,7 +82,7 @@ def order_created(**changes) -> OrderCreated:
 
 
 def test_the_encoder_writes_plain_numbers_iso_times_and_keeps_none():
-    message = wire(order_created(price=None, timestamp=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)))
+    message = wire(order_created(price=None, timestamp=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)))
     assert dumps(message) == (
         '{"type":"order_created","account_id":"acc_0123456789abcdef","order_id":"ord_0123456789abcdef",'
         '"symbol":"AAPL/USDC","side":"buy","order_type":"limit","quantity":1.5,"price":null,"status":"open",'
@@ -97,7 +97,7 @@ def test_an_enveloped_event_carries_its_fields_under_the_envelope_key():
     event = AuctionUpdateForTest(
         auction_id="auc_0123456789abcdef",
         current_price=Decimal("10.50"),
-        ends_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        ends_at=datetime(2026, 1, 1, tzinfo=UTC),
         clearing_price=None,
     )
     message = delivered(event)

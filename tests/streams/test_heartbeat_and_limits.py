@@ -119,7 +119,7 @@ async def test_oversized_messages_are_refused_and_the_connection_stays(authed, s
     details = assert_error(await client.request(big), "MESSAGE_SIZE_EXCEEDED")
     assert details == {"size": len(big), "limit": 1024}
 
-    await client.communicator.send_to(bytes_data=b"x" * 2000)
+    await client.send_bytes(b"x" * 2000)
     assert assert_error(await client.next(), "MESSAGE_SIZE_EXCEEDED") == {"size": 2000, "limit": 1024}
 
     # The limit is in bytes: 400 euro signs are 1200 bytes of UTF-8.

@@ -1,17 +1,17 @@
 """The slow-consumer bound: a socket gets at most a window of unacknowledged bytes, then waits, then closes."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from streams.publishing import publish, stream_sequence
 from operations.events import MaintenanceNotice
 from streams.flow import SendWindow, utf8_size
 from streams.hub import Hub, StreamState, Subscription
-from streams.registry import StreamRef
 from streams.protocol import CloseCode
+from streams.publishing import publish, stream_sequence
+from streams.registry import StreamRef
 from tests.streams.wire import assert_error
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -96,6 +96,7 @@ async def test_waiting_bytes_count_against_the_limit():
 
 class Recorder:
     user_id = 1
+    api_key_id: str | None = None
 
     def __init__(self):
         self.pushed: list[tuple[str, int]] = []
@@ -136,8 +137,8 @@ def publish_notices(count: int, size: int, filler: str = "x") -> None:
             publish(
                 event=MaintenanceNotice(
                     service="matching_engine",
-                    start_time=datetime(2030, 1, 1, tzinfo=timezone.utc),
-                    end_time=datetime(2030, 1, 1, 1, tzinfo=timezone.utc),
+                    start_time=datetime(2030, 1, 1, tzinfo=UTC),
+                    end_time=datetime(2030, 1, 1, 1, tzinfo=UTC),
                     description=f"{n} " + filler * size,
                 )
             )
@@ -183,7 +184,7 @@ async def test_a_client_that_answers_pings_gets_every_event_in_order(authed, set
     client = await subscribed(authed, trader)
     start = await sync_to_async(stream_sequence)(channel="system_health")
     await sync_to_async(publish_notices)(50, 1000)  # 50 KB through a 4 KB window
-    sequences = []
+    sequences: list[int] = []
     while len(sequences) < 50:
         message = await client.next()
         if message["type"] == "ping":
@@ -198,7 +199,7 @@ async def test_a_pong_the_server_asked_for_passes_the_rate_limit(authed, setting
     settings.CDX_WS_SEND_WINDOW_BYTES = 4000
     client = await subscribed(authed, trader)
     await sync_to_async(publish_notices)(10, 1000)  # 10 KB through a 4 KB window: pongs needed at once
-    notices = []
+    notices: list[dict] = []
     while len(notices) < 10:
         message = await client.next()
         assert message["type"] != "error", message

@@ -5,8 +5,8 @@ from asgiref.sync import sync_to_async
 
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from streams import registry
-from streams.publishing import publish, stream_sequence
 from streams.events import Event
+from streams.publishing import publish, stream_sequence
 from tests.streams.sample_events import SAMPLE_TYPES, sample_event
 from tests.streams.wire import ISO_UTC, assert_error, next_reply
 

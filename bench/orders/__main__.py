@@ -1,0 +1,3 @@
+from bench.orders.cli import main
+
+raise SystemExit(main())
