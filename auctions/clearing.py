@@ -94,7 +94,7 @@ def clear(
     with localcontext(_EXACT):
         bid_lots = _bid_lots(bids, lot_size)
         demand_by_price = _demand_by_price(bids, bid_lots, reserve_price)
-        supply_by_price = _sum_by_price(zip((tranche.price for tranche in ladder), _tranche_lots(ladder, lot_size)))
+        supply_by_price = _sum_by_price(zip((tranche.price for tranche in ladder), _tranche_lots(ladder, lot_size), strict=True))
         point = _clearing_point(demand_by_price, supply_by_price, reserve_price)
         if point is None:
             demand, supply = sum(demand_by_price.values()), sum(supply_by_price.values())
@@ -167,9 +167,10 @@ def ladder_compile(
     if (schedule is None) == (supply_quantity is None):
         raise ValueError("give either a supply schedule or a fixed supply quantity, not both or neither")
     with localcontext(_EXACT):
-        if schedule is None:
+        if supply_quantity is not None:
             _lots(supply_quantity, lot_size, "supply_quantity")
             return [Tranche(price=reserve_price, quantity=supply_quantity)]
+        assert schedule is not None  # exactly one of the two, checked above
         return _elastic_ladder(schedule, reserve_price, tick_size, lot_size)
 
 
@@ -332,7 +333,7 @@ def _demand_by_price(bids: Sequence[BidIn], bid_lots: list[int], reserve_price: 
 
 def _sum_by_price(pairs: Iterable[tuple[Decimal, int]]) -> dict[Decimal, int]:
     # Decimal('152') and Decimal('152.0') are one key: equal decimals hash alike.
-    levels = defaultdict(int)
+    levels: defaultdict[Decimal, int] = defaultdict(int)
     for price, quantity in pairs:
         levels[price] += quantity
     return levels

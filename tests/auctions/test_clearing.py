@@ -181,7 +181,7 @@ def test_curved_schedules_follow_their_formula_to_within_a_lot(elasticity_type):
     ladder = ladder_compile(schedule=schedule, supply_quantity=None, reserve_price=D("0"), tick_size=D("1"),
                             lot_size=LOT)
 
-    cumulative = 0
+    cumulative = D(0)
     for tranche in ladder:
         cumulative += tranche.quantity
         expected = 10000 * shape(float(tranche.price) / 50) / shape(1)
@@ -221,12 +221,12 @@ def test_schedule_quantity_below_the_reserve_is_offered_at_the_reserve():
         ({"bids": [BidIn("a", D("10"), D("-1"), 1)]}, "quantity must be a positive"),
         ({"bids": [BidIn("a", D("10"), D("0"), 1)]}, "quantity must be a positive"),
         ({"bids": [BidIn("a", D("-10"), D("1"), 1)]}, "bid a: price must be a non-negative"),
-        ({"bids": [BidIn("a", 10.5, D("1"), 1)]}, "bid a: price must be a non-negative finite Decimal"),
+        ({"bids": [BidIn("a", 10.5, D("1"), 1)]}, "bid a: price must be a non-negative finite Decimal"),  # type: ignore[arg-type]
         ({"bids": [BidIn("a", D("NaN"), D("1"), 1)]}, "bid a: price must be a non-negative finite Decimal"),
         ({"bids": [BidIn("a", D("10"), D("Infinity"), 1)]}, "quantity must be a positive finite"),
         ({"bids": [BidIn("a", D("10"), D("1"), 1), BidIn("a", D("11"), D("1"), 2)]}, "bid ids must be unique"),
         ({"bids": [BidIn("a", D("10"), D("1"), 1), BidIn("b", D("11"), D("1"), 1)]}, "arrivals must be unique"),
-        ({"bids": [BidIn("a", D("10"), D("1"), "1")]}, "arrival must be an int"),
+        ({"bids": [BidIn("a", D("10"), D("1"), "1")]}, "arrival must be an int"),  # type: ignore[arg-type]
         ({"ladder": [Tranche(D("10"), D("0.5"))]}, r"tranche .*: quantity 0.5 is not a whole number of lots of 1"),
         ({"ladder": [Tranche(D("-1"), D("1"))]}, r"tranche .*: price must be a non-negative"),
         ({"reserve_price": D("-1")}, "reserve_price must be a non-negative"),

@@ -40,7 +40,7 @@ def auctions(draw) -> Auction:
     lots = st.integers(1, 60).map(lambda n: n * lot)
     pairs = draw(st.lists(st.tuples(price, lots), max_size=25))
     arrivals = draw(st.lists(st.integers(0, 10_000), min_size=len(pairs), max_size=len(pairs), unique=True))
-    bids = [BidIn(f"bid{n}", p, q, a) for n, ((p, q), a) in enumerate(zip(pairs, arrivals))]
+    bids = [BidIn(f"bid{n}", p, q, a) for n, ((p, q), a) in enumerate(zip(pairs, arrivals, strict=True))]
     ladder = [Tranche(p, q) for p, q in draw(st.lists(st.tuples(price, lots), min_size=1, max_size=5))]
     reserve = draw(st.integers(0, top // 2)) * tick
     return Auction(bids, ladder, reserve, tick, lot, draw(st.sampled_from(["pro_rata", "time_priority"])))
@@ -59,8 +59,8 @@ def executed(auction: Auction, price: Decimal) -> Fraction:
 
 
 def expected_price(auction: Auction) -> Decimal | None:
-    candidates = {b.price for b in auction.bids} | {t.price for t in auction.ladder}
-    candidates = [p for p in candidates if p >= auction.reserve_price and executed(auction, p) > 0]
+    prices = {b.price for b in auction.bids} | {t.price for t in auction.ladder}
+    candidates = [p for p in prices if p >= auction.reserve_price and executed(auction, p) > 0]
     if not candidates:
         return None
     return max(candidates, key=lambda p: (executed(auction, p), -abs(demand(auction, p) - supply(auction, p)), p))
@@ -131,16 +131,16 @@ def test_the_margin_shares_in_whole_lots_by_the_rule(auction):
     assert sum(got) == left
 
     if auction.allocation == "time_priority":
-        for bid, share in zip(marginal, got):
+        for bid, share in zip(marginal, got, strict=True):
             assert share == min(Fraction(bid.quantity), left)
             left -= share
         return
     asked = sum(Fraction(b.quantity) for b in marginal)
     exact = [left * Fraction(b.quantity) / asked for b in marginal]
-    assert all(share % lot == 0 and abs(share - ideal) < lot for share, ideal in zip(got, exact)), (
+    assert all(share % lot == 0 and abs(share - ideal) < lot for share, ideal in zip(got, exact, strict=True)), (
         "whole lots, less than one from the exact share (so an exact share is given as it is)"
     )
-    raised = [share > ideal for share, ideal in zip(got, exact) if ideal % lot]
+    raised = [share > ideal for share, ideal in zip(got, exact, strict=True) if ideal % lot]
     assert raised == sorted(raised, reverse=True), "the lots left go to the earliest of the bids rounded down"
 
 
