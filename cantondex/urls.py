@@ -9,6 +9,7 @@ urlpatterns = [
     path("v1/", include("trading.urls")),
     path("v1/", include("compliance.urls")),
     path("v1/", include("operations.urls")),
+    path("v1/", include("auctions.urls")),
     path("status/", include("operations.pages")),
     path("v1/schema", SpectacularAPIView.as_view(), name="schema"),
     path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -12,7 +12,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import registry
+from . import client_messages, registry
 from .auth import Authenticated, AuthError, authenticate_message, authenticate_session
 from .flow import SendWindow, utf8_size
 from .hub import Hub, Subscription, get_hub
@@ -192,6 +192,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if self.state is AWAITING_AUTH and kind not in PRE_AUTH_TYPES:
                 raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Authenticate first", {"type": kind})
             handler = self.HANDLERS.get(kind)
+            if handler is None and client_messages.get(kind) is not None:
+                handler = GatewayConsumer._on_client_message
             if handler is None:
                 raise ProtocolError(ErrorCode.INVALID_REQUEST, "Unknown message type", {"type": kind})
             await handler(self, message, correlation_id)
@@ -354,6 +356,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _on_pong(self, message: dict[str, Any], correlation_id: Any) -> None:
         await self.window.answered()  # the heartbeat needs only to hear something; the send window needs this
 
+    async def _on_client_message(self, message: dict[str, Any], correlation_id: Any) -> None:
+        """A message a domain app registered (streams/client_messages.py): its handler answers directly."""
+        handler = client_messages.get(message["type"])
+        reply = await database_sync_to_async(handler)(message, self.principal)
+        await self.send(text_data=encode(reply.type, correlation_id, **reply.fields))
+
     HANDLERS: dict[str, Callable] = {
         "auth": _on_auth,
         "subscribe": _on_subscribe,
@@ -403,7 +411,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     # Errors
 
-    async def _error(self, code: ErrorCode, message: str, details: dict, correlation_id: Any = None) -> None:
+    async def _error(self, code: ErrorCode | str, message: str, details: dict, correlation_id: Any = None) -> None:
         await self.send(text_data=encode_error(code, message, details, correlation_id))
 
     async def _close_with_error(
