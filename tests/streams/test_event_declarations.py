@@ -15,7 +15,7 @@ from tests.event_shapes import app_declared_types, assert_event_shape, check_del
 from trading.events import ORDERS, OrderbookUpdate, OrderCreated
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "trading", "compliance", "operations", "auctions", "streams", "kernel", "cantondex")
+APPS = ("accounts", "trading", "compliance", "operations", "auctions", "demo", "streams", "kernel", "cantondex")
 # Each channel name is written once, where the app that owns the channel declares it.
 CHANNEL_DECLARATIONS = {
     "account_notifications": "accounts/events.py",
