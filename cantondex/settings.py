@@ -181,10 +181,12 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
 }
 
+# The API version of REST and WebSocket alike (docs/versioning.md); the AsyncAPI document reads it too.
+API_VERSION = "1.0.0"
 SPECTACULAR_SETTINGS = {
     "TITLE": "CantonDEX gateway API",
-    "DESCRIPTION": "REST API of the CantonDEX gateway. The WebSocket protocol is described in the README.",
-    "VERSION": "1.0.0",
+    "DESCRIPTION": "REST API of the CantonDEX gateway. The WebSocket protocol: /v1/asyncapi.json (AsyncAPI 3.0).",
+    "VERSION": API_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
