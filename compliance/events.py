@@ -36,7 +36,7 @@ class KycStatusChanged(Event, type="kyc_status_changed", channel=COMPLIANCE_EVEN
 
 
 class AlertUpdated(Event, type="alert_updated", channel=COMPLIANCE_EVENTS):
-    """The project's own event (README, "Compliance"): an alert's status, assignee or notes changed."""
+    """An alert's status, assignee or notes changed."""
 
     alert_id: str
     account_id: str
