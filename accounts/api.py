@@ -2,10 +2,13 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from . import selectors, services
+from .lockout import lockout_error
 from .permissions import IsTrader
 from .serializers import ApiKeyCreatedSerializer, ApiKeyCreateSerializer, ApiKeySerializer
 
@@ -38,3 +41,15 @@ class ApiKeyRevokeApi(APIView):
     def delete(self, request, api_key_id: str):
         api_key = selectors.api_key_of_user(user=request.user, api_key_id=api_key_id)
         return Response(ApiKeySerializer(services.api_key_revoke(api_key=api_key)).data)
+
+
+class TokenObtainApi(TokenObtainPairView):
+    """simplejwt's token pair; a login django-axes refuses (too many failures) is 429 TOO_MANY_ATTEMPTS."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            if getattr(request, "axes_locked_out", False):
+                raise lockout_error() from None
+            raise

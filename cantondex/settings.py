@@ -293,3 +293,72 @@ REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("accounts.permissions.HasApi
 SIMPLE_JWT.update(ROTATE_REFRESH_TOKENS=True, BLACKLIST_AFTER_ROTATION=True)
 OTP_TOTP_ISSUER = "CantonDEX"
 # --- end credentials ---
+
+# --- Hardening: REST input, request rates, login lockout, deployment (one block) ---
+
+# Client strings on REST (kernel/inputs.py): a path, query parameter or JSON body string longer than this
+# (characters), or holding NUL or a lone surrogate, is 400 INVALID_REQUEST; so is JSON nested deeper.
+CDX_REST_MAX_STRING_CHARS = env.int("CDX_REST_MAX_STRING_CHARS", default=4096)
+CDX_JSON_MAX_DEPTH = env.int("CDX_JSON_MAX_DEPTH", default=32)
+# Right after SecurityMiddleware: nothing else reads the URL before it is checked.
+_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE.insert(_security + 1, "kernel.inputs.client_input_middleware")
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["kernel.inputs.CheckedJSONParser"]
+
+# REST request rates (kernel/throttles.py), "N/s", "N/min" or "N/hour"; over one: 429 RATE_LIMITED, Retry-After.
+# Per IP without a login; per user for GET; per user for order entry and every other change.
+CDX_RATE_ANON = env.str("CDX_RATE_ANON", default="300/min")
+CDX_RATE_READ = env.str("CDX_RATE_READ", default="1200/min")
+CDX_RATE_WRITE = env.str("CDX_RATE_WRITE", default="600/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "kernel.throttles.AnonymousRateThrottle",
+    "kernel.throttles.ReadRateThrottle",
+    "kernel.throttles.WriteRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": CDX_RATE_ANON, "read": CDX_RATE_READ, "write": CDX_RATE_WRITE}
+# Proxies in front of the servers that append to X-Forwarded-For: the client IP is the one they saw.
+# 0: the connecting address (a client's own X-Forwarded-For is never trusted).
+CDX_TRUSTED_PROXIES = env.int("CDX_TRUSTED_PROXIES", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = CDX_TRUSTED_PROXIES
+# Rate counters: shared by every server process through Redis when it is set, else per process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cdx",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Login lockout (django-axes, accounts/lockout.py): this many failed logins for one username, or from one IP,
+# lock it out of /v1/auth/token (429 TOO_MANY_ATTEMPTS) and the admin login for CDX_LOGIN_LOCKOUT_S seconds,
+# counted again from each further attempt; staff unlock sooner (README, "Hostile input, rates and lockout").
+CDX_LOGIN_FAILURE_LIMIT = env.int("CDX_LOGIN_FAILURE_LIMIT", default=10)
+CDX_LOGIN_LOCKOUT_S = env.int("CDX_LOGIN_LOCKOUT_S", default=900)
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = ["accounts.lockout.LoginLockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = CDX_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=CDX_LOGIN_LOCKOUT_S)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "kernel.throttles.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+
+# Production (DJANGO_DEBUG off) passes `manage.py check --deploy`: HTTPS only, with HSTS. Behind a proxy that
+# terminates TLS, name the header it sets (DJANGO_SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto), or the
+# redirect to https never ends; or turn the redirect off where the proxy does it.
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+    _proxy_ssl_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="").strip()
+    if _proxy_ssl_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# Several serializers have a `status` of different choices; the schema (built by the deploy checks too)
+# warns unless this one is named.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ServiceStateEnum": "operations.serializers.SERVICE_STATES"}

@@ -169,7 +169,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         try:
             message = parse(text_data)
             correlation_id = correlation_id_of(message)
-            inputs_check(message)
+            inputs_check(message, text_data)
             kind = message_type(message)
             if self.state is AWAITING_AUTH and kind not in PRE_AUTH_TYPES:
                 raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Authenticate first", {"type": kind})

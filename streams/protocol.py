@@ -3,7 +3,8 @@
 from enum import StrEnum
 from typing import Any
 
-from kernel.json import dumps, loads, utcnow_iso
+from kernel.inputs import string_problem, unusable_string_find
+from kernel.json import TooDeeplyNested, dumps, loads, nesting_check, utcnow_iso
 
 
 class ErrorCode(StrEnum):
@@ -91,51 +92,27 @@ def correlation_id_of(message: dict[str, Any]) -> Any:
     value = message.get("correlation_id")
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and len(value) <= MAX_ECHOED_CORRELATION_ID_CHARS and string_problem(value) is None:
+    if isinstance(value, str) and len(value) <= MAX_ECHOED_CORRELATION_ID_CHARS and string_problem(value, max_chars=MAX_STRING_CHARS) is None:
         return value
     if isinstance(value, int) and abs(value) < 2**63:
         return value
     return None
 
 
-def inputs_check(message: dict[str, Any]) -> None:
-    """INVALID_REQUEST naming the first field whose string cannot be used, or that nests too deep.
+def inputs_check(message: dict[str, Any], text: str) -> None:
+    """INVALID_REQUEST naming the first field whose string cannot be used, or saying the message (`text`,
+    already parsed, so the error can echo its correlation id) nests deeper than MAX_DEPTH.
 
     Every string (keys included) of every message, before anything reads it: a lone surrogate cannot be
     encoded into the reply that echoes it (the socket would close with 1011), PostgreSQL refuses NUL,
-    and long strings cost memory and logs. One walk with a stack, bounded by the message size limit.
+    and long strings cost memory and logs. The same check as REST bodies (kernel.inputs).
     """
-    pending: list[tuple[str, Any, int]] = [("", message, 1)]
-    while pending:
-        where, value, depth = pending.pop()
-        if isinstance(value, str):
-            if problem := string_problem(value):
-                raise _invalid_field(where, problem)
-        elif isinstance(value, dict):
-            if depth > MAX_DEPTH:
-                raise _too_deep()
-            for key, item in value.items():
-                if problem := string_problem(key):
-                    raise _invalid_field(f"{where} key" if where else "key", problem)
-                pending.append((f"{where}.{key}" if where else key, item, depth + 1))
-        elif isinstance(value, list):
-            if depth > MAX_DEPTH:
-                raise _too_deep()
-            pending.extend((f"{where}[{index}]", item, depth + 1) for index, item in enumerate(value))
-
-
-def string_problem(text: str) -> str | None:
-    """Why a client's string cannot be used, or None when it can."""
-    if len(text) > MAX_STRING_CHARS:
-        return f"longer than {MAX_STRING_CHARS} characters"
-    if "\x00" in text:
-        return "contains a NUL character"
-    if not text.isascii():
-        try:
-            text.encode()
-        except UnicodeEncodeError:
-            return "contains a lone surrogate"
-    return None
+    try:
+        nesting_check(text, max_depth=MAX_DEPTH)
+    except TooDeeplyNested:
+        raise _too_deep() from None
+    if found := unusable_string_find(message, max_chars=MAX_STRING_CHARS, root=""):
+        raise _invalid_field(*found)
 
 
 def _invalid_field(where: str, problem: str) -> ProtocolError:

@@ -1,6 +1,7 @@
 """Fixtures shared by every test: users with roles, tokens, WebSocket clients and service checks."""
 
 import socket
+import uuid
 from urllib.parse import urlparse
 
 import pytest
@@ -53,6 +54,13 @@ def quiet_health_probes(settings):
     tests/operations/test_probes.py sets the thresholds it tests."""
     for name in ("CDX_PROBE_DATABASE_MS", "CDX_PROBE_REDIS_MS", "CDX_PROBE_CHANNEL_LAYER_MS", "CDX_PROBE_MATCHING_P99_MS"):
         setattr(settings, name, 3_600_000)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_counts(settings):
+    """REST rate counters live in the cache (Redis in CI), which outlives a test: each test counts its own."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {name: {**config, "KEY_PREFIX": prefix} for name, config in settings.CACHES.items()}
 
 
 @pytest.fixture
