@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "trading",
     "compliance",
     "operations",
+    "auctions",
     "demo",
 ]
 
@@ -260,6 +261,9 @@ CDX_MARGIN_REVIEW_INTERVAL_S = env.float("CDX_MARGIN_REVIEW_INTERVAL_S", default
 CDX_MAINTENANCE_WINDOWS_INTERVAL_S = env.float("CDX_MAINTENANCE_WINDOWS_INTERVAL_S", default=1.0)
 CDX_PROBE_INTERVAL_S = env.float("CDX_PROBE_INTERVAL_S", default=5.0)
 CDX_EVENT_LOG_PRUNE_INTERVAL_S = env.float("CDX_EVENT_LOG_PRUNE_INTERVAL_S", default=60.0)
+CDX_AUCTION_STEP_INTERVAL_S = env.float("CDX_AUCTION_STEP_INTERVAL_S", default=0.5)
+# Auctions: while bids arrive, at most one auction_update per auction per this many seconds (phase changes always).
+CDX_AUCTION_UPDATE_INTERVAL_S = env.float("CDX_AUCTION_UPDATE_INTERVAL_S", default=1.0)
 
 # Level of the root logger (DEBUG, INFO, WARNING, ERROR).
 CDX_LOG_LEVEL = env.str("CDX_LOG_LEVEL", default="INFO")

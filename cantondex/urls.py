@@ -11,6 +11,7 @@ urlpatterns = [
     path("v1/", include("trading.urls")),
     path("v1/", include("compliance.urls")),
     path("v1/", include("operations.urls")),
+    path("v1/", include("auctions.urls")),
     path("status/", include("operations.pages")),
     path("v1/schema", SpectacularAPIView.as_view(), name="schema"),
     path("v1/", include("streams.urls")),  # the WebSocket's AsyncAPI document

@@ -8,10 +8,11 @@ from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import registry
+from . import client_messages, registry
 from .auth import Authenticated, AuthError, authenticate_message, authenticate_session
 from .flow import SendWindow, utf8_size
 from .hub import Hub, Subscription, get_hub
@@ -62,7 +63,17 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        try:
+            await handler(message)
+        except StopConsumer:
+            raise
+        except BaseException:
+            # A handler that fails (or is cancelled) ends the consumer, and daphne closes the socket
+            # (1011) without a websocket.disconnect: give back the connection slot and the
+            # subscriptions here, or they would outlive the socket.
+            if hasattr(self, "hub"):  # connect got that far
+                await self.disconnect(1011)
+            raise
 
     # Life cycle
 
@@ -141,6 +152,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _write(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})  # what super().send does, two calls less
 
+    def write_failed(self) -> None:
+        """The hub could not write to this socket (it is closing, or broken): nothing more is written to
+        it, and it is closed, so a client still there resumes with `since` rather than read past a gap."""
+        if self._open():
+            self.state = CLOSING
+            self.hub.spawn(self.close(code=1011))
+
     async def close_for(self, reason: str) -> None:
         """The hub asks: the user was disabled, or the API key this socket signed in with was revoked."""
         await self._close_with_error(
@@ -174,6 +192,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if self.state is AWAITING_AUTH and kind not in PRE_AUTH_TYPES:
                 raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Authenticate first", {"type": kind})
             handler = self.HANDLERS.get(kind)
+            if handler is None and client_messages.get(kind) is not None:
+                handler = GatewayConsumer._on_client_message
             if handler is None:
                 raise ProtocolError(ErrorCode.INVALID_REQUEST, "Unknown message type", {"type": kind})
             await handler(self, message, correlation_id)
@@ -336,6 +356,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _on_pong(self, message: dict[str, Any], correlation_id: Any) -> None:
         await self.window.answered()  # the heartbeat needs only to hear something; the send window needs this
 
+    async def _on_client_message(self, message: dict[str, Any], correlation_id: Any) -> None:
+        """A message a domain app registered (streams/client_messages.py): its handler answers directly."""
+        handler = client_messages.get(message["type"])
+        reply = await database_sync_to_async(handler)(message, self.principal)
+        await self.send(text_data=encode(reply.type, correlation_id, **reply.fields))
+
     HANDLERS: dict[str, Callable] = {
         "auth": _on_auth,
         "subscribe": _on_subscribe,
@@ -385,7 +411,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     # Errors
 
-    async def _error(self, code: ErrorCode, message: str, details: dict, correlation_id: Any = None) -> None:
+    async def _error(self, code: ErrorCode | str, message: str, details: dict, correlation_id: Any = None) -> None:
         await self.send(text_data=encode_error(code, message, details, correlation_id))
 
     async def _close_with_error(

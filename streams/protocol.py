@@ -36,7 +36,8 @@ class CloseCode:
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: ErrorCode, message: str, details: dict[str, Any] | None = None):
+    # A str code: a domain app's own (an auction's AUCTION_NOT_FOUND, a bid's CANCEL_CUTOFF_PASSED).
+    def __init__(self, code: ErrorCode | str, message: str, details: dict[str, Any] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -53,9 +54,12 @@ def encode(message_type: str, correlation_id: Any = None, **fields: Any) -> str:
 
 
 def encode_error(
-    code: ErrorCode, message: str, details: dict[str, Any] | None = None, correlation_id: Any = None
+    code: ErrorCode | str, message: str, details: dict[str, Any] | None = None, correlation_id: Any = None
 ) -> str:
-    return encode("error", correlation_id, code=str(code), message=message, details=details or {})
+    details = details or {}
+    # Flat as the trading seed writes it, and nested as the auction seed does: clients of either read it.
+    nested = {"code": str(code), "message": message, "details": details}
+    return encode("error", correlation_id, code=str(code), message=message, details=details, error=nested)
 
 
 # Client input bounds. Real messages nest three levels ({"channels": [{"symbols": [...]}]}) and their

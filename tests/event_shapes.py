@@ -30,6 +30,8 @@ ID_PATTERNS = {
     "alert_id": r"alr_[0-9a-f]{16}",
     "event_id": r"evt_[0-9a-f]{16}",
     "dvp_transaction_id": r"dvp_tx_[0-9a-f]+",
+    "auction_id": r"auc_[0-9a-f]{16}",
+    "bid_id": r"bid_[0-9a-f]{16}",
 }
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 

@@ -6,14 +6,13 @@ received (Follower); a stream must arrive whole: every sequence once, in order, 
 """
 
 import asyncio
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
 import redis
 from asgiref.sync import sync_to_async
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts.roles import TRADER
 from operations.events import MaintenanceNotice
@@ -22,101 +21,26 @@ from streams.publishing import publish, stream_sequence
 from streams.registry import group_name
 from tests.conftest import token_for
 from tests.e2e.cluster import cluster, cluster_servers  # noqa: F401  (fixtures)
-from tests.e2e.live import post_order
+from tests.e2e.live import READ_TIMEOUT_S, SYMBOL, OrderFlow, authenticated, post_order
 from tests.support.event_log import published
-from tests.support.kyc import kyc_set
 from tests.support.ws import ConnectionClosed, SocketTransport, WsClient
 from trading.events import OrderCancelled
-from trading.services import deposit_create, order_cancel, order_place
+from trading.services import order_cancel
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ACCOUNT_STREAMS = ["orders", "account_notifications"]
-SYMBOL = "AAPL/USDC"
-READ_TIMEOUT_S = 20.0
 REDIS_CATCH_UP_S = 10.0  # relays and hubs retry every second once Redis is back
 NOTICE_START = datetime(2030, 1, 1, tzinfo=UTC)
+# A killed process's connection places must be free in seconds (its heartbeat runs out after 5 s),
+# not after the 90 s it took before the gateways heartbeat.
+KILLED_PLACES_FREE_S = 20.0
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Overrides the suite's (which spares e2e tests): these make 100+ users and log in only with JWTs."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def make_trader(make_user, markets):
-    """A trader who may trade without caps, with USDC to buy with."""
-
-    def make():
-        user = make_user(TRADER)
-        kyc_set(user, status="approved", tier="tier_3")
-        deposit_create(account_id=user.account.id, currency="USDC", amount=D("1000000"), transaction_hash="0xcluster")
-        return user
-
-    return sync_to_async(make)
-
-
-class OrderFlow:
-    """One trader placing and cancelling limit buys through trading.services, on a thread of the test process.
-
-    A buy at 1.00 rests (nobody sells that low): placing it causes order_created and order_updated
-    (open) on the trader's `orders` stream, cancelling it order_cancelled; `caused` counts them as they commit.
-    """
-
-    def __init__(self, account_id: str, pace_s: float = 0.01):
-        self.account_id = account_id
-        self.pace_s = pace_s  # a pause between cycles keeps the flow steady without hogging the database
-        self.caused = 0
-        self.error: BaseException | None = None
-        self._changed = threading.Condition()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="order-flow", daemon=True)
-
-    def start(self) -> "OrderFlow":
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                order = order_place(
-                    account_id=self.account_id, symbol=SYMBOL, side="buy", order_type="limit",
-                    quantity=D("1"), price=D("1.00"),
-                )
-                self._count(2)
-                order_cancel(order_id=order.id, account_id=self.account_id)
-                self._count(1)
-                self._stop.wait(self.pace_s)
-        except BaseException as error:  # reported by stop(): a flow that died would look like lost events
-            self.error = error
-        finally:
-            connection.close()
-            with self._changed:
-                self._changed.notify_all()
-
-    def _count(self, events: int) -> None:
-        with self._changed:
-            self.caused += events
-            self._changed.notify_all()
-
-    async def reached(self, count: int, timeout: float = READ_TIMEOUT_S) -> None:
-        """Waits until the flow has caused `count` events."""
-
-        def wait() -> bool:
-            with self._changed:
-                return self._changed.wait_for(lambda: self.caused >= count or self.error is not None, timeout)
-
-        assert await asyncio.to_thread(wait) and self.error is None, f"flow at {self.caused}/{count}: {self.error!r}"
-
-    async def stop(self) -> int:
-        """Stops the flow; returns how many order events it caused."""
-        self._stop.set()
-        await asyncio.to_thread(self._thread.join, READ_TIMEOUT_S)
-        assert not self._thread.is_alive(), "the order flow did not stop"
-        if self.error is not None:
-            raise self.error
-        return self.caused
 
 
 class Follower:
@@ -227,13 +151,6 @@ async def assert_caught_up_exactly_once(follower, flow, account_id: str, starts:
 def post_bid(base_url: str, user) -> dict:
     """A buy of 1 at 1.00 over REST: it rests (nobody sells that low)."""
     return post_order(base_url, user, symbol=SYMBOL, side="buy", quantity=1, price=D("1.00"))
-
-
-async def authenticated(url: str, user) -> WsClient:
-    client = await WsClient.open(url)
-    reply = await client.request({"type": "auth", "token": token_for(user)})
-    assert reply["type"] == "auth_response" and reply["status"] == "authenticated", reply
-    return client
 
 
 # Across processes
@@ -361,6 +278,35 @@ async def test_clients_of_a_killed_process_resume_on_the_other_without_loss(clus
     await flow.reached(flow.caused + 20)
     await assert_caught_up_exactly_once(follower, flow, account_id, starts)
     await follower.close()
+
+
+async def test_the_places_of_a_killed_process_are_free_on_the_other_within_seconds(cluster, make_trader):
+    trader = await make_trader()  # CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT=3 on both processes
+    held = [await authenticated(cluster.a.ws_url, trader) for _ in range(3)]
+
+    async def admitted(url: str) -> WsClient | None:
+        client = await WsClient.open(url)
+        reply = await client.request({"type": "auth", "token": token_for(trader)})
+        if reply["type"] == "error" and reply["code"] == "CONNECTION_LIMIT":
+            await client.close()
+            return None
+        assert reply["type"] == "auth_response" and reply["status"] == "authenticated", reply
+        return client
+
+    cluster.kill(cluster.a)  # its three places were taken; nobody will give them back
+    on_b: list[WsClient] = []
+    try:
+        async with asyncio.timeout(KILLED_PLACES_FREE_S):
+            while True:  # the whole quota at once, then what is still missing, until all are in
+                tries = await asyncio.gather(*(admitted(cluster.b.ws_url) for _ in range(3 - len(on_b))))
+                on_b += [client for client in tries if client is not None]
+                if len(on_b) == 3:
+                    break
+                await asyncio.sleep(0.2)  # a poll interval: nothing announces when a heartbeat runs out
+    except TimeoutError:
+        raise AssertionError(f"{len(on_b)}/3 admitted on b {KILLED_PLACES_FREE_S:g}s after a was killed") from None
+    for client in held + on_b:
+        await client.close()
 
 
 async def test_a_redis_restart_loses_nothing_on_durable_streams(cluster, make_trader):

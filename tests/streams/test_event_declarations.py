@@ -15,7 +15,7 @@ from tests.event_shapes import app_declared_types, assert_event_shape, check_del
 from trading.events import ORDERS, OrderbookUpdate, OrderCreated
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "trading", "compliance", "operations", "streams", "kernel", "cantondex")
+APPS = ("accounts", "trading", "compliance", "operations", "auctions", "streams", "kernel", "cantondex")
 # Each channel name is written once, where the app that owns the channel declares it.
 CHANNEL_DECLARATIONS = {
     "account_notifications": "accounts/events.py",
@@ -25,6 +25,9 @@ CHANNEL_DECLARATIONS = {
     "market_data": "trading/events.py",
     "compliance_events": "compliance/events.py",
     "system_health": "operations/events.py",
+    "auction": "auctions/events.py",
+    "bids": "auctions/events.py",
+    "settlement": "auctions/events.py",
 }
 # Strings that spell a channel's name but mean something else.
 NOT_CHANNELS = {
@@ -32,6 +35,20 @@ NOT_CHANNELS = {
     ("trading/models.py", "trades"): "the reverse accessor Market.trades",
     ("trading/urls.py", "orders"): "the REST path /v1/orders",
     ("operations/models.py", "market_data"): "the health-monitored service market_data",
+    ("trading/apps.py", "settlement"): "the model name in a permission codename",
+    ("trading/models.py", "settlement"): "the reverse accessor Trade.settlement",
+    ("trading/matching.py", "bids"): "the buy side of an order book",
+    ("streams/coalesce.py", "bids"): "the buy side of an order book",
+    ("auctions/models.py", "auction"): "the foreign key Bid.auction and SupplyTranche.auction",
+    ("auctions/models.py", "bids"): "the reverse accessor Auction.bids",
+    ("auctions/apps.py", "auction"): "the model name in a permission codename",
+    ("auctions/selectors.py", "auction"): "the foreign key Bid.auction",
+    ("auctions/services.py", "auction"): "the foreign key Bid.auction",
+    ("auctions/closing.py", "auction"): "the foreign key Bid.auction, and what an order or settlement came from",
+    ("auctions/channels.py", "auction"): "the foreign key Bid.auction",
+    ("auctions/channels.py", "bids"): "what the channel carries, in its subscription message",
+    ("auctions/api.py", "bids"): "the anonymised bids of the REST result",
+    ("auctions/urls.py", "bids"): "the REST paths /v1/bids and /v1/auctions/{id}/bids",
 }
 
 

@@ -107,6 +107,9 @@ class Recorder:
     async def close_for(self, reason: str) -> None:
         raise AssertionError(reason)
 
+    def write_failed(self) -> None:
+        raise AssertionError("a write failed")
+
 
 async def test_the_hub_measures_each_text_once_for_all_its_sockets(monkeypatch):
     measured = []

@@ -308,7 +308,7 @@ async def test_invalid_channel(authed, trader, channel):
         reply = await client.request({"type": message_type, "channel": channel, "correlation_id": "ic"})
         details = assert_error(reply, "INVALID_CHANNEL", "ic")
         assert details["channel"] == (channel if isinstance(channel, str) else None)
-        assert set(details["available"]) == {*ACCOUNT_CHANNELS, "market_data", "compliance_events", "system_health"}
+        assert set(details["available"]) == {*ACCOUNT_CHANNELS, "market_data", "compliance_events", "system_health", "auction", "bids", "settlement"}
 
 
 class State(Event, type="state", channel="test_snapshot"):

@@ -7,7 +7,10 @@ from django.db import transaction
 from accounts.models import KycStatus, KycTier
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from accounts.services import backup_codes_issue, totp_device_add, user_create
+from auctions.models import OPEN_STATUSES, Auction
+from auctions.services import auction_create
 from compliance.services import account_kyc_set
+from kernel.json import plain
 from trading.models import RESTING_STATUSES, Order
 from trading.services import deposit_create, order_place
 
@@ -16,6 +19,7 @@ DEMO_USERS = [
     # username, password, role, deposits
     ("alice", "alice-demo-pass", TRADER, {"USDC": Decimal("1000000"), "AAPL": Decimal("10000"), "GOOGL": Decimal("5000")}),
     ("bob", "bob-demo-pass", TRADER, {"USDC": Decimal("1000000"), "AAPL": Decimal("10000"), "GOOGL": Decimal("5000")}),
+    ("issuer", "issuer-demo-pass", TRADER, {"AAPL": Decimal("2000")}),  # sells in the demo auction, so alice and bob can bid
     (DEMO_OFFICER, "officer-demo-pass", COMPLIANCE, {}),
     ("admin", "admin-demo-pass", ADMIN, {}),
 ]
@@ -55,6 +59,7 @@ class Command(BaseCommand):
                 for currency, amount in deposits.items():
                     deposit_create(account_id=account.id, currency=currency, amount=amount, transaction_hash="seed_demo")
         self._seed_books()
+        self._seed_auction()
         self.stdout.write("Demo users ready. Log in at http://127.0.0.1:8000/admin/ or get a token at POST /v1/auth/token.")
 
     def _seed_books(self):
@@ -73,3 +78,22 @@ class Command(BaseCommand):
                         account_id=account.id, symbol=symbol, side=side, order_type="limit", quantity=quantity, price=price
                     )
             self.stdout.write(f"  book      {symbol}: {BOOK_LEVELS} bid and {BOOK_LEVELS} ask levels around {reference}")
+
+    def _seed_auction(self):
+        """A running demo auction (`simulate_market` bids in it), unless the issuer has one open."""
+        User = get_user_model()
+        seller = User.objects.get(username="issuer").account
+        auction = Auction.objects.filter(seller=seller, status__in=OPEN_STATUSES).first()
+        if auction is None:
+            auction = auction_create(  # 500 AAPL at a reserve of 150 for 10 minutes; scheduled whenever none is open
+                created_by=User.objects.get(username="admin"),
+                seller_account_id=seller.id,
+                symbol="AAPL/USDC",
+                supply_quantity=Decimal("500"),
+                reserve_price=Decimal("150.00"),
+                duration_ms=10 * 60 * 1000,
+            )
+        self.stdout.write(
+            f"  auction   {auction.id}: {plain(auction.supply_quantity)} {auction.market_id} from issuer, "
+            f"reserve {plain(auction.reserve_price)}, {auction.status}"
+        )
