@@ -1,9 +1,10 @@
 """The WebSocket protocol as an AsyncAPI 3.0 document, generated from what the gateway runs.
 
 Channels come from the registry (filled by the domain apps at start), events from their declarations
-(streams.events), client messages from the consumer's handlers and error codes from the protocol, so
-the document cannot drift from the code. Only the transport's own messages (auth, subscribe, the
-replies) are described here, next to the code that defines them.
+(streams.events), client messages from the consumer's handlers and the domain apps' registered messages
+(streams.client_messages, with their descriptions), error codes from the protocol, so the document cannot
+drift from the code. Only the transport's own messages (auth, subscribe, the replies) are described here,
+next to the code that defines them.
 """
 
 import typing
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from . import registry
+from . import client_messages, registry
 from .consumer import GatewayConsumer
 from .events import Event, declared, field_types, optional_of
 from .protocol import MAX_ECHOED_CORRELATION_ID_CHARS, ErrorCode
@@ -40,7 +41,8 @@ def _channel_names() -> list[str]:
     return sorted(set(registry.names()) | {event.channel for event in declared().values()})
 
 
-# Client messages, one per consumer handler (a handler without a schema here fails the document).
+# Client messages: one per consumer handler (a handler without a schema here fails the document), and
+# every message a domain app registered, as it describes itself.
 def _client_messages() -> dict[str, dict[str, Any]]:
     channel_names = {"type": "string", "enum": registry.names()}
     parameters: dict[str, Any] = {
@@ -68,9 +70,22 @@ def _client_messages() -> dict[str, dict[str, Any]]:
         "ping": ("Ask for a pong", {}, []),
         "pong": ("Answer the server's ping", {}, []),
     }
+    for kind, described in client_messages.described().items():
+        schemas[kind] = (described.summary, described.fields, list(described.required))
+    kinds = [*GatewayConsumer.HANDLERS, *client_messages.described()]
     return {
         kind: _message(kind, description, {**fields, "correlation_id": _CORRELATION_ID}, required)
-        for kind, (description, fields, required) in ((kind, schemas[kind]) for kind in GatewayConsumer.HANDLERS)
+        for kind, (description, fields, required) in ((kind, schemas[kind]) for kind in kinds)
+    }
+
+
+def _domain_replies() -> dict[str, dict[str, Any]]:
+    """The direct replies of the domain apps' messages: `payload` under a channel, no sequence (no stream)."""
+    replies = {reply for described in client_messages.described().values() for reply in described.replies}
+    properties = {"channel": {"type": "string"}, "payload": {"type": "object"}, "timestamp": _TIMESTAMP, "correlation_id": _CORRELATION_ID}
+    return {
+        f"{kind}_reply": _message(kind, "A direct reply: no sequence, it belongs to no stream", properties, ["timestamp"])
+        for kind in sorted(replies)
     }
 
 
@@ -106,9 +121,14 @@ def _server_messages() -> dict[str, dict[str, Any]]:
         "error": (
             "A refused message or a closing connection (details.closing: true, then the close code)",
             {
-                "code": {"type": "string", "enum": [str(code) for code in ErrorCode]},
+                "code": {"type": "string", "description": "The transport's codes, or a domain's own", "examples": [str(code) for code in ErrorCode]},
                 "message": {"type": "string"},
                 "details": {"type": "object"},
+                "error": _object(
+                    {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}},
+                    ["code", "message", "details"],
+                    "The same three fields, nested",
+                ),
             },
             ["code", "message", "details"],
         ),
@@ -209,7 +229,7 @@ def document() -> dict[str, Any]:
     by_channel: dict[str, list[str]] = {name: [] for name in _channel_names()}
     for kind, event in sorted(events.items()):
         by_channel[event.channel].append(kind)
-    client, server = _client_messages(), _server_messages()
+    client, server = _client_messages(), {**_server_messages(), **_domain_replies()}
     control = {**client, **server}
     channels = {
         CONNECTION: {
@@ -225,6 +245,7 @@ def document() -> dict[str, Any]:
         "subscribe": ["subscription_response", "error"],
         "unsubscribe": ["unsubscribe_response", "error"],
         "ping": ["server_pong"],
+        **{kind: [*(f"{reply}_reply" for reply in described.replies), "error"] for kind, described in client_messages.described().items()},
     }
     operations: dict[str, Any] = {}
     for kind in client:
