@@ -12,7 +12,7 @@ COMPLIANCE_EVENTS = "compliance_events"
 
 class SuspiciousActivityDetected(Event, type="suspicious_activity_detected", channel=COMPLIANCE_EVENTS):
     event_id: str
-    alert_id: str  # the alert behind the event (README, "Compliance")
+    alert_id: str  # the alert behind the event (docs/compliance.md)
     account_id: str
     activity_type: str
     severity: str
