@@ -17,7 +17,7 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS_FILE = ROOT / "cantondex" / "settings.py"
-SKIPPED_DIRS = {".git", ".venv", "node_modules", "staticfiles", "__pycache__", ".pytest_cache"}
+SKIPPED_DIRS = {".git", ".venv", "node_modules", "staticfiles", "site", "__pycache__", ".pytest_cache"}  # site: make docs
 SOURCE_SUFFIXES = {".py", ".js", ".html", ".md", ".ini", ".txt"}
 SOURCE_NAMES = {"Makefile", "run"}  # run: .ci/run
 # Names that stand for any setting in help texts (bench's `--set CDX_NAME=VALUE`).
