@@ -52,7 +52,10 @@ def _auction_channel(name: str, noun: str, snapshot) -> Channel:
         if not Auction.objects.filter(pk=auction_id).exists():
             raise ProtocolError(AUCTION_NOT_FOUND, "Auction does not exist", {"channel": name, "auction_id": auction_id})
 
-    return Channel(name=name, noun=noun, resolve=resolve, check_access=check_access, snapshot=snapshot)
+    parameters: dict[str, Any] = {"auction_id": {"type": "string", "description": "The auction"}}
+    if name == BIDS:
+        parameters["own"] = {"type": "boolean", "default": False, "description": "The caller's own bids instead of the public stream"}
+    return Channel(name=name, noun=noun, resolve=resolve, check_access=check_access, snapshot=snapshot, parameters=parameters)
 
 
 def auction_snapshot(key: str) -> tuple[list[Event], int]:

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import ApiKeyScope
 from kernel.errors import ServiceError
-from streams.client_messages import Reply, register
+from streams.client_messages import Description, Reply, register
 from streams.events import wire
 from streams.principals import Principal
 from streams.protocol import ErrorCode, ProtocolError
@@ -88,6 +88,29 @@ def cancel_bid(message: dict[str, Any], principal: Principal) -> Reply:
     return _bid_reply("bid_cancelled", bid)
 
 
+_NUMBER = {"type": "number"}
+
+SUBMIT_BID = Description(
+    summary="Place a bid in an auction (the trade scope for API keys)",
+    fields={
+        "auction_id": {"type": "string"},
+        "payload": {
+            "type": "object",
+            "properties": {"quantity": _NUMBER, "price": _NUMBER, "is_marginal": {"type": "boolean"}, "client_bid_id": {"type": "string"}},
+            "required": ["quantity", "price"],
+        },
+    },
+    required=("auction_id", "payload"),
+    replies=("bid_accepted", "bid_rejected"),
+)
+CANCEL_BID = Description(
+    summary="Cancel one's own bid (before the auction's cancel cut-off)",
+    fields={"bid_id": {"type": "string"}},
+    required=("bid_id",),
+    replies=("bid_cancelled",),
+)
+
+
 def register_all() -> None:
-    register("submit_bid", submit_bid)
-    register("cancel_bid", cancel_bid)
+    register("submit_bid", submit_bid, SUBMIT_BID)
+    register("cancel_bid", cancel_bid, CANCEL_BID)

@@ -1,4 +1,4 @@
-"""CantonDEX gateway settings: every value the environment can change is read here, once (see README, "Configuration").
+"""CantonDEX gateway settings: every value the environment can change is read here, once (see docs/configuration.md).
 
 The rest of the code reads `django.conf.settings.<NAME>` when it needs a value, never the environment, so a
 test's `settings` fixture changes what the code sees.
@@ -182,10 +182,12 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
 }
 
+# The API version of REST and WebSocket alike (docs/versioning.md); the AsyncAPI document reads it too.
+API_VERSION = "1.0.0"
 SPECTACULAR_SETTINGS = {
     "TITLE": "CantonDEX gateway API",
-    "DESCRIPTION": "REST API of the CantonDEX gateway. The WebSocket protocol is described in the README.",
-    "VERSION": "1.0.0",
+    "DESCRIPTION": "REST API of the CantonDEX gateway. The WebSocket protocol: /v1/asyncapi.json (AsyncAPI 3.0).",
+    "VERSION": API_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
@@ -336,7 +338,7 @@ else:
 
 # Login lockout (django-axes, accounts/lockout.py): this many failed logins for one username, or from one IP,
 # lock it out of /v1/auth/token (429 TOO_MANY_ATTEMPTS) and the admin login for CDX_LOGIN_LOCKOUT_S seconds,
-# counted again from each further attempt; staff unlock sooner (README, "Hostile input, rates and lockout").
+# counted again from each further attempt; staff unlock sooner (docs/rest.md, "Hostile input, rates and lockout").
 CDX_LOGIN_FAILURE_LIMIT = env.int("CDX_LOGIN_FAILURE_LIMIT", default=10)
 CDX_LOGIN_LOCKOUT_S = env.int("CDX_LOGIN_LOCKOUT_S", default=900)
 INSTALLED_APPS.append("axes")

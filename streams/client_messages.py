@@ -21,11 +21,29 @@ class Reply:
 
 Handler = Callable[[dict[str, Any], Principal], Reply]
 
+
+@dataclass(frozen=True, slots=True)
+class Description:
+    """What the AsyncAPI document (streams/asyncapi.py) says of a registered message."""
+
+    summary: str
+    fields: dict[str, Any] = field(default_factory=dict)  # JSON Schema properties besides type and correlation_id
+    required: tuple[str, ...] = ()
+    replies: tuple[str, ...] = ()  # the types of its direct replies (an `error` aside)
+
+
 _handlers: dict[str, Handler] = {}
+_descriptions: dict[str, Description] = {}
 
 
-def register(message_type: str, handler: Handler) -> None:
+def register(message_type: str, handler: Handler, description: Description | None = None) -> None:
     _handlers[message_type] = handler
+    _descriptions[message_type] = description or Description(summary="")
+
+
+def described() -> dict[str, Description]:
+    """Every registered message type and its description."""
+    return dict(_descriptions)
 
 
 def get(message_type: str) -> Handler | None:

@@ -77,7 +77,7 @@ def mark_prices() -> dict[str, Decimal]:
 
 @dataclass(frozen=True)
 class Valuation:
-    """An account's holdings in the valuation currency at mark prices (see README, "Balances")."""
+    """An account's holdings in the valuation currency at mark prices (see docs/trading.md, "Deposits, withdrawals, credit and margin")."""
 
     total: Decimal  # gross asset value: every currency's total x its mark price
     available: Decimal
