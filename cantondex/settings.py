@@ -291,3 +291,13 @@ REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("accounts.permissions.HasApi
 SIMPLE_JWT.update(ROTATE_REFRESH_TOKENS=True, BLACKLIST_AFTER_ROTATION=True)
 OTP_TOTP_ISSUER = "CantonDEX"
 # --- end credentials ---
+
+# --- Compliance cases: evidence files and the history of configuration changes ---
+INSTALLED_APPS += ["simple_history"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "simple_history.middleware.HistoryRequestMiddleware",
+)
+MEDIA_ROOT = env.str("CDX_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+CDX_CASE_ATTACHMENT_MAX_BYTES = env.int("CDX_CASE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# --- end compliance cases ---
