@@ -3,7 +3,7 @@ assign, note, attach evidence, close (four eyes when a high or critical alert is
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import quote
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -157,7 +157,7 @@ class CaseAdmin(admin.ModelAdmin):
         """Evidence is served to officers only (never from a public media URL)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        found = get_object_or_404(CaseAttachment, pk=attachment_id, case_id=object_id)
+        found = get_object_or_404(CaseAttachment, pk=attachment_id, case_id=unquote(object_id))
         if not found.file.storage.exists(found.file.name):
             raise Http404("The file is missing from storage.")
         return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name, content_type=found.content_type)

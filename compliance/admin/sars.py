@@ -3,6 +3,7 @@ regulator's portal (compliance.sar_export) and printable."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -55,7 +56,7 @@ class SarAdmin(admin.ModelAdmin):
 
     @admin.display(description="printable page")
     def printable(self, sar):
-        return format_html('<a href="{}" target="_blank">Print view</a>', reverse("admin:compliance_sar_print", args=[sar.pk]))
+        return format_html('<a href="{}" target="_blank">Print view</a>', reverse("admin:compliance_sar_print", args=[quote(sar.pk)]))
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -110,6 +111,6 @@ class SarAdmin(admin.ModelAdmin):
     def print_view(self, request, object_id: str):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        sar = get_object_or_404(Sar.objects.select_related("case", "alert", "created_by", "filed_by", "approved_by"), pk=object_id)
+        sar = get_object_or_404(Sar.objects.select_related("case", "alert", "created_by", "filed_by", "approved_by"), pk=unquote(object_id))
         report = selectors.sar_report(sar=sar)
         return TemplateResponse(request, "compliance/sar_print.html", {"report": report, "sar": sar})
