@@ -362,7 +362,9 @@ class Sar(models.Model):
         verbose_name = "SAR"
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(case__isnull=True) ^ models.Q(alert__isnull=True), name="sar_on_case_or_alert"
+                condition=models.Q(case__isnull=True) ^ models.Q(alert__isnull=True),
+                name="sar_on_case_or_alert",
+                violation_error_message="A SAR is about one case or one alert: give exactly one.",
             )
         ]
 

@@ -24,12 +24,6 @@ class SarForm(forms.ModelForm):
         model = Sar
         fields = ["case", "alert", "narrative"]
 
-    def clean(self):
-        cleaned = super().clean() or self.cleaned_data
-        if self.instance.pk is None and (cleaned.get("case") is None) == (cleaned.get("alert") is None):
-            raise forms.ValidationError("A SAR is about one case or one alert: give exactly one.")
-        return cleaned
-
 
 DETAILS = ["id", "case", "alert", "status", "created_by", "created_at", "filed_by", "approved_by", "filed_at"]
 
