@@ -30,11 +30,10 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
     list_filter = ["status", "action", WaitingForMeFilter]
     search_fields = ["id", "alert__id", "case__id", "sar__id"]
     list_select_related = ["requested_by", "decided_by"]
-    readonly_fields = [
+    fields = readonly_fields = (
         "id", "action", "alert", "case", "sar", "disposition", "reason", "status", "requested_by", "requested_at",
         "decided_by", "decided_at", "decision_note",
-    ]
-    fields = readonly_fields
+    )
     actions = ["approve", "reject"]
 
     @admin.display(description="subject")
