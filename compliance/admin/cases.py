@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from kernel.errors import ServiceError
@@ -15,6 +16,17 @@ from kernel.errors import ServiceError
 from .. import selectors, services
 from ..models import ApprovalRequest, Case, CaseAttachment, CaseStatus, Disposition
 from .activity import admin_link
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _values(change) -> str:
+    """An audit entry's before or after as short "name: value" lines (the cell wraps instead of overflowing)."""
+    if not isinstance(change, dict):
+        return "" if change is None else str(change)
+    return "; ".join(f"{name}: {value}" for name, value in change.items())
 
 
 @admin.action(description="Create a case from the selected alerts", permissions=["change"])
@@ -110,7 +122,7 @@ class CaseAdmin(admin.ModelAdmin):
     @admin.display(description="notes")
     def notes_list(self, case):
         notes = case.notes.select_related("author")
-        return format_html_join("", "<p><strong>{}</strong> {}: {}</p>", ((n.author, n.created_at, n.text) for n in notes)) or "none"
+        return format_html_join("", "<p><strong>{}</strong> {}: {}</p>", ((n.author, _when(n.created_at), n.text) for n in notes)) or "none"
 
     @admin.display(description="attachments")
     def attachment_list(self, case):
@@ -134,12 +146,14 @@ class CaseAdmin(admin.ModelAdmin):
     @admin.display(description="audit trail (the case and its alerts)")
     def trail(self, case):
         return format_html(
-            "<table><tr><th>when</th><th>who</th><th>subject</th><th>action</th><th>before</th><th>after</th></tr>{}</table>",
+            '<table style="table-layout:fixed;width:100%;overflow-wrap:anywhere"><tr><th style="width:10em">when</th>'
+            '<th style="width:8em">who</th><th style="width:12em">subject</th><th style="width:9em">action</th>'
+            "<th>before</th><th>after</th></tr>{}</table>",
             format_html_join(
                 "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 (
-                    (e.at, e.actor.get_username() if e.actor else "surveillance", e.alert_id or e.case_id, e.action,
-                     e.before, e.after)
+                    (_when(e.at), e.actor.get_username() if e.actor else "surveillance", e.alert_id or e.case_id,
+                     e.action, _values(e.before), _values(e.after))
                     for e in selectors.case_audit_trail(case=case)
                 ),
             ),
