@@ -298,6 +298,7 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "simple_history.middleware.HistoryRequestMiddleware",
 )
-MEDIA_ROOT = env.str("CDX_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+CDX_MEDIA_ROOT = env.str("CDX_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_ROOT = CDX_MEDIA_ROOT
 CDX_CASE_ATTACHMENT_MAX_BYTES = env.int("CDX_CASE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # --- end compliance cases ---
