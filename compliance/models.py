@@ -362,7 +362,8 @@ class Sar(models.Model):
         verbose_name = "SAR"
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(case__isnull=True) ^ models.Q(alert__isnull=True),
+                condition=(models.Q(case__isnull=False) & models.Q(alert__isnull=True))
+                | (models.Q(case__isnull=True) & models.Q(alert__isnull=False)),
                 name="sar_on_case_or_alert",
                 violation_error_message="A SAR is about one case or one alert: give exactly one.",
             )

@@ -280,6 +280,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='sar',
-            constraint=models.CheckConstraint(condition=models.Q(('case__isnull', True), ('alert__isnull', True), _connector='XOR'), name='sar_on_case_or_alert', violation_error_message='A SAR is about one case or one alert: give exactly one.'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('case__isnull', False), ('alert__isnull', True)), models.Q(('case__isnull', True), ('alert__isnull', False)), _connector='OR'), name='sar_on_case_or_alert', violation_error_message='A SAR is about one case or one alert: give exactly one.'),
         ),
     ]
