@@ -56,7 +56,8 @@ class SarAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         try:
             if change:
-                services.sar_narrative_set(sar_id=obj.pk, narrative=data["narrative"], actor=request.user)
+                if "narrative" in form.changed_data:  # editable (and in the form) only while a draft
+                    services.sar_narrative_set(sar_id=obj.pk, narrative=data["narrative"], actor=request.user)
                 return
             sar = services.sar_create(
                 narrative=data["narrative"], actor=request.user,

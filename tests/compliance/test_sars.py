@@ -101,6 +101,12 @@ def test_the_admin_drafts_prints_and_exports_sars(case, officer, second_officer,
     assert both.context["adminform"].form.non_field_errors() == ["A SAR is about one case or one alert: give exactly one."]
     assert Sar.objects.count() == 1
 
+    draft_page = f"/admin/compliance/sar/{quote(sar.id)}/change/"
+    assert client.post(draft_page, {"narrative": "Layered orders, then a trade.", "_save": "Save"}).status_code == 302
+    sar.refresh_from_db()
+    assert sar.narrative == "Layered orders, then a trade."
+    assert case.audit_trail.filter(action="sar", after__narrative="Layered orders, then a trade.").exists()
+
     client.post("/admin/compliance/sar/", {"action": "submit_for_review", "_selected_action": [sar.id]})
     client.post("/admin/compliance/sar/", {"action": "request_filing", "_selected_action": [sar.id]})
     approval = ApprovalRequest.objects.get(sar=sar)
@@ -112,8 +118,14 @@ def test_the_admin_drafts_prints_and_exports_sars(case, officer, second_officer,
     assert export["Content-Type"] == "text/csv; charset=utf-8" and sar.id in export.content.decode()
     printable = client.get(f"/admin/compliance/sar/{quote(sar.id)}/print/")
     page = printable.content.decode()
-    assert printable.status_code == 200 and "Layered orders." in page and "Filed" in page
+    assert printable.status_code == 200 and "Layered orders, then a trade." in page and "Filed" in page
     assert second_officer.username in page and case.id in page
+
+    change = f"/admin/compliance/sar/{quote(sar.id)}/change/"
+    assert "Print view" in client.get(change).content.decode()
+    assert client.post(change, {"_save": "Save"}).status_code == 302  # a filed SAR's page saves nothing
+    sar.refresh_from_db()
+    assert (sar.status, sar.narrative) == (SarStatus.FILED, "Layered orders, then a trade.")
 
     outsider = Client()
     outsider.force_login(trader)
