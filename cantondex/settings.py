@@ -366,3 +366,14 @@ if not DEBUG:
 # Several serializers have a `status` of different choices; the schema (built by the deploy checks too)
 # warns unless this one is named.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ServiceStateEnum": "operations.serializers.SERVICE_STATES"}
+
+# --- Compliance cases: evidence files and the history of configuration changes ---
+INSTALLED_APPS += ["simple_history"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "simple_history.middleware.HistoryRequestMiddleware",
+)
+CDX_MEDIA_ROOT = env.str("CDX_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_ROOT = CDX_MEDIA_ROOT
+CDX_CASE_ATTACHMENT_MAX_BYTES = env.int("CDX_CASE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# --- end compliance cases ---

@@ -36,7 +36,8 @@ class KycStatusChanged(Event, type="kyc_status_changed", channel=COMPLIANCE_EVEN
 
 
 class AlertUpdated(Event, type="alert_updated", channel=COMPLIANCE_EVENTS):
-    """An alert's status, assignee or notes changed."""
+    """An alert's status, assignee or notes changed, it joined a case, or a four-eyes request on it was made,
+    approved or rejected (`change`)."""
 
     alert_id: str
     account_id: str

@@ -25,6 +25,10 @@ def order_saved(sender, instance: Order, created: bool, **kwargs):
         _after_commit(rules.orders_velocity_check, account_id=instance.account_id)
     if rules.cancelled_by_self_trade_prevention(instance):
         _after_commit(rules.self_trade_attempts_check, account_id=instance.account_id)
+    elif rules.cancelled_by_account(instance):
+        _after_commit(
+            rules.order_cancelled_check, account_id=instance.account_id, market_id=instance.market_id, side=instance.side
+        )
 
 
 @receiver(post_save, sender=Trade, dispatch_uid="compliance.trade_saved")

@@ -3,4 +3,4 @@
 One module per concern; importing them registers their admins (the admin's autodiscovery imports this package).
 """
 
-from . import alerts, kyc, rules  # noqa: F401
+from . import alerts, approvals, cases, history, kyc, rules, sars  # noqa: F401

@@ -14,6 +14,7 @@ from .. import selectors, services
 from ..models import Alert, AlertStatus, Disposition
 from .activity import admin_link, recent_orders_table, recent_trades_table
 from .audit import AlertAuditInline, AlertNoteInline, alert_notes_save
+from .cases import case_create_from_alerts
 
 
 class AssigneeFilter(admin.SimpleListFilter):
@@ -115,7 +116,7 @@ class AlertAdmin(admin.ModelAdmin):
     inlines = [AlertNoteInline, AlertAuditInline]
     actions = [
         "assign_to_me", "start_investigation", "escalate",
-        "close_false_positive", "close_confirmed_risk", "close_sar_filed",
+        "close_false_positive", "close_confirmed_risk", "close_sar_filed", case_create_from_alerts,
     ]
 
     def has_add_permission(self, request):
@@ -168,13 +169,18 @@ class AlertAdmin(admin.ModelAdmin):
             done="{count} alert(s) assigned to you.",
         )
 
-    def _move(self, request, queryset, status: str, disposition: str = "") -> None:
+    def _move(self, request, queryset, status: str) -> None:
         admin_bulk_apply(
             self, request, queryset,
-            lambda alert_id: services.alert_status_change(
-                alert_id=alert_id, status=status, disposition=disposition, actor=request.user
-            ),
-            done="{count} alert(s) moved to " + status + (f" ({disposition})" if disposition else "") + ".",
+            lambda alert_id: services.alert_status_change(alert_id=alert_id, status=status, actor=request.user),
+            done="{count} alert(s) moved to " + status + ".",
+        )
+
+    def _close(self, request, queryset, disposition: str) -> None:
+        admin_bulk_apply(
+            self, request, queryset,
+            lambda alert_id: services.alert_close(alert_id=alert_id, disposition=disposition, actor=request.user),
+            done="{count} alert(s) closed as " + disposition + " (high and critical ones once a second officer approves).",
         )
 
     @admin.action(description="Start investigation", permissions=["change"])
@@ -187,12 +193,12 @@ class AlertAdmin(admin.ModelAdmin):
 
     @admin.action(description="Close as false positive", permissions=["change"])
     def close_false_positive(self, request, queryset):
-        self._move(request, queryset, AlertStatus.CLOSED, Disposition.FALSE_POSITIVE)
+        self._close(request, queryset, Disposition.FALSE_POSITIVE)
 
     @admin.action(description="Close as confirmed risk", permissions=["change"])
     def close_confirmed_risk(self, request, queryset):
-        self._move(request, queryset, AlertStatus.CLOSED, Disposition.CONFIRMED_RISK)
+        self._close(request, queryset, Disposition.CONFIRMED_RISK)
 
     @admin.action(description="Close as SAR filed", permissions=["change"])
     def close_sar_filed(self, request, queryset):
-        self._move(request, queryset, AlertStatus.CLOSED, Disposition.SAR_FILED)
+        self._close(request, queryset, Disposition.SAR_FILED)

@@ -1,12 +1,13 @@
-"""The surveillance rules and the settings they read: severity SLAs and KYC tier limits."""
+"""The surveillance rules and the settings they read: severity SLAs and KYC tier limits, each with its history."""
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import KycTierLimit, SeveritySla, SurveillanceRule
 
 
 @admin.register(SurveillanceRule)
-class SurveillanceRuleAdmin(admin.ModelAdmin):
+class SurveillanceRuleAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "kind", "enabled", "severity", "threshold", "window_seconds", "updated_at"]
     list_filter = ["kind", "enabled", "severity"]
 
@@ -18,10 +19,10 @@ class SurveillanceRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(SeveritySla)
-class SeveritySlaAdmin(admin.ModelAdmin):
+class SeveritySlaAdmin(SimpleHistoryAdmin):
     list_display = ["severity", "hours"]
 
 
 @admin.register(KycTierLimit)
-class KycTierLimitAdmin(admin.ModelAdmin):
+class KycTierLimitAdmin(SimpleHistoryAdmin):
     list_display = ["tier", "daily_withdrawal_limit"]

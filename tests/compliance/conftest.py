@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts.roles import COMPLIANCE
 from compliance.defaults import defaults_create
 from compliance.models import AlertType, KycTierLimit, SeveritySla, SurveillanceRule
 from compliance.services import alert_raise
@@ -38,3 +39,16 @@ def alert(make_alert, trader):
 def compliance_events(event_type: str | None = None) -> list[dict]:
     """What was published on compliance_events, oldest first (read from the event log)."""
     return published("compliance_events", event_type=event_type)
+
+
+@pytest.fixture
+def second_officer(make_user):
+    """The other officer of four eyes."""
+    return make_user(COMPLIANCE, username="second_officer")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Case evidence stored under a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
