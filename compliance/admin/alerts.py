@@ -95,15 +95,15 @@ def _sla_text(alert: Alert, now) -> str:
         met = alert.closed_at and alert.closed_at <= alert.due_at
         return "met" if met else "missed"
     if alert.due_at < now:
-        return f"overdue by {timesince(alert.due_at, now)}"
-    return f"due in {timeuntil(alert.due_at, now)}"
+        return f"overdue by {timesince(alert.due_at, now, depth=1)}"
+    return f"due in {timeuntil(alert.due_at, now, depth=1)}"
 
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
     form = AlertTriageForm
     # Eight short columns beside the filters fit a 1366 px screen; "raised" reads "5 minutes ago".
-    list_display = ["id", "alert_type", "severity", "status", "account_id", "assignee", "raised", "sla"]
+    list_display = ["id", "alert_type", "severity", "status", "account_short", "assignee", "raised", "sla"]
     list_filter = ["status", "severity", "alert_type", AssigneeFilter, OverdueFilter]
     search_fields = ["id", "account__id", "account__user__username"]
     list_select_related = ["account__user", "assignee"]
@@ -163,7 +163,7 @@ class AlertAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="account", ordering="account")
-    def account_id(self, alert):
+    def account_short(self, alert):
         return alert.account_id
 
     @admin.display(description="raised", ordering="raised_at")

@@ -32,7 +32,11 @@
     options: {
       scales: {
         x: {type: "linear", min: timeline.start, max: timeline.end, ticks: {callback: (ms) => cdxCharts.utc(ms).slice(11, 16)}},
-        y: {min: -0.5, max: kinds.length - 0.5, reverse: true, ticks: {stepSize: 1, callback: (row) => kinds[row] ?? ""}},
+        y: {
+          min: -0.5, max: kinds.length - 0.5, reverse: true,
+          afterBuildTicks: (scale) => { scale.ticks = kinds.map((_, row) => ({value: row})); },
+          ticks: {callback: (row) => kinds[row]},
+        },
       },
       plugins: {
         tooltip: {callbacks: {label: (item) => `${item.raw.id} at ${cdxCharts.utc(item.raw.x)} UTC`}},
