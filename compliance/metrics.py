@@ -14,10 +14,10 @@ DASHBOARD_DAYS = 30
 # Open alerts by age: (label, upper bound); the last bucket has none.
 AGE_BUCKETS: list[tuple[str, timedelta | None]] = [
     ("< 1 h", timedelta(hours=1)),
-    ("1–4 h", timedelta(hours=4)),
-    ("4–24 h", timedelta(hours=24)),
-    ("1–3 d", timedelta(days=3)),
-    ("3–7 d", timedelta(days=7)),
+    ("1-4 h", timedelta(hours=4)),
+    ("4-24 h", timedelta(hours=24)),
+    ("1-3 d", timedelta(days=3)),
+    ("3-7 d", timedelta(days=7)),
     ("> 7 d", None),
 ]
 
@@ -82,6 +82,7 @@ def median_hours_to_close_per_day(*, now: datetime, days: int = DASHBOARD_DAYS) 
     hours: dict[date, list[float]] = defaultdict(list)
     closed = Alert.objects.filter(status=AlertStatus.CLOSED, closed_at__date__gte=day_list[0])
     for raised_at, closed_at in closed.values_list("raised_at", "closed_at"):
+        assert closed_at is not None  # filtered on its date
         hours[timezone.localdate(closed_at)].append((closed_at - raised_at).total_seconds() / 3600)
     every = [h for day_hours in hours.values() for h in day_hours]
     return {

@@ -5,9 +5,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from .. import selectors
 from ..formatting import facts_display
 from ..models import Alert
-from .. import selectors
 
 
 def admin_link(view: str, pk: str):

@@ -1,4 +1,4 @@
-"""Helpers of the compliance browser tests: an officer's login, a 1366×768 laptop window, layout facts, screenshots."""
+"""Helpers of the compliance browser tests: an officer's login, a 1366x768 laptop window, layout facts, screenshots."""
 
 import os
 from pathlib import Path

@@ -138,7 +138,7 @@ def test_the_dashboard_counts_volume_ageing_breaches_and_time_to_close(make_aler
     metrics = dashboard_read(now=timezone.now())
     assert sum(metrics["alerts_per_day"]["by_type"]["unusual_trading_pattern"]) == 2
     assert metrics["alerts_per_day"]["by_severity"]["medium"][-1] == 1  # today's; the other is 4 days old
-    assert metrics["open_by_age"]["by_severity"]["medium"] == [0, 0, 0, 0, 1, 0]  # 3–7 days
+    assert metrics["open_by_age"]["by_severity"]["medium"] == [0, 0, 0, 0, 1, 0]  # 3-7 days
     assert sum(metrics["sla_breaches"]["by_severity"]["medium"]) == 1  # the old one, still open past its due time
     assert metrics["time_to_close"]["overall_median_hours"] == 0.0
 

@@ -1,9 +1,8 @@
-"""The investigation pages in a real Chromium at 1366×768, with screenshots: the account page and its timeline,
+"""The investigation pages in a real Chromium at 1366x768, with screenshots: the account page and its timeline,
 an alert's page, the dashboard's charts, the alert queue and the notices list without horizontal scroll, the
 admin's way to the console, and the queue's CSV export."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
