@@ -59,6 +59,8 @@ async def test_the_account_page_and_the_alert_page_show_an_investigation(
     assert "Orders in the window" in facts and "Window" in facts and "2 minutes" in facts
     assert await page.locator(".alert-trigger table.orders tbody tr").count() == 50  # the flood, not the latest 20
     assert await page_overflow(page) <= 0
+    await page.locator(".alert-facts").scroll_into_view_if_needed()
+    await screenshot(page, tmp_path, "alert-1366x768")
     await page.click("text=investigate the account")
     await page.wait_for_url(f"**/compliance/accounts/{trader.account.id}/?alert={alert.id}")
     await screenshot(page, tmp_path, "account-from-alert")
