@@ -163,7 +163,8 @@ def account_investigation(*, account_id: str, limit: int = RECENT_ACTIVITY_LIMIT
 def account_timeline(*, account_id: str, alert: Alert | None) -> dict:
     """The account's orders, trades, transfers and alerts around an alert (or the last hour), for the chart.
 
-    Times are epoch milliseconds, the chart's linear axis; each point carries the id it stands for.
+    Times are epoch milliseconds, the chart's linear axis; each point carries the id it stands for. Series are
+    named by kind in the singular ("order", not "orders", which names a channel).
     """
     if alert is None:
         end = timezone.now()
@@ -182,10 +183,10 @@ def account_timeline(*, account_id: str, alert: Alert | None) -> dict:
         "end": int(end.timestamp() * 1000),
         "alert": {"id": alert.id, "x": int(alert.raised_at.timestamp() * 1000)} if alert else None,
         "series": {
-            "orders": points(Order.objects.filter(account_id=account_id), "created_at"),
-            "trades": points(_account_trades(account_id), "executed_at"),
-            "deposits": points(Deposit.objects.filter(account_id=account_id), "created_at"),
-            "withdrawals": points(Withdrawal.objects.filter(account_id=account_id), "created_at"),
-            "alerts": points(Alert.objects.filter(account_id=account_id), "raised_at"),
+            "order": points(Order.objects.filter(account_id=account_id), "created_at"),
+            "trade": points(_account_trades(account_id), "executed_at"),
+            "deposit": points(Deposit.objects.filter(account_id=account_id), "created_at"),
+            "withdrawal": points(Withdrawal.objects.filter(account_id=account_id), "created_at"),
+            "alert": points(Alert.objects.filter(account_id=account_id), "raised_at"),
         },
     }

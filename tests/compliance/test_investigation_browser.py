@@ -46,7 +46,7 @@ async def test_the_account_page_and_the_alert_page_show_an_investigation(
     points = await page.evaluate(
         "Object.fromEntries(timelineChart.data.datasets.map(d => [d.label, d.data.length]))"
     )
-    assert points["orders"] >= 51 and points["trades"] == 1 and points["alerts"] >= 1 and points["deposits"] >= 1
+    assert points["order"] >= 51 and points["trade"] == 1 and points["alert"] >= 1 and points["deposit"] >= 1
     for section in ("#balances", "#alerts", "#open-orders", "#trades", "#transfers", "#kyc-history"):
         assert await page.locator(f"{section} table tbody tr").count() >= 1, section
     assert await page.locator("#open-orders tbody tr").count() == 20  # the newest of the flood's resting orders

@@ -6,8 +6,8 @@
     label: kind,
     data: timeline.series[kind].map((point) => ({x: point.x, y: row, id: point.id})),
     backgroundColor: cdxCharts.colour(kind, row),
-    pointRadius: kind === "alerts" ? 7 : 4,
-    pointStyle: kind === "alerts" ? "triangle" : "circle",
+    pointRadius: kind === "alert" ? 7 : 4,
+    pointStyle: kind === "alert" ? "triangle" : "circle",
   }));
   const alertLine = {
     id: "alertLine",
