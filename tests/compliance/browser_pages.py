@@ -1,6 +1,5 @@
 """Helpers of the compliance browser tests: an officer's login, a 1366x768 laptop window, layout facts, screenshots."""
 
-import os
 from pathlib import Path
 
 from asgiref.sync import sync_to_async
@@ -9,8 +8,6 @@ from tests.two_factor import login_code
 
 PASSWORD = "correct-horse-1"  # tests.conftest make_user's default
 LAPTOP = {"width": 1366, "height": 768}
-# Where the screenshots go: a temporary folder per test, or CDX_SCREENSHOT_DIR to keep them for a look.
-SCREENSHOT_DIR_ENV = "CDX_SCREENSHOT_DIR"
 
 
 async def officer_login(context, base_url: str, officer, next_path: str):
@@ -27,9 +24,8 @@ async def officer_login(context, base_url: str, officer, next_path: str):
 
 
 async def screenshot(page, tmp_path: Path, name: str) -> Path:
-    folder = Path(os.environ.get(SCREENSHOT_DIR_ENV) or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
+    """The window as the officer sees it, into the test's temporary folder (pytest keeps the last runs' for a look)."""
+    path = tmp_path / f"{name}.png"
     await page.screenshot(path=str(path), full_page=False)
     assert path.stat().st_size > 10_000  # a rendered page, not a blank one
     return path
