@@ -17,6 +17,8 @@ from trading.models import SELF_TRADE_PREVENTED, Deposit, Order, OrderStatus, Tr
 from trading.money import notional
 from trading.selectors import mark_prices
 
+from .formatting import duration_text as _duration
+from .formatting import number_text
 from .models import AlertType, RuleKind, SurveillanceRule
 from .services import alert_raise
 
@@ -28,14 +30,6 @@ def _rules(kind: str) -> list[SurveillanceRule]:
 def _text(value: Decimal) -> str:
     """Decimals in an alert's facts (JSON): exact, as text."""
     return str(plain(value))
-
-
-def _duration(seconds: int) -> str:
-    for unit, size in (("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} seconds"
 
 
 def large_threshold() -> Decimal:
@@ -139,7 +133,8 @@ def _large_check(*, transaction_type: str, account_id: str, value: Decimal, fact
             rule=rule,
             account_id=account_id,
             alert_type=AlertType.LARGE_TRANSACTION,
-            description=f"{transaction_type.capitalize()} worth {_text(value)} USDC, at or above {_text(threshold)}",
+            # Not on the wire (large_transaction_alert carries the numbers): written for the officer.
+            description=f"{transaction_type.capitalize()} worth {number_text(value)} USDC, at or above {number_text(threshold)}",
             facts={**facts, "transaction_type": transaction_type, "usdc_value": _text(value), "threshold": _text(threshold)},
             transaction_type=transaction_type,
             amount=value,

@@ -71,8 +71,8 @@ def test_the_queue_renders_with_every_filter_and_search(browser, make_alert, tra
         assert f'value="{action}"' in page
 
 
-def test_the_alert_page_shows_recent_activity_notes_and_the_audit_trail(
-    browser, alert, trader, other_trader, officer, markets
+def test_the_alert_page_shows_the_activity_that_triggered_it_and_the_audit_trail(
+    browser, make_alert, trader, other_trader, officer, markets
 ):
     deposit_create(account_id=trader.account.id, currency="USDC", amount=Decimal("100"), transaction_hash="0x1")
     deposit_create(account_id=other_trader.account.id, currency="AAPL", amount=Decimal("1"), transaction_hash="0x2")
@@ -85,16 +85,25 @@ def test_the_alert_page_shows_recent_activity_notes_and_the_audit_trail(
         quantity=Decimal("1"), price=Decimal("5"),
     )
     trade = Trade.objects.get()
+    alert = make_alert(trader.account.id)  # raised after the activity its rule's window covers
+    later = order_place(  # after the alert: not what triggered it
+        account_id=trader.account.id, symbol="AAPL/USDC", side="buy", order_type="limit",
+        quantity=Decimal("1"), price=Decimal("4"),
+    )
     alert_assign(alert_id=alert.id, assignee=officer, actor=officer)
     response = browser.get(change_url(alert))
     assert response.status_code == 200
     page = response.content.decode()
-    assert f'<a href="/admin/trading/order/{quote(order.id)}/change/">{order.id}</a>' in page and "Recent trades" in page
+    assert f'<a href="/admin/trading/order/{quote(order.id)}/change/">{order.id}</a>' in page
+    assert later.id not in page
+    assert "What triggered it" in page
     assert f'href="/admin/accounts/account/{quote(trader.account.id)}/change/"' in page
+    assert f'href="/compliance/accounts/{trader.account.id}/?alert={alert.id}"' in page  # the investigation
     assert f'<a href="/admin/trading/trade/{quote(trade.id)}/change/">' in page
-    assert f'href="/admin/accounts/account/{quote(other_trader.account.id)}/change/"' in page  # the counterparty
+    assert f'href="/compliance/accounts/{other_trader.account.id}/"' in page  # the counterparty
     assert "audit trail" in page.lower() and "surveillance" in page  # the system raised it
     assert alert.description in page
+    assert "<dt>Orders in the window</dt><dd>50</dd>" in page  # facts labelled, not raw JSON
 
 
 def test_bulk_actions_go_through_the_services(browser, make_alert, trader, other_trader, officer):

@@ -8,8 +8,11 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.admin.utils import quote
 
+from accounts.models import Account
 from compliance.models import Alert, AlertType
+from compliance.services import alert_assign
 from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
+from tests.compliance.browser_pages import officer_login, page_overflow, screenshot
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)
 from tests.two_factor import login_code
 from trading.services import deposit_create, order_place
@@ -79,7 +82,7 @@ async def test_the_officer_sees_a_flood_and_a_large_trade_live_and_works_the_ale
     assert await link.get_attribute("href") == f"/admin/compliance/alert/{quote(flood_alert.id)}/change/"
 
     await sync_to_async(large_trade)(trader.account.id, other_trader.account.id)
-    large_rows = console.locator('#alerts tbody tr:has-text("trade of 1000000 (threshold 1000000)")')
+    large_rows = console.locator('#alerts tbody tr:has-text("Trade worth 1,000,000 USDC, at or above 1,000,000")')
     await large_rows.nth(1).wait_for()  # one for each side of the trade
     assert await console.locator("#alerts tbody tr").count() == 3
 
@@ -104,3 +107,94 @@ async def test_the_officer_sees_a_flood_and_a_large_trade_live_and_works_the_ale
     trail = await admin.locator("#audit_trail-group").inner_text()
     for action in ("raised", "assignee", "note", "status", "false_positive", officer.username):
         assert action in trail
+
+
+ROW_CELLS = """row => [...row.cells].map(td => ({
+    field: td.dataset.field,
+    text: td.dataset.field === "raised_at" ? null : td.innerText,
+    title: td.title,
+    className: td.className,
+    href: td.querySelector("a")?.getAttribute("href") ?? null,
+    datetime: td.querySelector("time")?.getAttribute("datetime") ?? null,
+    timeTitle: td.querySelector("time")?.title ?? null,
+}))"""
+CONSOLE_FIELDS = ["alert_id", "alert_type", "severity", "account_id", "status", "assignee", "description", "raised_at"]
+
+
+def structuring(account_id: str) -> None:
+    """Three deposits just under the large-transaction threshold in a day."""
+    for amount in ("950000", "960000", "970000"):
+        fund(account_id, "USDC", amount)
+
+
+def wash_trade(seller_id: str, buyer_id: str) -> None:
+    Account.objects.filter(pk__in=[seller_id, buyer_id]).update(beneficial_owner="owner-1")
+    fund(seller_id, "AAPL", "1")
+    place(seller_id, "sell", "1", "10")
+    place(buyer_id, "buy", "1", "10")
+
+
+def assign_back_and_forth(alert_ids: list[str], officer, *, rounds: int) -> None:
+    """Fills the console's activity list (two lines per alert and round)."""
+    for _ in range(rounds):
+        for alert_id in alert_ids:
+            alert_assign(alert_id=alert_id, assignee=officer, actor=officer)
+            alert_assign(alert_id=alert_id, assignee=None, actor=officer)
+
+
+async def rows_by_id(page) -> dict[str, list[dict]]:
+    rows = await page.locator("#alerts tbody tr").element_handles()
+    return {await r.get_attribute("data-alert-id"): await r.evaluate(ROW_CELLS) for r in rows}
+
+
+async def test_every_live_row_is_the_row_the_server_renders_and_fits_a_laptop(
+    daphne, chromium, rules, markets, officer, trader, other_trader, make_user, tmp_path
+):
+    console = await officer_login(chromium, daphne.base_url, officer, "/compliance/console/")
+    await console.wait_for_selector("#console-state.live")
+
+    third = await sync_to_async(make_user)()
+    await sync_to_async(flood)(trader.account.id, 50)  # unusual_trading_pattern
+    await sync_to_async(large_trade)(trader.account.id, other_trader.account.id)  # large_transaction, both sides
+    await sync_to_async(structuring)(third.account.id)  # structuring
+    await sync_to_async(wash_trade)(third.account.id, other_trader.account.id)  # wash_trading, both sides
+    expected = {alert.id: alert async for alert in Alert.objects.all()}
+    assert {a.alert_type for a in expected.values()} == set(AlertType.values)
+    await console.locator("#alerts tbody tr").nth(len(expected) - 1).wait_for()
+    for alert in expected.values():  # the fetched rows are in, assignee and all
+        await console.wait_for_selector(f'{row(alert.id)} td[data-field="severity"].sev-{alert.severity}')
+
+    live = await rows_by_id(console)
+    await console.reload()
+    await console.wait_for_selector("#console-state.live")
+    rendered = await rows_by_id(console)
+    assert set(live) == set(rendered) == set(expected)
+    for alert_id, cells in live.items():
+        assert [c["field"] for c in cells] == CONSOLE_FIELDS, alert_id  # every column, in the header's order
+        assert cells == rendered[alert_id], alert_id
+        by_field = {c["field"]: c for c in cells}
+        assert by_field["severity"]["text"] == expected[alert_id].severity
+        assert by_field["description"]["title"] == expected[alert_id].description  # full text on hover
+        assert by_field["raised_at"]["timeTitle"].endswith(" UTC")
+
+    # A laptop screen: no horizontal scroll once the activity list fills; each row on one line.
+    await sync_to_async(assign_back_and_forth)(list(expected), officer, rounds=3)
+    await console.locator("#feed li").nth(6 * len(expected) - 1).wait_for()
+    assert await page_overflow(console) <= 0
+    table = await console.locator("#alerts").bounding_box()
+    feed_box = await console.locator("#feed").bounding_box()
+    assert table["x"] + table["width"] <= feed_box["x"]  # the table stays in its column
+    widths = await console.eval_on_selector_all(
+        '#alerts tbody tr:first-child td', "cells => Object.fromEntries(cells.map(c => [c.dataset.field, c.clientWidth]))"
+    )
+    assert widths["description"] >= 200 and min(widths.values()) >= 50, widths
+    ids = await console.eval_on_selector_all(
+        '#alerts td[data-field="alert_id"] a, #alerts td[data-field="account_id"] a',
+        "links => links.map(a => a.parentElement.scrollWidth <= a.parentElement.clientWidth)",
+    )
+    assert all(ids)  # ids are never cut
+    heights = await console.eval_on_selector_all("#alerts tbody tr", "rows => rows.map(r => r.offsetHeight)")
+    assert max(heights) < 40, heights
+    first_raised = await console.locator('#alerts tbody tr td[data-field="raised_at"] time').first.inner_text()
+    assert "ago" in first_raised or first_raised == "now", first_raised
+    await screenshot(console, tmp_path, "console-1366x768")
