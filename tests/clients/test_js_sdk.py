@@ -113,7 +113,7 @@ async def test_expired_access_tokens_are_refreshed_before_connecting_and_while_c
     first_refresh = await sync_to_async(lambda: str(RefreshToken.for_user(trader)))()
     expired = await sync_to_async(token_for)(trader, lifetime_s=-10)
     credentials = json.dumps({"tokens": {"access": expired, "refresh": first_refresh}})
-    follower = await run_node("e2e/follow.mjs", restartable.server.base_url, env={"CDX_SDK_CREDENTIALS": credentials})
+    follower = await run_node("e2e/follow.mjs", restartable.server.base_url, env={"FOLLOW_CREDENTIALS": credentials})
     await follower.until(notice("subscribed"))
     placed = []
     # The expired token replaced before connecting, then two more on the open socket.
@@ -132,3 +132,11 @@ async def test_the_sdk_unit_tests_pass(node):
     )
     output, _ = await asyncio.wait_for(process.communicate(), TIMEOUT_S)
     assert process.returncode == 0, output.decode()
+
+
+def test_the_pages_load_the_sdk_as_built(node):
+    """The compliance console and the status page import a committed copy of the browser bundle (so `make run`
+    needs no Node); it must be what `npm run build` makes from the sources (refresh: `npm run static`)."""
+    built = (JS_DIR / "dist" / "cantondex-client.browser.js").read_bytes()
+    committed = (JS_DIR.parents[1] / "streams" / "static" / "streams" / "cantondex-client.js").read_bytes()
+    assert committed == built, "streams/static/streams/cantondex-client.js is stale: run npm run static --prefix clients/js"
