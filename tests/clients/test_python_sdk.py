@@ -2,7 +2,10 @@
 duplicates nothing, and expired access tokens are refreshed (rotating refresh tokens) without a reconnect."""
 
 import asyncio
+import os
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -15,6 +18,7 @@ from tests.conftest import token_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 TIMEOUT_S = 30
+EXAMPLE = Path(__file__).resolve().parents[2] / "clients" / "python" / "examples" / "follow_orders.py"
 
 
 async def next_of(items, kind: type, seen: list | None = None):
@@ -96,3 +100,39 @@ async def test_expired_access_tokens_are_refreshed_before_connecting_and_while_c
         assert (await client.rest.me())["account_id"] == account_id
 
 
+
+
+async def test_the_example_follows_its_order_across_a_server_restart(restartable, trader, markets):
+    """examples/follow_orders.py as a user runs it: one line per event (`sequence type order_id status`)."""
+    account_id = await account_of(trader)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(EXAMPLE), restartable.server.base_url, trader.username, PASSWORD,
+        env={**os.environ, "PYTHONPATH": str(EXAMPLE.parents[1])}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    lines: list[str] = []
+
+    async def until(prefix: str) -> str:
+        while True:
+            line = (await asyncio.wait_for(process.stdout.readline(), TIMEOUT_S)).decode()
+            assert line, (await process.stderr.read()).decode()
+            lines.append(line.strip())
+            if line.startswith(prefix):
+                return line.strip()
+
+    try:
+        placed = [(await until("placed ")).split()[1]]
+        await until("1 order_created")
+        await sync_to_async(restartable.stop)()
+        await until("Disconnected(")
+        placed.append(await place_resting_order(account_id))  # while the server is down
+        await sync_to_async(restartable.start_again)()
+        await until("Connected(reconnect=True")
+        placed.append(await place_resting_order(account_id))
+        while sum(" order_created " in line for line in lines) < 3:
+            await until("")
+    finally:
+        process.kill()
+        await process.wait()
+    events_printed = [line.split() for line in lines if line[0].isdigit()]
+    assert [int(fields[0]) for fields in events_printed] == list(range(1, len(events_printed) + 1))
+    assert [fields[2] for fields in events_printed if fields[1] == "order_created"] == placed
