@@ -109,12 +109,14 @@ async def test_the_example_follows_its_order_across_a_server_restart(restartable
         sys.executable, str(EXAMPLE), restartable.server.base_url, trader.username, PASSWORD,
         env={**os.environ, "PYTHONPATH": str(EXAMPLE.parents[1])}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
+    assert process.stdout is not None and process.stderr is not None
+    stdout, stderr = process.stdout, process.stderr
     lines: list[str] = []
 
     async def until(prefix: str) -> str:
         while True:
-            line = (await asyncio.wait_for(process.stdout.readline(), TIMEOUT_S)).decode()
-            assert line, (await process.stderr.read()).decode()
+            line = (await asyncio.wait_for(stdout.readline(), TIMEOUT_S)).decode()
+            assert line, (await stderr.read()).decode()
             lines.append(line.strip())
             if line.startswith(prefix):
                 return line.strip()
