@@ -13,6 +13,9 @@ export type Credentials =
 
 export class AuthError extends Error {}
 
+/** An answer that refuses the credentials themselves (anything else, e.g. a 503, is worth another try later). */
+const refused = (error: unknown): boolean => error instanceof ApiError && [400, 401, 403].includes(error.status);
+
 function tokenTimes(access: string): [number, number] {
   const payload = access.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
   const claims = JSON.parse(atob(payload + "=".repeat((4 - (payload.length % 4)) % 4)));
@@ -79,9 +82,8 @@ export class Auth {
         this.stale = false;
         return;
       } catch (error) {
-        if (!(error instanceof ApiError && error.status === 401 && password !== undefined)) {
-          throw error instanceof ApiError ? new AuthError(`token refresh refused: ${error.message}`) : error;
-        }
+        if (!refused(error)) throw error; // the server is in trouble for a moment: the client tries again later
+        if (password === undefined) throw new AuthError(`token refresh refused: ${(error as Error).message}`);
       }
     }
     if (username === undefined || password === undefined) {
@@ -92,7 +94,7 @@ export class Auth {
       this.tokens = { access: answer.access, refresh: answer.refresh };
       this.stale = false;
     } catch (error) {
-      throw error instanceof ApiError ? new AuthError(`login refused: ${error.message}`) : error;
+      throw refused(error) ? new AuthError(`login refused: ${(error as Error).message}`) : error;
     }
   }
 }

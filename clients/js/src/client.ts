@@ -205,7 +205,7 @@ export class CantonDexClient {
         await this.auth.fresh();
       } catch (error) {
         if (error instanceof AuthError) return this.stop(error.message);
-        return this.scheduleRefresh(); // the server is unreachable for a moment: the socket will say so too
+        return this.later(1000, () => this.scheduleRefresh()); // the server is in trouble for a moment: try again
       }
       if (!this.authenticated) return; // the next connection authenticates with the new token
       this.send({ ...this.auth.wsAuth(), correlation_id: `reauth-${++this.correlation}` });

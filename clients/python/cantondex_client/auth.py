@@ -11,6 +11,8 @@ from .rest import ApiError, request
 
 # Refresh once this share of the access token's lifetime has passed (15 min tokens: after 11 min 15 s).
 REFRESH_AT_SHARE = 0.75
+# Answers that refuse the credentials themselves (anything else, e.g. a 503, is worth another try later).
+REFUSED = frozenset({400, 401, 403})
 
 
 class AuthError(Exception):
@@ -80,7 +82,9 @@ class JwtAuth:
             try:
                 answer = await request(self.base_url, "POST", "/v1/auth/token/refresh", body={"refresh": self.tokens.refresh})
             except ApiError as error:
-                if error.status != 401 or self.password is None:
+                if error.status not in REFUSED:
+                    raise  # the server is in trouble for a moment: the connection loop tries again later
+                if self.password is None:
                     raise AuthError(f"token refresh refused: {error}") from error
             else:
                 # The refresh token rotates: the answer carries a new one and the old one is used up.
@@ -92,6 +96,8 @@ class JwtAuth:
         try:
             answer = await request(self.base_url, "POST", "/v1/auth/token", body={"username": self.username, "password": self.password})
         except ApiError as error:
+            if error.status not in REFUSED:
+                raise
             raise AuthError(f"login refused: {error}") from error
         self.tokens = Tokens(answer["access"], answer["refresh"])
 

@@ -21,7 +21,7 @@ import websockets
 from . import exact_json
 from .auth import ApiKeyAuth, AuthError, JwtAuth, Tokens
 from .events import Connected, Disconnected, Event, ResyncRequired, ServerError, parse_event
-from .rest import Rest
+from .rest import ApiError, Rest
 
 log = logging.getLogger("cantondex_client")
 
@@ -178,7 +178,7 @@ class Client:
                             code, reason = socket.close_code, socket.close_reason or "closed"
                 except AuthError:
                     raise
-                except (OSError, websockets.WebSocketException, _Reconnect, TimeoutError) as problem:
+                except (OSError, websockets.WebSocketException, _Reconnect, TimeoutError, ApiError) as problem:
                     reason = str(problem) or type(problem).__name__
                     log.info("connection lost: %s", reason)
                 if code in FINAL_CLOSE_CODES:

@@ -722,6 +722,7 @@ var Rest = class {
 var REFRESH_AT_SHARE = 0.75;
 var AuthError = class extends Error {
 };
+var refused = (error) => error instanceof ApiError && [400, 401, 403].includes(error.status);
 function tokenTimes(access) {
   const payload = access.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
   const claims = JSON.parse(atob(payload + "=".repeat((4 - payload.length % 4) % 4)));
@@ -782,9 +783,8 @@ var Auth = class {
         this.stale = false;
         return;
       } catch (error) {
-        if (!(error instanceof ApiError && error.status === 401 && password !== void 0)) {
-          throw error instanceof ApiError ? new AuthError(`token refresh refused: ${error.message}`) : error;
-        }
+        if (!refused(error)) throw error;
+        if (password === void 0) throw new AuthError(`token refresh refused: ${error.message}`);
       }
     }
     if (username === void 0 || password === void 0) {
@@ -795,7 +795,7 @@ var Auth = class {
       this.tokens = { access: answer.access, refresh: answer.refresh };
       this.stale = false;
     } catch (error) {
-      throw error instanceof ApiError ? new AuthError(`login refused: ${error.message}`) : error;
+      throw refused(error) ? new AuthError(`login refused: ${error.message}`) : error;
     }
   }
 };
@@ -935,7 +935,7 @@ var CantonDexClient = class {
         await this.auth.fresh();
       } catch (error) {
         if (error instanceof AuthError) return this.stop(error.message);
-        return this.scheduleRefresh();
+        return this.later(1e3, () => this.scheduleRefresh());
       }
       if (!this.authenticated) return;
       this.send({ ...this.auth.wsAuth(), correlation_id: `reauth-${++this.correlation}` });
