@@ -125,11 +125,13 @@ class Client:
         self._runner = asyncio.create_task(self._run(), name="cantondex-client")
 
     async def close(self) -> None:
+        """Disconnect for good; iterations over the client end."""
         if self._runner is not None:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._runner
             self._runner = None
+            self._queue.put_nowait(self._stopped)
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._events()
