@@ -30,8 +30,11 @@ serve: $(INSTALLED)
 	@echo "Serving on http://$(HOST):$(PORT)/ (WebSocket ws://$(HOST):$(PORT)/v1/ws)"
 	$(BIN)/daphne -e $(ENDPOINT) $(WS_TRANSPORT_LIMIT) cantondex.asgi:application
 
+# With npm: the seed's JS client's packages, and the TypeScript SDK built (its tests under Node run in pytest;
+# without Node they skip, or fail when CI is set).
 test: $(INSTALLED)
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error; fi
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix clients/js --no-audit --no-fund --loglevel=error && npm run --silent build --prefix clients/js; fi
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 	$(MAKE) docs

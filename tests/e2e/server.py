@@ -92,9 +92,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(*, redis_url: str | None = None, env: dict[str, str] | None = None, log_dir: Path) -> Server:
-    """Start daphne on a free port against the test database, and wait until it accepts connections."""
-    port = free_port()
+def start(*, redis_url: str | None = None, env: dict[str, str] | None = None, log_dir: Path, port: int | None = None) -> Server:
+    """Start daphne on `port` (default: a free one) against the test database, and wait until it accepts connections."""
+    port = port or free_port()
     child_env = {key: value for key, value in os.environ.items() if not key.startswith("CDX_WS_")}
     child_env.pop("REDIS_URL", None)
     child_env.update(

@@ -1,0 +1,67 @@
+// Thin REST helpers over fetch (browsers, Node 20+): orders and bids; answers parsed losslessly.
+import { type Decimal, exact, parseMessage, stringifyMessage } from "./json.js";
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly body: any) {
+    super(`HTTP ${status} ${body?.code ?? ""}: ${body?.message ?? JSON.stringify(body)}`);
+    this.code = body?.code;
+  }
+  readonly code: string | undefined;
+}
+
+export async function request(
+  baseUrl: string, method: string, path: string,
+  { body, authorization }: { body?: unknown; authorization?: string | null } = {},
+): Promise<any> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (authorization) headers.Authorization = authorization;
+  const response = await fetch(baseUrl.replace(/\/$/, "") + path, {
+    method, headers, body: body === undefined ? undefined : stringifyMessage(body), credentials: "same-origin",
+  });
+  const text = await response.text();
+  let answer: any = null;
+  try { answer = text ? parseMessage(text) : null; } catch { answer = text; }
+  if (!response.ok) throw new ApiError(response.status, answer);
+  return answer;
+}
+
+export interface OrderRequest {
+  symbol: string;
+  side: "buy" | "sell";
+  quantity: Decimal;
+  order_type?: "limit" | "market";
+  price?: Decimal;
+  [extra: string]: unknown; // fields newer servers take: client_order_id, time_in_force, post_only
+}
+
+export class Rest {
+  constructor(readonly baseUrl: string, private readonly authorization: () => Promise<string | null>) {}
+
+  async call(method: string, path: string, body?: unknown): Promise<any> {
+    return request(this.baseUrl, method, path, { body, authorization: await this.authorization() });
+  }
+
+  me() { return this.call("GET", "/v1/accounts/me"); }
+
+  placeOrder({ quantity, price, order_type = "limit", ...rest }: OrderRequest) {
+    const body: Record<string, unknown> = { ...rest, order_type, quantity: exact(quantity) };
+    if (price !== undefined) body.price = exact(price);
+    return this.call("POST", "/v1/orders", body);
+  }
+
+  cancelOrder(orderId: string) { return this.call("DELETE", `/v1/orders/${encodeURIComponent(orderId)}`); }
+
+  listOrders(filters: Record<string, string | number> = {}) {
+    const query = new URLSearchParams(Object.entries(filters).map(([k, v]) => [k, String(v)])).toString();
+    return this.call("GET", "/v1/orders" + (query ? `?${query}` : ""));
+  }
+
+  placeBid(auctionId: string, { quantity, price, client_bid_id }: { quantity: Decimal; price: Decimal; client_bid_id?: string }) {
+    const body: Record<string, unknown> = { quantity: exact(quantity), price: exact(price) };
+    if (client_bid_id !== undefined) body.client_bid_id = client_bid_id;
+    return this.call("POST", `/v1/auctions/${encodeURIComponent(auctionId)}/bids`, body);
+  }
+
+  cancelBid(bidId: string) { return this.call("DELETE", `/v1/bids/${encodeURIComponent(bidId)}`); }
+}

@@ -1,0 +1,80 @@
+// The client's stream bookkeeping against a scripted server (a fake WebSocket): duplicates dropped, a gap
+// reconnects with `since`, `recovered: false` asks the application to resync, 4003 stops for good.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { CantonDexClient } from "../dist/index.js";
+
+class FakeSocket {
+  static opened = [];
+  static waiting = [];
+
+  constructor(url) {
+    Object.assign(this, { url, readyState: 0, sent: [], onopen: null, onmessage: null, onclose: null, onerror: null });
+    FakeSocket.opened.push(this);
+    FakeSocket.waiting.splice(0).forEach((resolve) => resolve());
+  }
+
+  static async nth(index) {
+    while (FakeSocket.opened.length <= index) await new Promise((resolve) => FakeSocket.waiting.push(resolve));
+    return FakeSocket.opened[index];
+  }
+
+  send(text) { this.sent.push(JSON.parse(text)); }
+  close() { this.readyState = 3; }
+  open() { this.readyState = 1; this.onopen({}); }
+  push(message) { this.onmessage({ data: JSON.stringify({ timestamp: "2026-01-01T00:00:00.000Z", ...message }) }); }
+  drop(code) { this.readyState = 3; this.onclose?.({ code, reason: "" }); }
+  last() { return this.sent.at(-1); }
+}
+
+const order = (sequence) => ({ type: "order_created", channel: "orders", sequence, account_id: "acc_1", order_id: `ord_${sequence}` });
+
+test("resume with since after a gap, resync beyond the window, stop on 4003", async () => {
+  const events = [];
+  const notices = [];
+  const client = new CantonDexClient({
+    baseUrl: "http://gateway.test", credentials: { apiKey: "key_0123456789abcdef.secret" }, WebSocket: FakeSocket,
+    backoffInitialMs: 1, backoffMaxMs: 2, heartbeatMs: 60_000,
+    onEvent: (event) => events.push(event.sequence), onNotice: (notice) => notices.push(notice),
+  });
+  client.subscribe("orders");
+  await client.start();
+
+  const first = await FakeSocket.nth(0);
+  assert.equal(first.url, "ws://gateway.test/v1/ws");
+  first.open();
+  assert.deepEqual(first.last(), { type: "auth", api_key: "key_0123456789abcdef.secret" });
+  first.push({ type: "auth_response", status: "authenticated", account_id: "acc_1" });
+  assert.deepEqual(first.last(), { type: "subscribe", channels: [{ channel: "orders" }] });
+  first.push({ type: "subscription_response", channel: "orders", account_id: "acc_1", status: "subscribed" });
+  first.push({ type: "ping" });
+  assert.deepEqual(first.last(), { type: "pong" });
+  [5, 6, 6].forEach((sequence) => first.push(order(sequence)));
+  first.push(order(8)); // 7 is missing
+
+  const second = await FakeSocket.nth(1);
+  second.open();
+  second.push({ type: "auth_response", status: "authenticated", account_id: "acc_1" });
+  assert.deepEqual(second.last(), { type: "subscribe", channels: [{ channel: "orders", since: 6 }] });
+  second.push({ type: "subscription_response", channel: "orders", status: "subscribed", recovered: true, replayed: 2 });
+  [7, 8].forEach((sequence) => second.push(order(sequence)));
+  second.drop(1006);
+
+  const third = await FakeSocket.nth(2);
+  third.open();
+  third.push({ type: "auth_response", status: "authenticated", account_id: "acc_1" });
+  assert.deepEqual(third.last(), { type: "subscribe", channels: [{ channel: "orders", since: 8 }] });
+  third.push({ type: "subscription_response", channel: "orders", status: "subscribed", recovered: false, reason: "window_exceeded", resync: "reload", sequence: 2000 });
+  third.push(order(2001));
+  third.drop(4003);
+
+  assert.deepEqual(events, [5, 6, 7, 8, 2001]);
+  assert.deepEqual(notices.filter((n) => n.kind === "resync"), [
+    { kind: "resync", channel: "orders", key: null, reason: "window_exceeded", sequence: 2000, hint: "reload" },
+  ]);
+  assert.equal(notices.at(-1).retryInMs, null);
+  assert.equal(client.connections, 3);
+  assert.equal(FakeSocket.opened.length, 3);
+  client.close();
+});

@@ -1,0 +1,29 @@
+"""CantonDEX client: a WebSocket that resumes without loss, typed events with exact decimals, REST helpers.
+
+Event classes live in `cantondex_client.events` (`events.OrderCreated`, ...).
+"""
+
+from . import events
+from .auth import ApiKeyAuth, AuthError, JwtAuth, Tokens
+from .client import Client, Subscribed
+from .events import EVENT_TYPES, Connected, Disconnected, Event, ResyncRequired, ServerError, parse_event
+from .rest import ApiError, Rest
+
+__all__ = [
+    "EVENT_TYPES",
+    "ApiError",
+    "ApiKeyAuth",
+    "AuthError",
+    "Client",
+    "Connected",
+    "Disconnected",
+    "Event",
+    "JwtAuth",
+    "Rest",
+    "ResyncRequired",
+    "ServerError",
+    "Subscribed",
+    "Tokens",
+    "events",
+    "parse_event",
+]

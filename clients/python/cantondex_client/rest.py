@@ -1,0 +1,91 @@
+"""Thin REST helpers over the standard library (no HTTP dependency), run in a thread so the loop keeps going."""
+
+import asyncio
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from . import exact_json
+
+TIMEOUT_S = 15.0
+
+
+class ApiError(Exception):
+    """A REST error answer: the gateway's `{code, message, details}` and the HTTP status."""
+
+    def __init__(self, status: int, body: Any):
+        self.status = status
+        self.body = body
+        self.code = body.get("code") if isinstance(body, dict) else None
+        message = body.get("message") if isinstance(body, dict) else None
+        super().__init__(f"HTTP {status} {self.code or ''}: {message or body}".strip())
+
+
+async def request(base_url: str, method: str, path: str, *, body: Any = None, authorization: str | None = None) -> Any:
+    """One JSON call; the decoded answer (Decimal for every number with a fraction), or ApiError."""
+    headers = {"Accept": "application/json"}
+    data = None
+    if body is not None:
+        data = exact_json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if authorization:
+        headers["Authorization"] = authorization
+    http_request = urllib.request.Request(base_url.rstrip("/") + path, data=data, headers=headers, method=method)
+    return await asyncio.to_thread(_send, http_request)
+
+
+def _send(http_request: urllib.request.Request) -> Any:
+    try:
+        with urllib.request.urlopen(http_request, timeout=TIMEOUT_S) as response:
+            text = response.read()
+    except urllib.error.HTTPError as error:
+        text = error.read()
+        try:
+            body = exact_json.loads(text)
+        except ValueError:
+            body = text.decode(errors="replace")
+        raise ApiError(error.code, body) from None
+    return exact_json.loads(text) if text else None
+
+
+class Rest:
+    """Orders and bids over REST, signed with the client's current credentials (`authorization()`)."""
+
+    def __init__(self, base_url: str, authorization: Callable[[], Awaitable[str]]):
+        self.base_url = base_url
+        self._authorization = authorization
+
+    async def call(self, method: str, path: str, body: Any = None) -> Any:
+        return await request(self.base_url, method, path, body=body, authorization=await self._authorization())
+
+    async def me(self) -> dict[str, Any]:
+        return await self.call("GET", "/v1/accounts/me")
+
+    async def place_order(
+        self, *, symbol: str, side: str, quantity: Decimal, order_type: str = "limit", price: Decimal | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """POST /v1/orders; `extra` passes fields newer servers take (client_order_id, time_in_force, post_only)."""
+        body = {"symbol": symbol, "side": side, "order_type": order_type, "quantity": quantity, **extra}
+        if price is not None:
+            body["price"] = price
+        return await self.call("POST", "/v1/orders", body)
+
+    async def cancel_order(self, order_id: str) -> dict[str, Any]:
+        return await self.call("DELETE", f"/v1/orders/{urllib.parse.quote(order_id, safe='')}")
+
+    async def list_orders(self, **filters: Any) -> Any:
+        """GET /v1/orders with query filters (symbol, status, limit); the answer as the server gives it."""
+        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
+        return await self.call("GET", "/v1/orders" + (f"?{query}" if query else ""))
+
+    async def place_bid(self, auction_id: str, *, quantity: Decimal, price: Decimal, client_bid_id: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"quantity": quantity, "price": price}
+        if client_bid_id is not None:
+            body["client_bid_id"] = client_bid_id
+        return await self.call("POST", f"/v1/auctions/{urllib.parse.quote(auction_id, safe='')}/bids", body)
+
+    async def cancel_bid(self, bid_id: str) -> dict[str, Any]:
+        return await self.call("DELETE", f"/v1/bids/{urllib.parse.quote(bid_id, safe='')}")
