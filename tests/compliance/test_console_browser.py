@@ -15,7 +15,8 @@ from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
 from tests.compliance.browser_pages import officer_login, page_overflow, screenshot
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)
 from tests.two_factor import login_code
-from trading.services import deposit_create, order_place
+from trading.models import Order, OrderStatus
+from trading.services import deposit_create, order_cancel, order_place
 
 PASSWORD = "correct-horse-1"  # tests.conftest make_user's default
 
@@ -134,6 +135,28 @@ def wash_trade(seller_id: str, buyer_id: str) -> None:
     place(buyer_id, "buy", "1", "10")
 
 
+def spoof(account_id: str, count: int) -> None:
+    """Orders placed and every one cancelled (the spoofing rule's default is 20 within 5 minutes)."""
+    fund(account_id, "USDC", "1000")
+    for _ in range(count):
+        place(account_id, "buy", "1", "1")
+    for order in Order.objects.filter(account_id=account_id, status=OrderStatus.OPEN):
+        order_cancel(order_id=order.id, account_id=account_id)
+
+
+def layer(account_id: str, counterparty_id: str) -> None:
+    """Sells resting at three prices, a buy on the other side that trades, then the three sells cancelled."""
+    fund(account_id, "AAPL", "3")
+    fund(account_id, "USDC", "1000")
+    fund(counterparty_id, "AAPL", "1")
+    place(counterparty_id, "sell", "1", "100")
+    for price in ("101", "102", "103"):
+        place(account_id, "sell", "1", price)
+    place(account_id, "buy", "1", "100")
+    for order in Order.objects.filter(account_id=account_id, side="sell", status=OrderStatus.OPEN):
+        order_cancel(order_id=order.id, account_id=account_id)
+
+
 def assign_back_and_forth(alert_ids: list[str], officer, *, rounds: int) -> None:
     """Fills the console's activity list (two lines per alert and round)."""
     for _ in range(rounds):
@@ -158,6 +181,9 @@ async def test_every_live_row_is_the_row_the_server_renders_and_fits_a_laptop(
     await sync_to_async(large_trade)(trader.account.id, other_trader.account.id)  # large_transaction, both sides
     await sync_to_async(structuring)(third.account.id)  # structuring
     await sync_to_async(wash_trade)(third.account.id, other_trader.account.id)  # wash_trading, both sides
+    spoofer, layerer, counterparty = await sync_to_async(lambda: [make_user() for _ in range(3)])()
+    await sync_to_async(spoof)(spoofer.account.id, 20)  # spoofing
+    await sync_to_async(layer)(layerer.account.id, counterparty.account.id)  # layering
     expected = {alert.id: alert async for alert in Alert.objects.all()}
     assert {a.alert_type for a in expected.values()} == set(AlertType.values)
     await console.locator("#alerts tbody tr").nth(len(expected) - 1).wait_for()
