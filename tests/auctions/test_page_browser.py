@@ -80,6 +80,7 @@ async def test_the_officer_watches_bids_move_the_indicative_price_and_sees_the_r
     await trader_page.fill("#bid-form input[name=price]", "149")
     await trader_page.click("#bid-form input[type=submit]")
     await trader_page.wait_for_selector("#bid-message.refused:has-text('BID_TOO_LOW')")
+    assert "below the reserve price 150." in await trader_page.inner_text("#bid-message")
     await page.locator("#bids tbody tr").nth(4).wait_for()
     await text_becomes(page, "#total-bids", "5")
 
