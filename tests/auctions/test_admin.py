@@ -1,13 +1,16 @@
 """The auctioneer's admin: scheduling through auction_create (its refusals on the form), the record with its
 ladder, bids and result, and cancelling and closing through the services."""
 
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
 from django.contrib.admin.utils import quote
+from django.utils import timezone
 
 from auctions.models import Auction, AuctionStatus
-from auctions.services import bid_submit
+from auctions.services import auction_close, bid_submit
+from kernel.errors import ServiceError
 from tests.auctions.conftest import AAPL, ISSUE_BOOK, balance, reserved_total
 from tests.two_factor import force_login_verified
 from trading.models import Trade
@@ -119,3 +122,13 @@ def test_officers_see_auctions_but_neither_schedule_nor_act(client, officer, new
     assert changelist.status_code == 200 and "close_auctions" not in changelist.content.decode()
     client.post(CHANGELIST, {"action": "cancel_auctions", "_selected_action": [auction.id]})
     assert Auction.objects.get(pk=auction.id).status == AuctionStatus.ACTIVE
+
+
+def test_only_administrators_close_and_a_scheduled_auction_is_not_closed(officer, administrator, new_auction):
+    auction = new_auction(opens_at=timezone.now() + timedelta(minutes=5))
+    with pytest.raises(ServiceError) as refused:
+        auction_close(auction_id=auction.id, closed_by=officer)
+    assert refused.value.code == "PERMISSION_DENIED"
+    with pytest.raises(ServiceError) as early:
+        auction_close(auction_id=auction.id, closed_by=administrator)
+    assert early.value.code == "AUCTION_NOT_STARTED" and Auction.objects.get(pk=auction.id).status == AuctionStatus.SCHEDULED
