@@ -60,8 +60,8 @@ class PlainDecimal(Decimal):
     def __str__(self) -> str:
         return format(self, "f")
 
-    def __format__(self, spec: str) -> str:
-        return super().__format__(spec or "f")  # f"{plain(x)}" as str(): 150, not 1.5E+2
+    def __format__(self, spec: str, *rest) -> str:
+        return super().__format__(spec or "f", *rest)  # f"{plain(x)}" as str(): 150, not 1.5E+2
 
 
 def plain(value: Decimal) -> PlainDecimal:
