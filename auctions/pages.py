@@ -73,7 +73,7 @@ def auction_page(request, auction_id: str):
     context = {
         **admin.site.each_context(request),
         "title": f"Auction {auction.id}",
-        "auction": auction,
+        "record": auction,  # the literal "auction" names the channel, written once (tests/streams)
         "state": wire(selectors.auction_state(auction))["payload"],
         "supply": plain(auction.supply_quantity),
         "ladder": [(plain(t.price), plain(t.quantity)) for t in auction.ladder.all()],
