@@ -27,6 +27,7 @@ from kernel import jobs
 from kernel.errors import ServiceError
 from kernel.json import isoformat, plain
 from trading.changeset import ChangeSet
+from trading.ledger import LedgerRejected, LedgerUnavailable
 from trading.models import Market
 from trading.money import commission, notional
 
@@ -34,7 +35,7 @@ from . import checks, closing
 from .checks import MAX_AMOUNT
 from .clearing import PRO_RATA, SupplySchedule, ladder_compile
 from .events import BidAccepted, BidCancelled, BidUpdated, BidWithdrawn, NewBid, own_bids_key
-from .models import OPEN_STATUSES, Auction, AuctionStatus, Bid, BidStatus, SupplyTranche
+from .models import BIDDING_STATUSES, OPEN_STATUSES, Auction, AuctionStatus, Bid, BidStatus, SupplyTranche
 from .selectors import auction_state
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,37 @@ def auction_cancel(*, auction_id: str, cancelled_by: User) -> Auction:
     now = timezone.now()
     changes = ChangeSet()
     closing.end_without_sale(auction, changes, now, status=AuctionStatus.CANCELLED, reason="cancelled_by_staff")
+    changes.apply()
+    auction.save()
+    return auction
+
+
+@transaction.atomic
+def auction_close(*, auction_id: str, closed_by: User) -> Auction:
+    """Staff: end a bidding auction now, before its random end, clearing and settling the book as the end would.
+    The committed end is still revealed (so bidders can check the commitment) and `status_reason` says
+    `closed_by_staff`. A ledger that refuses or cannot be reached rolls the whole close back: the auction
+    stays as it was and the error says why."""
+    if ADMIN not in user_roles(closed_by):
+        raise ServiceError("PERMISSION_DENIED", "Only administrators may close auctions.", status_code=403)
+    auction = _auction_locked(auction_id)
+    if auction.status not in BIDDING_STATUSES:  # a scheduled auction has no book: cancel it instead
+        code = "AUCTION_NOT_STARTED" if auction.status == AuctionStatus.SCHEDULED else "AUCTION_ENDED"
+        raise ServiceError(code, f"The auction is {auction.status}.", details={"auction_id": auction_id, "status": auction.status})
+    now = timezone.now()
+    changes = ChangeSet()
+    auction.status_reason = "closed_by_staff"  # a failed close (no volume, below min_proceeds) says why instead
+    try:
+        closing.close(auction, changes, now)
+    except LedgerUnavailable as error:
+        raise ServiceError(
+            "LEDGER_UNAVAILABLE", f"The ledger could not be reached ({error}); nothing was closed.", status_code=503
+        ) from error
+    except LedgerRejected as error:
+        raise ServiceError(
+            "SETTLEMENT_REJECTED", f"The ledger refused a settlement ({error.message}); nothing was closed.",
+            details={"reason": error.reason}, status_code=409,
+        ) from error
     changes.apply()
     auction.save()
     return auction

@@ -13,6 +13,7 @@ urlpatterns = [
     path("v1/", include("operations.urls")),
     path("v1/", include("auctions.urls")),
     path("status/", include("operations.pages")),
+    path("auctions/", include("auctions.pages")),  # the auction pages (HTML)
     path("v1/schema", SpectacularAPIView.as_view(), name="schema"),
     path("v1/", include("streams.urls")),  # the WebSocket's AsyncAPI document
     path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -60,6 +60,9 @@ class PlainDecimal(Decimal):
     def __str__(self) -> str:
         return format(self, "f")
 
+    def __format__(self, spec: str, *rest) -> str:
+        return super().__format__(spec or "f", *rest)  # f"{plain(x)}" as str(): 150, not 1.5E+2
+
 
 def plain(value: Decimal) -> PlainDecimal:
     """The same number without trailing zeros or an exponent: 150.50 -> 150.5, 1E+5 -> 100000."""

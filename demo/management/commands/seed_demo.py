@@ -95,5 +95,5 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"  auction   {auction.id}: {plain(auction.supply_quantity)} {auction.market_id} from issuer, "
-            f"reserve {plain(auction.reserve_price)}, {auction.status}"
+            f"reserve {plain(auction.reserve_price)}, {auction.status}: watch it at http://127.0.0.1:8000/auctions/{auction.id}/"
         )
