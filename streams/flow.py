@@ -45,6 +45,7 @@ def utf8_size(text: str) -> int:
 class SendWindow:
     __slots__ = (
         "acked",
+        "covered_probes",
         "limit",
         "overflowed",
         "patience_s",
@@ -69,6 +70,7 @@ class SendWindow:
         self.replied = 0  # bytes of direct replies written so far
         self.replies_acked = 0  # of which the client is known to have read this many
         self.probes: deque[tuple[int, int]] = deque()  # (`sent`, `replied`) when each unanswered ping was written
+        self.covered_probes = 0  # unanswered pings before `probes`, whose bytes are acknowledged already
         self.waiting: deque[tuple[str, int]] = deque()  # (text, its UTF-8 size)
         self.waiting_size = 0
         self.stalled_at = 0.0  # when messages began to wait, or last moved on while waiting
@@ -118,6 +120,9 @@ class SendWindow:
 
     async def answered(self) -> None:
         """A pong: the oldest unanswered ping, and all before it, has been read."""
+        if self.covered_probes:
+            self.covered_probes -= 1  # pongs pair with pings in order: this one acknowledges nothing new
+            return
         if not self.probes:
             return
         sent, replied = self.probes.popleft()
@@ -127,8 +132,6 @@ class SendWindow:
         """The client has read the first `sent` pushed and `replied` reply bytes: write what now fits."""
         self.acked = max(self.acked, sent)
         self.replies_acked = max(self.replies_acked, replied)
-        while self.probes and self.probes[0][0] <= self.acked and self.probes[0][1] <= self.replies_acked:
-            self.probes.popleft()  # covered already: its pong, if one ever comes, acknowledges nothing new
         self.stalled_at = time.monotonic()
         while self.waiting and self._fits(self.waiting[0][1]):
             text, size = self.waiting.popleft()
@@ -137,10 +140,17 @@ class SendWindow:
         if self.waiting and (not self.probes or self.probes[-1][0] < self.sent):
             await self.probe()
 
+    def covered_probes_forget(self) -> None:
+        """Count, instead of keeping, the oldest unanswered pings whose bytes are acknowledged already, so a
+        client that never answers one costs no memory per ping; a later pong still pairs with the oldest."""
+        while self.probes and self.probes[0][0] <= self.acked and self.probes[0][1] <= self.replies_acked:
+            self.probes.popleft()
+            self.covered_probes += 1
+
     def answers_a_ping(self, text: str | None) -> bool:
         """A pong while pings are unanswered: the server asked for it, so the client's rate limit spares it
         (a pong lost to the limit would stall the socket until the next heartbeat)."""
-        if not self.probes or not text or len(text) > 1024:
+        if not (self.probes or self.covered_probes) or not text or len(text) > 1024:
             return False
         try:
             message = loads(text)
@@ -182,3 +192,4 @@ class TransportAcks:
         self.marks.append((now, self.window.sent, self.window.replied))
         if acknowledged is not None:
             await self.window.acknowledge(acknowledged[1], acknowledged[2])
+            self.window.covered_probes_forget()

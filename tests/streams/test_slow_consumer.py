@@ -84,6 +84,22 @@ async def test_a_client_answering_only_protocol_pings_has_its_window_acknowledge
     assert socket.data() == ["a" * 8, "b" * 8]
 
 
+async def test_pings_acknowledged_by_time_are_counted_not_kept_and_a_late_pong_pairs_in_order():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=100, patience_s=600)
+    acks = TransportAcks(window, ping_interval_s=1, ping_timeout_s=2)
+    for now in (100.0, 110.0):  # a heartbeat ping each time, never answered
+        assert await send(window, "a" * 4)
+        await acks.tick(now=now, last_heard=50.0)
+        await window.probe()
+    assert (len(window.probes), window.covered_probes) == (1, 1)  # the first ping's bytes were read by 106
+    assert await send(window, "b" * 8)  # waits: the bytes before the second ping are not known to be read
+    await window.answered()  # the client's first pong answers the first ping: nothing new
+    assert socket.data() == ["a" * 4, "a" * 4]
+    await window.answered()  # the second ping
+    assert socket.data() == ["a" * 4, "a" * 4, "b" * 8]
+
+
 async def test_a_client_frame_after_a_mark_voids_it():
     socket = Socket()
     window = SendWindow(socket.write, window=10, limit=100, patience_s=600)
