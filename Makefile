@@ -10,6 +10,9 @@ ENDPOINT := tcp:$(PORT):interface=$(HOST):backlog=1024
 # daphne's own message and frame limit (it drops the TCP connection above it), above the protocol's
 # CDX_WS_CLOSE_MESSAGE_BYTES so that the gateway answers oversized messages itself (MESSAGE_SIZE_EXCEEDED).
 WS_TRANSPORT_LIMIT := --websocket-max-message-size 2097152 --websocket-max-frame-size 2097152
+# daphne's RFC 6455 pings keep clients without a JSON heartbeat alive (README, Heartbeat); the gateway reads the
+# same two variables (its send window counts on them).
+WS_PROTOCOL_PING := --ping-interval $${CDX_WS_PROTOCOL_PING_INTERVAL_S:-20} --ping-timeout $${CDX_WS_PROTOCOL_PING_TIMEOUT_S:-30}
 
 .PHONY: run test lint install serve bench clean docs
 
@@ -28,7 +31,7 @@ run: $(INSTALLED)
 
 serve: $(INSTALLED)
 	@echo "Serving on http://$(HOST):$(PORT)/ (WebSocket ws://$(HOST):$(PORT)/v1/ws)"
-	$(BIN)/daphne -e $(ENDPOINT) $(WS_TRANSPORT_LIMIT) cantondex.asgi:application
+	$(BIN)/daphne -e $(ENDPOINT) $(WS_TRANSPORT_LIMIT) $(WS_PROTOCOL_PING) cantondex.asgi:application
 
 # With npm: the seed's JS client's packages, and the TypeScript SDK built (its tests under Node run in pytest;
 # without Node they skip, or fail when CI is set).

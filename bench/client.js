@@ -1,6 +1,9 @@
 // One load-client worker of the fan-out benchmark (driven by bench/loadclient.py).
 //
-// argv[2] is a JSON config: {url, clients: [{token, accountStream}], symbol, concurrency, connectTimeoutMs}.
+// argv[2] is a JSON config: {url, clients: [{token, accountStream}], symbol, concurrency, connectTimeoutMs}, and
+// optionally {subscriptions: [subscribe items], eventType}: what every client follows instead of the symbol's
+// market data, and the event type that is counted (its latency from payload.timestamp, the server's time of
+// the event, in milliseconds, instead of the bench publisher's sent_at_ms).
 // Commands arrive as JSON lines on stdin; every answer is one JSON line on stdout:
 //   {"cmd": "connect"}                          -> {"event": "connected", ...}
 //   {"cmd": "expect", "count": K, "timeoutMs"}  -> {"event": "expecting"} at once (counters reset; publish now),
@@ -17,6 +20,7 @@ const readline = require("readline");
 
 const config = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
 const nowMs = () => performance.timeOrigin + performance.now();
+const EVENT_TYPE = config.eventType || "price_update";
 
 class Client {
   constructor(spec) {
@@ -52,7 +56,7 @@ class Client {
       ws.on("message", (data) => {
         const message = JSON.parse(data.toString());
         switch (message.type) {
-          case "price_update":
+          case EVENT_TYPE:
             this.onEvent(message);
             break;
           case "auth_response":
@@ -84,7 +88,7 @@ class Client {
   }
 
   subscribe() {
-    const channels = [{ channel: "market_data", symbols: [config.symbol] }];
+    const channels = config.subscriptions ? [...config.subscriptions] : [{ channel: "market_data", symbols: [config.symbol] }];
     if (this.spec.accountStream) channels.push({ channel: "orders" });
     this.pendingResponses = channels.length;
     this.ws.send(JSON.stringify({ type: "subscribe", channels }));
@@ -95,7 +99,8 @@ class Client {
     if (this.lastSequence && message.sequence !== this.lastSequence + 1) this.gaps += 1;
     this.lastSequence = message.sequence;
     this.received += 1;
-    phase.onDelivery(this, nowMs() - message.sent_at_ms);
+    const sentAtMs = config.eventType ? Date.parse(message.payload.timestamp) : message.sent_at_ms;
+    phase.onDelivery(this, nowMs() - sentAtMs);
   }
 }
 

@@ -51,7 +51,10 @@ class Worker:
 class LoadClient:
     """N WebSocket clients spread over ceil(N / 2,500) Node processes (at least one per server URL)."""
 
-    def __init__(self, *, urls: list[str], clients: list[dict], symbol: str, concurrency: int, workdir: Path, name: str):
+    def __init__(
+        self, *, urls: list[str], clients: list[dict], symbol: str, concurrency: int, workdir: Path, name: str, follow: dict | None = None
+    ):
+        """`follow`: {subscriptions, eventType} instead of the symbol's market data (see bench/client.js)."""
         self.workers: list[Worker] = []
         count = max(len(urls), math.ceil(len(clients) / CLIENTS_PER_WORKER))
         size = math.ceil(len(clients) / count)
@@ -62,6 +65,7 @@ class LoadClient:
                 "symbol": symbol,
                 "concurrency": max(1, concurrency // count),
                 "connectTimeoutMs": CONNECT_TIMEOUT_MS,
+                **(follow or {}),
             }
             config_path = workdir / f"client-{name}-{index}.json"
             config_path.write_text(json.dumps(config))

@@ -204,8 +204,13 @@ CDX_WS_MAX_MESSAGE_BYTES = env.int("CDX_WS_MAX_MESSAGE_BYTES", default=64 * 1024
 CDX_WS_CLOSE_MESSAGE_BYTES = env.int("CDX_WS_CLOSE_MESSAGE_BYTES", default=1024 * 1024)
 # Streams per connection (each market_data symbol counts).
 CDX_WS_MAX_SUBSCRIPTIONS = env.int("CDX_WS_MAX_SUBSCRIPTIONS", default=50)
-# Seconds between server pings; a client silent for one more interval after a ping is closed (4008).
+# Seconds between server pings; a client that has answered one with `pong` and is then silent for one more
+# interval after a ping is closed (4008). A client that never answers is left to daphne's protocol pings.
 CDX_WS_PING_INTERVAL_S = env.float("CDX_WS_PING_INTERVAL_S", default=30.0)
+# daphne's RFC 6455 pings (whole seconds, `--ping-interval`, `--ping-timeout`: Makefile and tests/e2e/server.py pass these):
+# a protocol ping after this many seconds without a client frame, the TCP peer dropped without its pong.
+CDX_WS_PROTOCOL_PING_INTERVAL_S = env.int("CDX_WS_PROTOCOL_PING_INTERVAL_S", default=20)
+CDX_WS_PROTOCOL_PING_TIMEOUT_S = env.int("CDX_WS_PROTOCOL_PING_TIMEOUT_S", default=30)
 # Seconds an authenticated connection may stay without any subscription before it is closed (4008).
 CDX_WS_IDLE_TIMEOUT_S = env.float("CDX_WS_IDLE_TIMEOUT_S", default=300.0)
 # Slow consumers (streams/flow.py): UTF-8 bytes written to a socket and not yet covered by an answered ping;

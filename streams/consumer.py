@@ -14,7 +14,7 @@ from django.conf import settings
 
 from . import client_messages, registry
 from .auth import Authenticated, AuthError, authenticate_message, authenticate_session
-from .flow import SendWindow, utf8_size
+from .flow import SendWindow, TransportAcks, utf8_size
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
 from .principals import Principal
@@ -88,8 +88,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.window = SendWindow(
             self._write, settings.CDX_WS_SEND_WINDOW_BYTES, settings.CDX_WS_SEND_QUEUE_BYTES, settings.CDX_WS_SLOW_CONSUMER_S
         )
+        self.transport_acks = TransportAcks(
+            self.window, settings.CDX_WS_PROTOCOL_PING_INTERVAL_S, settings.CDX_WS_PROTOCOL_PING_TIMEOUT_S
+        )
         self.last_heard = time.monotonic()
         self.ping_sent_at: float | None = None
+        self.speaks_heartbeat = False  # has answered a JSON ping: the JSON heartbeat's timeout applies
         self.timers = Timers(active=self._open)
         await self.accept()
         self.timers.schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
@@ -354,6 +358,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=encode("pong", correlation_id))
 
     async def _on_pong(self, message: dict[str, Any], correlation_id: Any) -> None:
+        self.speaks_heartbeat = True
         await self.window.answered()  # the heartbeat needs only to hear something; the send window needs this
 
     async def _on_client_message(self, message: dict[str, Any], correlation_id: Any) -> None:
@@ -377,12 +382,17 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             self.timers.schedule("idle", settings.CDX_WS_IDLE_TIMEOUT_S, self._idle_timeout)
 
     async def _heartbeat(self) -> None:
-        if self.ping_sent_at is not None and self.last_heard < self.ping_sent_at:
+        # A client that never answered a JSON ping is only kept alive by daphne's protocol pings (README,
+        # Heartbeat): it is not closed for silence, and its send window is acknowledged by time.
+        now = time.monotonic()
+        if not self.speaks_heartbeat:
+            await self.transport_acks.tick(now, self.last_heard)
+        elif self.ping_sent_at is not None and self.last_heard < self.ping_sent_at:
             await self._close_with_error(
                 ErrorCode.CONNECTION_CLOSED, "No heartbeat from the client", {"reason": "heartbeat_timeout"}, CloseCode.TIMEOUT
             )
             return
-        self.ping_sent_at = time.monotonic()
+        self.ping_sent_at = now
         await self.window.probe()
         if self.counted_owner is not None:
             await connection_counter().refresh(self.counted_owner, self.connection_id)

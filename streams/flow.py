@@ -18,6 +18,14 @@ own requests (pong, errors, subscription responses) are written at once, never b
 messages and outside the window: how many there are is up to the client, and a client that reads
 them is not slow. They still count toward `limit` until a pong covers them, so a client that sends
 requests and reads nothing is closed too.
+
+A client that never answers a JSON ping (it speaks no application heartbeat) still answers daphne's
+RFC 6455 pings: its WebSocket library does. daphne pings a socket once it has heard no frame from it
+for `--ping-interval` seconds (checked every 2 s) and drops it when the pong has not come `--ping-timeout`
+seconds later, and that pong too means everything written before the ping was read. So while such a
+client stays silent, what was written to it `delay_s` = interval + 2 + timeout (+1 s slack) ago and
+the socket is still open has been read: TransportAcks acknowledges the window by that time instead of
+by pongs. Such a client gets the same window, only acknowledged later (a window per `delay_s` or so).
 """
 
 import time
@@ -37,6 +45,7 @@ def utf8_size(text: str) -> int:
 class SendWindow:
     __slots__ = (
         "acked",
+        "covered_probes",
         "limit",
         "overflowed",
         "patience_s",
@@ -61,6 +70,7 @@ class SendWindow:
         self.replied = 0  # bytes of direct replies written so far
         self.replies_acked = 0  # of which the client is known to have read this many
         self.probes: deque[tuple[int, int]] = deque()  # (`sent`, `replied`) when each unanswered ping was written
+        self.covered_probes = 0  # unanswered pings before `probes`, whose bytes are acknowledged already
         self.waiting: deque[tuple[str, int]] = deque()  # (text, its UTF-8 size)
         self.waiting_size = 0
         self.stalled_at = 0.0  # when messages began to wait, or last moved on while waiting
@@ -110,9 +120,16 @@ class SendWindow:
 
     async def answered(self) -> None:
         """A pong: the oldest unanswered ping, and all before it, has been read."""
+        if self.covered_probes:
+            self.covered_probes -= 1  # pongs pair with pings in order: this one acknowledges nothing new
+            return
         if not self.probes:
             return
         sent, replied = self.probes.popleft()
+        await self.acknowledge(sent, replied)
+
+    async def acknowledge(self, sent: int, replied: int) -> None:
+        """The client has read the first `sent` pushed and `replied` reply bytes: write what now fits."""
         self.acked = max(self.acked, sent)
         self.replies_acked = max(self.replies_acked, replied)
         self.stalled_at = time.monotonic()
@@ -123,10 +140,17 @@ class SendWindow:
         if self.waiting and (not self.probes or self.probes[-1][0] < self.sent):
             await self.probe()
 
+    def covered_probes_forget(self) -> None:
+        """Count, instead of keeping, the oldest unanswered pings whose bytes are acknowledged already, so a
+        client that never answers one costs no memory per ping; a later pong still pairs with the oldest."""
+        while self.probes and self.probes[0][0] <= self.acked and self.probes[0][1] <= self.replies_acked:
+            self.probes.popleft()
+            self.covered_probes += 1
+
     def answers_a_ping(self, text: str | None) -> bool:
         """A pong while pings are unanswered: the server asked for it, so the client's rate limit spares it
         (a pong lost to the limit would stall the socket until the next heartbeat)."""
-        if not self.probes or not text or len(text) > 1024:
+        if not (self.probes or self.covered_probes) or not text or len(text) > 1024:
             return False
         try:
             message = loads(text)
@@ -143,3 +167,29 @@ class SendWindow:
         await self.write(text)
         if not self.probes and self.sent - self.acked >= self.window // 2:
             await self.probe()  # ask early: a client that keeps up answers before the window fills
+
+
+class TransportAcks:
+    """Acknowledges a SendWindow by time under daphne's protocol pings, for a client that answers no JSON
+    ping: a mark of what was written, taken while the client is silent, is read once `delay_s` have passed."""
+
+    __slots__ = ("delay_s", "marks", "window")
+
+    def __init__(self, window: SendWindow, ping_interval_s: float, ping_timeout_s: float):
+        self.window = window
+        # daphne checks for idle sockets every 2 s; 1 s more for the close to reach the application.
+        self.delay_s = ping_interval_s + 2.0 + ping_timeout_s + 1.0
+        self.marks: deque[tuple[float, int, int]] = deque()  # (when, `sent`, `replied`)
+
+    async def tick(self, now: float, last_heard: float) -> None:
+        """Mark what is written now, and acknowledge the marks old enough. A client frame after a mark
+        restarts daphne's idle clock (no protocol ping need follow), so that mark proves nothing."""
+        while self.marks and self.marks[0][0] < last_heard:
+            self.marks.popleft()
+        acknowledged = None
+        while self.marks and now - self.marks[0][0] >= self.delay_s:
+            acknowledged = self.marks.popleft()
+        self.marks.append((now, self.window.sent, self.window.replied))
+        if acknowledged is not None:
+            await self.window.acknowledge(acknowledged[1], acknowledged[2])
+            self.window.covered_probes_forget()

@@ -111,7 +111,7 @@ def start(*, redis_url: str | None = None, env: dict[str, str] | None = None, lo
     endpoint = f"tcp:{port}:interface=127.0.0.1:backlog=1024"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
-            [daphne, "-e", endpoint, *TRANSPORT_LIMIT, "cantondex.asgi:application"],
+            [daphne, "-e", endpoint, *TRANSPORT_LIMIT, *protocol_ping(child_env), "cantondex.asgi:application"],
             cwd=ROOT,
             env=child_env,
             stdout=log_file,
@@ -120,6 +120,13 @@ def start(*, redis_url: str | None = None, env: dict[str, str] | None = None, lo
     server = Server(port=port, process=process, log_path=log_path, env=child_env)
     _wait_until_listening(server)
     return server
+
+
+def protocol_ping(env: dict[str, str]) -> list[str]:
+    """daphne's RFC 6455 ping flags, from the variables the gateway reads too (as `make serve` passes them)."""
+    interval = env.get("CDX_WS_PROTOCOL_PING_INTERVAL_S", "20")
+    timeout = env.get("CDX_WS_PROTOCOL_PING_TIMEOUT_S", "30")
+    return ["--ping-interval", interval, "--ping-timeout", timeout]
 
 
 def _wait_until_listening(server: Server) -> None:

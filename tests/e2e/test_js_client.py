@@ -3,9 +3,7 @@
 import asyncio
 import json
 import os
-import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -13,26 +11,12 @@ from django.utils import timezone
 
 from accounts.services import user_create
 from streams.publishing import publish
-from tests.support.ci import required_in_ci
+from tests.support.node import JS_DIR, node  # noqa: F401  (fixture)
 from trading.events import OrderCreated, PriceUpdate, TradeExecuted
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-JS_DIR = Path(__file__).resolve().parents[1] / "js"
 TIMEOUT_S = 30
-
-
-@pytest.fixture
-def node() -> str:
-    """Node and the pinned ws package: required in CI, skipped with the reason elsewhere."""
-    executable = shutil.which("node")
-    required_in_ci(executable is not None, "node is not installed")
-    required_in_ci(
-        (JS_DIR / "node_modules" / "ws").is_dir(),
-        "the ws package is not installed (npm ci --prefix tests/js, which make test runs)",
-    )
-    assert executable is not None  # required_in_ci failed or skipped otherwise
-    return executable
 
 
 async def read_json_line(process) -> dict:

@@ -33,13 +33,27 @@ async def test_any_client_message_counts_as_a_sign_of_life(authed, settings, tra
     await client.wait_for("pong")
 
 
-async def test_silence_after_a_ping_closes_the_connection(authed, settings, trader):
+async def test_silence_after_a_ping_closes_a_client_that_answered_pings(authed, settings, trader):
     settings.CDX_WS_PING_INTERVAL_S = 0.2
     client = await authed(trader)
+    await client.wait_for("ping", timeout=1)
+    await client.send({"type": "pong"})  # it speaks the JSON heartbeat: from now on silence closes it
     await client.wait_for("ping", timeout=1)
     error = await client.wait_for("error", timeout=1)
     assert assert_error(error, "CONNECTION_CLOSED") == {"reason": "heartbeat_timeout", "closing": True}
     assert await client.wait_closed() == CloseCode.TIMEOUT
+
+
+async def test_a_client_that_never_answered_a_ping_is_left_to_the_protocol_pings(ws, settings, trader):
+    settings.CDX_WS_PING_INTERVAL_S = 0.1
+    client = await ws()
+    await client.send({"type": "auth", "token": token_for(trader)})
+    await client.wait_for("auth_response")  # a ping may come first on a slow machine
+    while sum(m["type"] == "ping" for m in client.received) < 4:  # four intervals of silence: two would close it
+        await client.next(timeout=1)
+    assert not [m for m in client.received if m["type"] == "error"]
+    await client.send({"type": "ping", "correlation_id": "alive"})
+    await client.wait_for("pong", correlation_id="alive")
 
 
 async def test_client_ping_gets_a_pong(ws):

@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from operations.events import MaintenanceNotice
-from streams.flow import SendWindow, utf8_size
+from streams.flow import SendWindow, TransportAcks, utf8_size
 from streams.hub import Hub, StreamState, Subscription
 from streams.protocol import CloseCode
 from streams.publishing import publish, stream_sequence
@@ -69,6 +69,49 @@ async def test_waiting_longer_than_the_patience_without_a_pong_overflows():
     assert await send(window, "a" * 8)
     assert await send(window, "b" * 8)  # begins to wait
     assert not await send(window, "c")  # still waiting, no pong since: too slow
+
+
+async def test_a_client_answering_only_protocol_pings_has_its_window_acknowledged_by_time():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=100, patience_s=600)
+    acks = TransportAcks(window, ping_interval_s=1, ping_timeout_s=2)  # read 6 s after a silent mark
+    assert await send(window, "a" * 8)
+    await acks.tick(now=100.0, last_heard=50.0)  # marks the 8 bytes
+    assert await send(window, "b" * 8)  # waits: nothing acknowledged
+    await acks.tick(now=105.0, last_heard=50.0)  # 5 s: daphne's pong may still be due
+    assert socket.data() == ["a" * 8]
+    await acks.tick(now=106.0, last_heard=50.0)  # the socket is still open 6 s later: the 8 bytes were read
+    assert socket.data() == ["a" * 8, "b" * 8]
+
+
+async def test_pings_acknowledged_by_time_are_counted_not_kept_and_a_late_pong_pairs_in_order():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=100, patience_s=600)
+    acks = TransportAcks(window, ping_interval_s=1, ping_timeout_s=2)
+    for now in (100.0, 110.0):  # a heartbeat ping each time, never answered
+        assert await send(window, "a" * 4)
+        await acks.tick(now=now, last_heard=50.0)
+        await window.probe()
+    assert (len(window.probes), window.covered_probes) == (1, 1)  # the first ping's bytes were read by 106
+    assert await send(window, "b" * 8)  # waits: the bytes before the second ping are not known to be read
+    await window.answered()  # the client's first pong answers the first ping: nothing new
+    assert socket.data() == ["a" * 4, "a" * 4]
+    await window.answered()  # the second ping
+    assert socket.data() == ["a" * 4, "a" * 4, "b" * 8]
+
+
+async def test_a_client_frame_after_a_mark_voids_it():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=100, patience_s=600)
+    acks = TransportAcks(window, ping_interval_s=1, ping_timeout_s=2)
+    assert await send(window, "a" * 8)
+    await acks.tick(now=100.0, last_heard=50.0)
+    assert await send(window, "b" * 8)
+    # The client spoke at 101: daphne's idle clock restarted, so no protocol ping need have followed the mark.
+    await acks.tick(now=110.0, last_heard=101.0)
+    assert socket.data() == ["a" * 8]
+    await acks.tick(now=116.0, last_heard=101.0)  # the mark of 110, silent since: read by now
+    assert socket.data() == ["a" * 8, "b" * 8]
 
 
 def test_utf8_size_counts_bytes():
