@@ -17,11 +17,11 @@ from accounts.models import Account
 from kernel.errors import ServiceError
 from kernel.json import plain
 from streams.events import Event
-from streams.publishing import publish
+from streams.publishing import publish_all
 
 from .events import BalanceUpdated, MarginCall
 from .models import Balance, MarginState
-from .selectors import account_valuation, mark_prices
+from .selectors import account_valuations, accounts_in_margin_call, mark_prices
 
 ZERO = Decimal("0")
 
@@ -73,9 +73,10 @@ class ChangeSet:
             if delta.available or delta.reserved:
                 _apply_delta(account_id, currency, delta)
         if moved_accounts:
-            marks = mark_prices()
+            valuations = account_valuations(account_ids=moved_accounts, marks=mark_prices())
+            in_margin_call = accounts_in_margin_call(account_ids=moved_accounts)
             for account_id in moved_accounts:
-                valuation = account_valuation(account_id=account_id, marks=marks)
+                valuation = valuations[account_id]
                 self.emit(
                     BalanceUpdated(
                         account_id=account_id,
@@ -85,10 +86,10 @@ class ChangeSet:
                     ),
                     key=account_id,
                 )
-                margin_review(account_id=account_id, level=valuation.margin_level, changes=self)
+                if valuation.margin_level is not None or account_id in in_margin_call:
+                    margin_review(account_id=account_id, level=valuation.margin_level, changes=self)
         # A stable sort: each stream keeps the order its events were recorded in.
-        for _, key, event in sorted(self._events, key=lambda item: (item[0], item[1])):
-            publish(event=event, key=key)
+        publish_all(events=[(event, key) for _, key, event in sorted(self._events, key=lambda item: (item[0], item[1]))])
         self._deltas.clear()
         self._events.clear()
 

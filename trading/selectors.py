@@ -2,10 +2,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, Sum
+from django.db.models import Exists, F, Max, Min, OuterRef, Subquery, Sum
 
 from .money import notional
-from .models import RESTING_STATUSES, Balance, Market, Order, Side
+from .models import RESTING_STATUSES, Balance, MarginState, Market, Order, Side
 
 
 def market_symbols() -> list[str]:
@@ -59,19 +59,38 @@ def best_price(*, symbol: str, side: str) -> Decimal | None:
     return resting_orders(symbol=symbol, side=side).values_list("price", flat=True).first()
 
 
+def book_depth(*, symbol: str) -> dict[str, dict[Decimal, Decimal]]:
+    """The whole book of a market as {side: {price: total remaining quantity}}, in one statement."""
+    depth: dict[str, dict[Decimal, Decimal]] = {Side.BUY: {}, Side.SELL: {}}
+    rows = (
+        Order.objects.filter(market_id=symbol, status__in=RESTING_STATUSES)
+        .values_list("side", "price")
+        .annotate(quantity=Sum(F("quantity") - F("filled")))
+        .order_by()
+    )
+    for side, price, quantity in rows:
+        depth[side][price] = quantity
+    return depth
+
+
 def mark_prices() -> dict[str, Decimal]:
     """What one unit of each currency is worth in the valuation currency: the last trade price of its
-    market, else the mid of the book, else nothing (valued at 0)."""
+    market, else the mid of the book, else nothing (valued at 0). One statement, whatever the markets."""
     valuation = settings.CDX_VALUATION_CURRENCY
     marks = {valuation: Decimal("1")}
-    for market in Market.objects.filter(quote=valuation):
-        price = market.last_price
-        if price is None:
-            bid = best_price(symbol=market.symbol, side=Side.BUY)
-            ask = best_price(symbol=market.symbol, side=Side.SELL)
-            price = (bid + ask) / 2 if bid is not None and ask is not None else None
+
+    def best(side: str, pick):
+        resting = Order.objects.filter(market_id=OuterRef("symbol"), side=side, status__in=RESTING_STATUSES)
+        return Subquery(resting.order_by().values("market_id").annotate(best=pick("price")).values("best")[:1])
+
+    markets = Market.objects.filter(quote=valuation).order_by()
+    markets = markets.annotate(bid=best(Side.BUY, Max), ask=best(Side.SELL, Min))
+    for base, last_price, bid, ask in markets.values_list("base", "last_price", "bid", "ask"):
+        price = last_price
+        if price is None and bid is not None and ask is not None:
+            price = (bid + ask) / 2
         if price is not None:
-            marks.setdefault(market.base, price)
+            marks.setdefault(base, price)
     return marks
 
 
@@ -99,11 +118,24 @@ class Valuation:
 
 
 def account_valuation(*, account_id: str, marks: dict[str, Decimal] | None = None) -> Valuation:
+    return account_valuations(account_ids=[account_id], marks=marks)[account_id]
+
+
+def account_valuations(*, account_ids: list[str], marks: dict[str, Decimal] | None = None) -> dict[str, Valuation]:
+    """Several accounts' valuations from one read of their balances."""
     marks = mark_prices() if marks is None else marks
-    available = reserved = borrowed = Decimal("0")
-    for balance in Balance.objects.filter(account_id=account_id):
+    sums = {account_id: [Decimal("0")] * 3 for account_id in account_ids}
+    for balance in Balance.objects.filter(account_id__in=account_ids):
         mark = marks.get(balance.currency, Decimal("0"))
-        available += notional(balance.available, mark)
-        reserved += notional(balance.reserved, mark)
-        borrowed += notional(balance.borrowed, mark)
-    return Valuation(total=available + reserved, available=available, reserved=reserved, borrowed=borrowed)
+        held = sums[balance.account_id]
+        held[0] += notional(balance.available, mark)
+        held[1] += notional(balance.reserved, mark)
+        held[2] += notional(balance.borrowed, mark)
+    return {
+        account_id: Valuation(total=available + reserved, available=available, reserved=reserved, borrowed=borrowed)
+        for account_id, (available, reserved, borrowed) in sums.items()
+    }
+
+
+def accounts_in_margin_call(*, account_ids: list[str]) -> set[str]:
+    return set(MarginState.objects.filter(account_id__in=account_ids, in_margin_call=True).values_list("account_id", flat=True))
