@@ -267,6 +267,9 @@ CDX_MARGIN_REVIEW_INTERVAL_S = env.float("CDX_MARGIN_REVIEW_INTERVAL_S", default
 CDX_MAINTENANCE_WINDOWS_INTERVAL_S = env.float("CDX_MAINTENANCE_WINDOWS_INTERVAL_S", default=1.0)
 CDX_PROBE_INTERVAL_S = env.float("CDX_PROBE_INTERVAL_S", default=5.0)
 CDX_EVENT_LOG_PRUNE_INTERVAL_S = env.float("CDX_EVENT_LOG_PRUNE_INTERVAL_S", default=60.0)
+# --- order path (issue 12): surveillance runs in the background job, off the request path ---
+CDX_SURVEILLANCE_INTERVAL_S = env.float("CDX_SURVEILLANCE_INTERVAL_S", default=0.5)
+# --- end order path ---
 
 # Level of the root logger (DEBUG, INFO, WARNING, ERROR).
 CDX_LOG_LEVEL = env.str("CDX_LOG_LEVEL", default="INFO")

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import Account, KycStatus, KycTier
 from kernel.ids import PublicIdField
@@ -239,3 +240,15 @@ class KycTierLimit(models.Model):
 
     def __str__(self) -> str:
         return self.tier
+
+
+class SurveillanceTask(models.Model):
+    """A check surveillance owes: written in the transaction of the trading change that calls for it,
+    deleted in the transaction that ran it, so a crash in between loses no check (compliance.surveillance)."""
+
+    kind = models.CharField(max_length=20)
+    subject_id = models.CharField(max_length=32, help_text="The account, trade, deposit or withdrawal to look at.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_id}"

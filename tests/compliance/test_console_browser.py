@@ -9,6 +9,7 @@ from django.contrib.admin.utils import quote
 from asgiref.sync import sync_to_async
 
 from compliance.models import Alert, AlertType
+from compliance.surveillance import surveillance_run_pending
 from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)
 from trading.services import deposit_create, order_place
@@ -42,6 +43,7 @@ def flood(account_id: str, count: int) -> None:
     fund(account_id, "USDC", "1000")
     for _ in range(count):
         place(account_id, "buy", "1", "1")
+    surveillance_run_pending()  # what daphne's job thread does within half a second: the alert exists now
 
 
 def large_trade(seller_id: str, buyer_id: str) -> None:
@@ -51,6 +53,7 @@ def large_trade(seller_id: str, buyer_id: str) -> None:
     fund(buyer_id, "USDC", "600000")  # two deposits under the threshold
     place(seller_id, "sell", "10", "100000")
     place(buyer_id, "buy", "10", "100000")
+    surveillance_run_pending()
 
 
 def row(alert_id: str) -> str:
