@@ -21,7 +21,7 @@ from streams.publishing import publish_all
 
 from .events import BalanceUpdated, MarginCall
 from .models import Balance, MarginState
-from .selectors import account_valuations, accounts_in_margin_call, mark_prices
+from .selectors import account_valuations, mark_prices
 
 ZERO = Decimal("0")
 
@@ -74,7 +74,6 @@ class ChangeSet:
                 _apply_delta(account_id, currency, delta)
         if moved_accounts:
             valuations = account_valuations(account_ids=moved_accounts, marks=mark_prices())
-            in_margin_call = accounts_in_margin_call(account_ids=moved_accounts)
             for account_id in moved_accounts:
                 valuation = valuations[account_id]
                 self.emit(
@@ -86,7 +85,7 @@ class ChangeSet:
                     ),
                     key=account_id,
                 )
-                if valuation.margin_level is not None or account_id in in_margin_call:
+                if valuation.margin_level is not None or valuation.in_margin_call:  # else nothing to review
                     margin_review(account_id=account_id, level=valuation.margin_level, changes=self)
         # A stable sort: each stream keeps the order its events were recorded in.
         publish_all(events=[(event, key) for _, key, event in sorted(self._events, key=lambda item: (item[0], item[1]))])

@@ -102,6 +102,7 @@ class Valuation:
     available: Decimal
     reserved: Decimal
     borrowed: Decimal  # drawn on the credit line
+    in_margin_call: bool = False  # a margin_call went out and the level has not recovered since
 
     @property
     def equity(self) -> Decimal:
@@ -125,17 +126,23 @@ def account_valuations(*, account_ids: list[str], marks: dict[str, Decimal] | No
     """Several accounts' valuations from one read of their balances."""
     marks = mark_prices() if marks is None else marks
     sums = {account_id: [Decimal("0")] * 3 for account_id in account_ids}
-    for balance in Balance.objects.filter(account_id__in=account_ids):
+    in_margin_call = set()
+    margin_call = MarginState.objects.filter(account_id=OuterRef("account_id"), in_margin_call=True)
+    for balance in Balance.objects.filter(account_id__in=account_ids).annotate(margin_call=Exists(margin_call)):
         mark = marks.get(balance.currency, Decimal("0"))
         held = sums[balance.account_id]
         held[0] += notional(balance.available, mark)
         held[1] += notional(balance.reserved, mark)
         held[2] += notional(balance.borrowed, mark)
+        if balance.margin_call:
+            in_margin_call.add(balance.account_id)
     return {
-        account_id: Valuation(total=available + reserved, available=available, reserved=reserved, borrowed=borrowed)
+        account_id: Valuation(
+            total=available + reserved,
+            available=available,
+            reserved=reserved,
+            borrowed=borrowed,
+            in_margin_call=account_id in in_margin_call,
+        )
         for account_id, (available, reserved, borrowed) in sums.items()
     }
-
-
-def accounts_in_margin_call(*, account_ids: list[str]) -> set[str]:
-    return set(MarginState.objects.filter(account_id__in=account_ids, in_margin_call=True).values_list("account_id", flat=True))
