@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, F, Max, Min, OuterRef, Subquery, Sum
+from django.db.models import Case, Exists, F, Max, Min, OuterRef, Subquery, Sum, When
 
 from .money import notional
 from .models import RESTING_STATUSES, Balance, MarginState, Market, Order, Side
@@ -80,8 +80,10 @@ def mark_prices() -> dict[str, Decimal]:
     marks = {valuation: Decimal("1")}
 
     def best(side: str, pick):
+        # Only for a market that has not traded yet: the others are valued at their last price.
         resting = Order.objects.filter(market_id=OuterRef("symbol"), side=side, status__in=RESTING_STATUSES)
-        return Subquery(resting.order_by().values("market_id").annotate(best=pick("price")).values("best")[:1])
+        price = Subquery(resting.order_by().values("market_id").annotate(best=pick("price")).values("best")[:1])
+        return Case(When(last_price__isnull=True, then=price), default=None, output_field=Order._meta.get_field("price"))
 
     markets = Market.objects.filter(quote=valuation).order_by()
     markets = markets.annotate(bid=best(Side.BUY, Max), ask=best(Side.SELL, Min))
