@@ -55,7 +55,8 @@ def held_currency(order: Order) -> str:
     return order.market.quote if order.side == Side.BUY else order.market.base
 
 
-def submit(*, order: Order, changes: ChangeSet) -> None:
+def submit(*, order: Order, changes: ChangeSet) -> dict[str, dict[Decimal, Decimal]]:
+    """Match and rest or end the order; returns the market's book depth after it."""
     market = order.market
     depth = book_depth(symbol=market.symbol)
     plan = _plan(order, depth)
@@ -80,6 +81,15 @@ def submit(*, order: Order, changes: ChangeSet) -> None:
     order.save(force_insert=True)
     market.save(update_fields=["last_price", "order_sequence"])
     announce_book(market=market, touched=touched, changes=changes, depth=depth)
+    return depth
+
+
+def mark_price(market: Market, depth: dict[str, dict[Decimal, Decimal]]) -> Decimal | None:
+    """The market's price as selectors.market_prices would read it now: last trade, else mid, else None."""
+    if market.last_price is not None:
+        return market.last_price
+    bid, ask = best_prices(depth)
+    return (bid + ask) / 2 if bid is not None and ask is not None else None
 
 
 def cancel(*, order: Order, reason: str, changes: ChangeSet) -> None:

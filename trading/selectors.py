@@ -73,11 +73,9 @@ def book_depth(*, symbol: str) -> dict[str, dict[Decimal, Decimal]]:
     return depth
 
 
-def mark_prices() -> dict[str, Decimal]:
-    """What one unit of each currency is worth in the valuation currency: the last trade price of its
-    market, else the mid of the book, else nothing (valued at 0). One statement, whatever the markets."""
-    valuation = settings.CDX_VALUATION_CURRENCY
-    marks = {valuation: Decimal("1")}
+def market_prices() -> list[tuple[str, str, Decimal | None]]:
+    """(symbol, base, price) of each market quoted in the valuation currency, by symbol: its last trade price,
+    else the mid of its book, else None. One statement, whatever the markets."""
 
     def best(side: str, pick):
         # Only for a market that has not traded yet: the others are valued at their last price.
@@ -85,12 +83,27 @@ def mark_prices() -> dict[str, Decimal]:
         price = Subquery(resting.order_by().values("market_id").annotate(best=pick("price")).values("best")[:1])
         return Case(When(last_price__isnull=True, then=price), default=None, output_field=Order._meta.get_field("price"))
 
-    markets = Market.objects.filter(quote=valuation).order_by()
+    markets = Market.objects.filter(quote=settings.CDX_VALUATION_CURRENCY).order_by("symbol")
     markets = markets.annotate(bid=best(Side.BUY, Max), ask=best(Side.SELL, Min))
-    for base, last_price, bid, ask in markets.values_list("base", "last_price", "bid", "ask"):
+    prices = []
+    for symbol, base, last_price, bid, ask in markets.values_list("symbol", "base", "last_price", "bid", "ask"):
         price = last_price
         if price is None and bid is not None and ask is not None:
             price = (bid + ask) / 2
+        prices.append((symbol, base, price))
+    return prices
+
+
+def mark_prices(
+    *, prices: list[tuple[str, str, Decimal | None]] | None = None, known: dict[str, Decimal | None] | None = None
+) -> dict[str, Decimal]:
+    """What one unit of each currency is worth in the valuation currency: the price of its market (the first
+    by symbol), nothing for an unpriced one (valued at 0). `prices`: market_prices() read before;
+    `known`: {symbol: price} of markets whose price the caller has just set (the market it matched)."""
+    marks = {settings.CDX_VALUATION_CURRENCY: Decimal("1")}
+    for symbol, base, price in market_prices() if prices is None else prices:
+        if known and symbol in known:
+            price = known[symbol]
         if price is not None:
             marks.setdefault(base, price)
     return marks
@@ -126,17 +139,22 @@ def account_valuation(*, account_id: str, marks: dict[str, Decimal] | None = Non
 
 def account_valuations(*, account_ids: list[str], marks: dict[str, Decimal] | None = None) -> dict[str, Valuation]:
     """Several accounts' valuations from one read of their balances."""
-    marks = mark_prices() if marks is None else marks
+    margin_call = MarginState.objects.filter(account_id=OuterRef("account_id"), in_margin_call=True)
+    balances = Balance.objects.filter(account_id__in=account_ids).annotate(margin_call=Exists(margin_call))
+    return valuations_of(balances=list(balances), account_ids=account_ids, marks=mark_prices() if marks is None else marks)
+
+
+def valuations_of(*, balances, account_ids: list[str], marks: dict[str, Decimal]) -> dict[str, Valuation]:
+    """The valuations of these accounts' balance rows (each annotated with `margin_call`), in memory."""
     sums = {account_id: [Decimal("0")] * 3 for account_id in account_ids}
     in_margin_call = set()
-    margin_call = MarginState.objects.filter(account_id=OuterRef("account_id"), in_margin_call=True)
-    for balance in Balance.objects.filter(account_id__in=account_ids).annotate(margin_call=Exists(margin_call)):
+    for balance in balances:
         mark = marks.get(balance.currency, Decimal("0"))
         held = sums[balance.account_id]
         held[0] += notional(balance.available, mark)
         held[1] += notional(balance.reserved, mark)
         held[2] += notional(balance.borrowed, mark)
-        if balance.margin_call:
+        if getattr(balance, "margin_call", False):
             in_margin_call.add(balance.account_id)
     return {
         account_id: Valuation(
