@@ -32,10 +32,12 @@ def place(account_id: str, side: str, quantity: str, price: str) -> None:
         account_id=account_id, symbol="AAPL/USDC", side=side, order_type="limit",
         quantity=Decimal(quantity), price=Decimal(price),
     )
+    surveillance_run_pending()  # what daphne's job thread does within half a second
 
 
 def fund(account_id: str, currency: str, amount: str) -> None:
     deposit_create(account_id=account_id, currency=currency, amount=Decimal(amount), transaction_hash="0xbrowser")
+    surveillance_run_pending()
 
 
 def flood(account_id: str, count: int) -> None:
@@ -43,7 +45,6 @@ def flood(account_id: str, count: int) -> None:
     fund(account_id, "USDC", "1000")
     for _ in range(count):
         place(account_id, "buy", "1", "1")
-    surveillance_run_pending()  # what daphne's job thread does within half a second: the alert exists now
 
 
 def large_trade(seller_id: str, buyer_id: str) -> None:
@@ -53,7 +54,6 @@ def large_trade(seller_id: str, buyer_id: str) -> None:
     fund(buyer_id, "USDC", "600000")  # two deposits under the threshold
     place(seller_id, "sell", "10", "100000")
     place(buyer_id, "buy", "10", "100000")
-    surveillance_run_pending()
 
 
 def row(alert_id: str) -> str:
