@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from .models import Account
+from .models import Account, ApiKey
+from .services import api_key_revoke
 
 
 @admin.register(Account)
@@ -20,3 +21,27 @@ class AccountAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one account to change its KYC.")
             return None
         return HttpResponseRedirect(reverse("admin:compliance_kycchange_add") + f"?account={queryset.get().pk}")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Staff see every bot's keys and revoke them; keys are made by their traders (POST /v1/api-keys)."""
+
+    list_display = ("id", "user", "label", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("id", "label", "user__username")
+    readonly_fields = list_display
+    exclude = ("secret_hash",)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, never deleted: the record of a key stays
+
+    @admin.action(description="Revoke the selected API keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, "Revoked; their open sockets are closed.")

@@ -39,3 +39,30 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.user.get_username()})"
+
+
+class ApiKeyScope(models.TextChoices):
+    READ = "read"  # read the account, orders and streams
+    TRADE = "trade"  # place and cancel orders
+    WITHDRAW = "withdraw"  # move funds off the venue
+
+
+class ApiKey(models.Model):
+    """A bot's credential: `<id>.<secret>`, shown once; only a hash of the secret is kept."""
+
+    id = PublicIdField(prefix="key")  # the part of the key that names it: listed, revoked by
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    label = models.CharField(max_length=100, blank=True)
+    scopes = models.JSONField(default=list)  # ApiKeyScope values
+    secret_hash = models.CharField(max_length=64)  # SHA-256 hex of the secret
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.label or 'no label'})"

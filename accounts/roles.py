@@ -22,6 +22,12 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     ADMIN: [
         "accounts.view_account",
         "accounts.change_account",
+        "accounts.view_apikey",
+        "accounts.change_apikey",
+        "otp_totp.view_totpdevice",
+        "otp_totp.add_totpdevice",
+        "otp_totp.change_totpdevice",
+        "otp_totp.delete_totpdevice",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
@@ -37,7 +43,7 @@ def extend_group_permissions(role: str, codenames: list[str]) -> None:
 def role_groups_sync() -> None:
     for role, name in GROUP_NAMES.items():
         group, _ = Group.objects.get_or_create(name=name)
-        wanted = []
+        wanted: list[Permission] = []
         for dotted in GROUP_PERMISSIONS[role]:
             app_label, codename = dotted.split(".", 1)
             wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))

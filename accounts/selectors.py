@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from kernel.errors import ServiceError
 from streams.principals import Principal
 
-from .models import Account
+from .models import Account, ApiKey
 from .roles import OFFICER_ROLES, roles_of
 
 User = get_user_model()
@@ -53,3 +53,15 @@ def account_of_trader(*, user) -> Account:
     if account is None:
         raise ServiceError("NO_ACCOUNT", "This user has no trading account.", status_code=404)
     return account
+
+
+def api_key_list(*, user) -> list[ApiKey]:
+    return list(ApiKey.objects.filter(user=user))
+
+
+def api_key_of_user(*, user, api_key_id: str) -> ApiKey:
+    """One of the user's own keys, or NOT_FOUND (404): another user's key is as good as none."""
+    api_key = ApiKey.objects.filter(user=user, pk=api_key_id).first()
+    if api_key is None:
+        raise ServiceError("API_KEY_NOT_FOUND", "No such API key.", details={"api_key_id": api_key_id}, status_code=404)
+    return api_key

@@ -60,10 +60,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     unknown = [name for name in args.servers if name not in TARGETS]
     if unknown:
         parser.error(f"unknown server(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
-    for item in args.set:
+    settings_overrides_check(parser, args.set)
+    return args
+
+
+def settings_overrides_check(parser: argparse.ArgumentParser, items: list[str]) -> None:
+    """Each --set must read CDX_NAME=VALUE (a setting of the project's server)."""
+    for item in items:
         if "=" not in item or not item.startswith("CDX_"):
             parser.error(f"--set wants CDX_NAME=VALUE, not {item!r}")
-    return args
 
 
 def main(argv: list[str] | None = None) -> int:

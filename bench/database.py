@@ -33,6 +33,11 @@ def configure(database_url: str | None, workdir: Path) -> str:
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ["CDX_IN_PROCESS_JOBS"] = "0"
+    # Served over plain HTTP on 127.0.0.1, and loaded far beyond one user's request rate: throttles still
+    # count (their cost is measured) but never refuse.
+    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
+    for rate in ("CDX_RATE_ANON", "CDX_RATE_READ", "CDX_RATE_WRITE"):
+        os.environ[rate] = "1000000/s"
     os.environ.pop("REDIS_URL", None)  # the bench process itself never touches a channel layer
     import django
     from django.conf import settings
@@ -78,7 +83,7 @@ def traders_create(*, count: int, prefix: str) -> list[Trader]:
             [User.groups.through(user_id=user.pk, group_id=group.pk) for user in users], batch_size=1000
         )
         accounts = Account.objects.bulk_create([Account(user=user) for user in users], batch_size=1000)
-    return [Trader(user.pk, account.pk, token_for(user)) for user, account in zip(users, accounts)]
+    return [Trader(user.pk, account.pk, token_for(user)) for user, account in zip(users, accounts, strict=True)]
 
 
 def token_for(user) -> str:

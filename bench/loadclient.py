@@ -28,14 +28,16 @@ def ensure_node_modules() -> None:
 class Worker:
     def __init__(self, proc: subprocess.Popen):
         self.proc = proc
-        self.lines: "queue.Queue[str]" = queue.Queue()
+        self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
+        assert self.proc.stdout is not None  # started piped
         for line in self.proc.stdout:
             self.lines.put(line)
 
     def send(self, command: dict) -> None:
+        assert self.proc.stdin is not None  # started piped
         self.proc.stdin.write(json.dumps(command) + "\n")
         self.proc.stdin.flush()
 

@@ -17,19 +17,18 @@ _children: list[subprocess.Popen] = []
 
 def start(argv: list[str], *, env: dict[str, str], log_path: Path, piped: bool = False) -> subprocess.Popen:
     """Start a child; `piped` gives it text-mode stdin and stdout pipes (commands in, JSON lines out)."""
-    log = open(log_path, "ab")
-    proc = subprocess.Popen(
-        argv,
-        cwd=REPO,
-        env=env,
-        stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
-        stdout=subprocess.PIPE if piped else log,
-        stderr=log,
-        text=piped,
-        bufsize=1 if piped else -1,
-        start_new_session=True,  # a group of its own: stopped by its id, not hit by the terminal's Ctrl-C
-    )
-    log.close()
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if piped else log,
+            stderr=log,
+            text=piped,
+            bufsize=1 if piped else -1,
+            start_new_session=True,  # a group of its own: stopped by its id, not hit by the terminal's Ctrl-C
+        )
     _children.append(proc)
     return proc
 

@@ -47,10 +47,13 @@ def table(results: list[dict]) -> str:
 def grid(names: list[str], columns: list[list[tuple[str, str]]]) -> str:
     """A Markdown table: one row per figure, one column of values per name (each column's rows in the same order)."""
     labels = [label for label, _ in columns[0]]
-    headers = ["figure"] + names
+    headers = ["figure", *names]
     cells = [[label] + [column[i][1] for column in columns] for i, label in enumerate(labels)]
-    widths = [max(len(row[j]) for row in [headers] + cells) for j in range(len(headers))]
-    line = lambda row: "| " + " | ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))) + " |"
+    widths = [max(len(row[j]) for row in [headers, *cells]) for j in range(len(headers))]
+
+    def line(row: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths, strict=True))) + " |"
+
     rule = "|" + "|".join("-" * (w + 2) if j == 0 else "-" * (w + 1) + ":" for j, w in enumerate(widths)) + "|"
     return "\n".join([line(headers), rule] + [line(row) for row in cells])
 

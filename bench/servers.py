@@ -140,6 +140,7 @@ class Publisher:
     def _read(self, deadline: float) -> dict:
         import select
 
+        assert self.proc.stdout is not None  # started piped
         while time.monotonic() < deadline:
             ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
             if ready:
@@ -150,6 +151,7 @@ class Publisher:
         raise RuntimeError(f"the publisher did not answer in time:\n{processes.tail(self.log_path)}")
 
     def run(self, command: dict, timeout: float) -> dict:
+        assert self.proc.stdin is not None  # started piped
         self.proc.stdin.write(self._json.dumps(command) + "\n")
         self.proc.stdin.flush()
         return self._read(time.monotonic() + timeout)

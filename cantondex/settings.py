@@ -1,4 +1,4 @@
-"""CantonDEX gateway settings: every value the environment can change is read here, once (see README, "Configuration").
+"""CantonDEX gateway settings: every value the environment can change is read here, once (see docs/configuration.md).
 
 The rest of the code reads `django.conf.settings.<NAME>` when it needs a value, never the environment, so a
 test's `settings` fixture changes what the code sees.
@@ -9,6 +9,7 @@ import tempfile
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import environ
@@ -62,6 +63,8 @@ INSTALLED_APPS = [
     "trading",
     "compliance",
     "operations",
+    "auctions",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -170,7 +173,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = DEBUG
 LOGIN_URL = "/admin/login/"
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -192,10 +195,12 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
 }
 
+# The API version of REST and WebSocket alike (docs/versioning.md); the AsyncAPI document reads it too.
+API_VERSION = "1.0.0"
 SPECTACULAR_SETTINGS = {
     "TITLE": "CantonDEX gateway API",
-    "DESCRIPTION": "REST API of the CantonDEX gateway. The WebSocket protocol is described in the README.",
-    "VERSION": "1.0.0",
+    "DESCRIPTION": "REST API of the CantonDEX gateway. The WebSocket protocol: /v1/asyncapi.json (AsyncAPI 3.0).",
+    "VERSION": API_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
@@ -208,6 +213,8 @@ CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT = env.int("CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT
 CDX_WS_RATE_LIMIT_PER_S = env.int("CDX_WS_RATE_LIMIT_PER_S", default=100)
 # Largest client message, in UTF-8 bytes.
 CDX_WS_MAX_MESSAGE_BYTES = env.int("CDX_WS_MAX_MESSAGE_BYTES", default=64 * 1024)
+# A message over this many bytes also closes the socket (4009); daphne's own limit (Makefile) must be higher.
+CDX_WS_CLOSE_MESSAGE_BYTES = env.int("CDX_WS_CLOSE_MESSAGE_BYTES", default=1024 * 1024)
 # Streams per connection (each market_data symbol counts).
 CDX_WS_MAX_SUBSCRIPTIONS = env.int("CDX_WS_MAX_SUBSCRIPTIONS", default=50)
 # Seconds between server pings; a client silent for one more interval after a ping is closed (4008).
@@ -267,6 +274,9 @@ CDX_MARGIN_REVIEW_INTERVAL_S = env.float("CDX_MARGIN_REVIEW_INTERVAL_S", default
 CDX_MAINTENANCE_WINDOWS_INTERVAL_S = env.float("CDX_MAINTENANCE_WINDOWS_INTERVAL_S", default=1.0)
 CDX_PROBE_INTERVAL_S = env.float("CDX_PROBE_INTERVAL_S", default=5.0)
 CDX_EVENT_LOG_PRUNE_INTERVAL_S = env.float("CDX_EVENT_LOG_PRUNE_INTERVAL_S", default=60.0)
+CDX_AUCTION_STEP_INTERVAL_S = env.float("CDX_AUCTION_STEP_INTERVAL_S", default=0.5)
+# Auctions: while bids arrive, at most one auction_update per auction per this many seconds (phase changes always).
+CDX_AUCTION_UPDATE_INTERVAL_S = env.float("CDX_AUCTION_UPDATE_INTERVAL_S", default=1.0)
 # --- order path (issue 12): surveillance runs in the background job, off the request path ---
 CDX_SURVEILLANCE_INTERVAL_S = env.float("CDX_SURVEILLANCE_INTERVAL_S", default=0.5)
 # --- end order path ---
@@ -281,3 +291,105 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": CDX_LOG_LEVEL},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+
+# --- Credentials (accounts): API keys, two-factor login for officers, revocable refresh tokens ---
+INSTALLED_APPS += [
+    "rest_framework_simplejwt.token_blacklist",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # `manage.py addstatictoken`: the first administrator's way in
+]
+# After AuthenticationMiddleware: marks the user verified or not, then drops the unverified session of a
+# user who must use two factors (officers, administrators), so no page or session-authenticated call sees it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "accounts.two_factor.TwoFactorRequiredMiddleware"
+)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"].append("accounts.authentication.ApiKeyAuthentication")
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("accounts.permissions.HasApiKeyScope")
+SIMPLE_JWT.update(ROTATE_REFRESH_TOKENS=True, BLACKLIST_AFTER_ROTATION=True)
+OTP_TOTP_ISSUER = "CantonDEX"
+# --- end credentials ---
+
+# --- Hardening: REST input, request rates, login lockout, deployment (one block) ---
+
+# Client strings on REST (kernel/inputs.py): a path, query parameter or JSON body string longer than this
+# (characters), or holding NUL or a lone surrogate, is 400 INVALID_REQUEST; so is JSON nested deeper.
+CDX_REST_MAX_STRING_CHARS = env.int("CDX_REST_MAX_STRING_CHARS", default=4096)
+CDX_JSON_MAX_DEPTH = env.int("CDX_JSON_MAX_DEPTH", default=32)
+# Right after SecurityMiddleware: nothing else reads the URL before it is checked.
+_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE.insert(_security + 1, "kernel.inputs.client_input_middleware")
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["kernel.inputs.CheckedJSONParser"]
+
+# REST request rates (kernel/throttles.py), "N/s", "N/min" or "N/hour"; over one: 429 RATE_LIMITED, Retry-After.
+# Per IP without a login; per user for GET; per user for order entry and every other change.
+CDX_RATE_ANON = env.str("CDX_RATE_ANON", default="300/min")
+CDX_RATE_READ = env.str("CDX_RATE_READ", default="1200/min")
+CDX_RATE_WRITE = env.str("CDX_RATE_WRITE", default="600/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "kernel.throttles.AnonymousRateThrottle",
+    "kernel.throttles.ReadRateThrottle",
+    "kernel.throttles.WriteRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": CDX_RATE_ANON, "read": CDX_RATE_READ, "write": CDX_RATE_WRITE}
+# Proxies in front of the servers that append to X-Forwarded-For: the client IP is the one they saw.
+# 0: the connecting address (a client's own X-Forwarded-For is never trusted).
+CDX_TRUSTED_PROXIES = env.int("CDX_TRUSTED_PROXIES", default=0)
+REST_FRAMEWORK["NUM_PROXIES"] = CDX_TRUSTED_PROXIES
+# Rate counters: shared by every server process through Redis when it is set, else per process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cdx",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Login lockout (django-axes, accounts/lockout.py): this many failed logins for one username, or from one IP,
+# lock it out of /v1/auth/token (429 TOO_MANY_ATTEMPTS) and the admin login for CDX_LOGIN_LOCKOUT_S seconds,
+# counted again from each further attempt; staff unlock sooner (docs/rest.md, "Hostile input, rates and lockout").
+CDX_LOGIN_FAILURE_LIMIT = env.int("CDX_LOGIN_FAILURE_LIMIT", default=10)
+CDX_LOGIN_LOCKOUT_S = env.int("CDX_LOGIN_LOCKOUT_S", default=900)
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = ["accounts.lockout.LoginLockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = CDX_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=CDX_LOGIN_LOCKOUT_S)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "kernel.throttles.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+
+# Production (DJANGO_DEBUG off) passes `manage.py check --deploy`: HTTPS only, with HSTS. Behind a proxy that
+# terminates TLS, name the header it sets (DJANGO_SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto), or the
+# redirect to https never ends; or turn the redirect off where the proxy does it.
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+    _proxy_ssl_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="").strip()
+    if _proxy_ssl_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# Several serializers have a `status` of different choices; the schema (built by the deploy checks too)
+# warns unless this one is named.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ServiceStateEnum": "operations.serializers.SERVICE_STATES"}
+
+# --- Compliance cases: evidence files and the history of configuration changes ---
+INSTALLED_APPS += ["simple_history"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "simple_history.middleware.HistoryRequestMiddleware",
+)
+CDX_MEDIA_ROOT = env.str("CDX_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_ROOT = CDX_MEDIA_ROOT
+CDX_CASE_ATTACHMENT_MAX_BYTES = env.int("CDX_CASE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# --- end compliance cases ---

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
 
 # What a compliance officer may do in the admin: read accounts and trading records, work alerts,
-# record KYC decisions. Never change balances, orders or trades.
+# record KYC decisions, work cases, decide others' four-eyes requests, write SARs. Never change balances, orders
+# or trades.
 OFFICER_PERMISSIONS = [
     "accounts.view_account",
     "trading.view_market",
@@ -20,9 +21,19 @@ OFFICER_PERMISSIONS = [
     "compliance.view_surveillancerule",
     "compliance.view_severitysla",
     "compliance.view_kyctierlimit",
+    "compliance.view_case",
+    "compliance.change_case",
+    "compliance.view_casenote",
+    "compliance.view_caseattachment",
+    "compliance.view_approvalrequest",
+    "compliance.change_approvalrequest",
+    "compliance.view_sar",
+    "compliance.add_sar",
+    "compliance.change_sar",
 ]
 # Administrators also tune the rules, SLAs and tier limits.
-ADMIN_PERMISSIONS = OFFICER_PERMISSIONS + [
+ADMIN_PERMISSIONS = [
+    *OFFICER_PERMISSIONS,
     "compliance.change_surveillancerule",
     "compliance.change_severitysla",
     "compliance.change_kyctierlimit",
@@ -35,7 +46,6 @@ class ComplianceConfig(AppConfig):
 
     def ready(self):
         from accounts.roles import ADMIN, COMPLIANCE, extend_group_permissions
-
         from kernel import jobs
         from trading import withdrawal_checks
 

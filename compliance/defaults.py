@@ -15,6 +15,11 @@ DEFAULT_RULES = [
     ),
     ("wash_trading", "wash_trading", "Trades between accounts of one owner", "high", Decimal("1"), 86400, {}),
     ("self_trade_attempts", "self_trade_attempts", "Repeated self-trade attempts", "medium", Decimal("5"), 3600, {}),
+    (
+        "spoofing", "spoofing", "Spoofing: many orders placed and cancelled", "high", Decimal("20"), 300,
+        {"cancel_ratio": "0.9"},
+    ),
+    ("layering", "layering", "Layering: levels cancelled after a trade on the other side", "high", Decimal("3"), 60, {}),
 ]
 SLA_HOURS = {"critical": 4, "high": 24, "medium": 72, "low": 168}
 # Per currency over 24 hours; tier_3 has no cap (CONTRACT.md).

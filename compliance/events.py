@@ -12,7 +12,7 @@ COMPLIANCE_EVENTS = "compliance_events"
 
 class SuspiciousActivityDetected(Event, type="suspicious_activity_detected", channel=COMPLIANCE_EVENTS):
     event_id: str
-    alert_id: str  # the alert behind the event (README, "Compliance")
+    alert_id: str  # the alert behind the event (docs/compliance.md)
     account_id: str
     activity_type: str
     severity: str
@@ -36,7 +36,8 @@ class KycStatusChanged(Event, type="kyc_status_changed", channel=COMPLIANCE_EVEN
 
 
 class AlertUpdated(Event, type="alert_updated", channel=COMPLIANCE_EVENTS):
-    """The project's own event (README, "Compliance"): an alert's status, assignee or notes changed."""
+    """An alert's status, assignee or notes changed, it joined a case, or a four-eyes request on it was made,
+    approved or rejected (`change`)."""
 
     alert_id: str
     account_id: str

@@ -59,9 +59,9 @@ def orders_velocity_check(*, account_id: str) -> None:
     for rule in _rules(RuleKind.VELOCITY):
         window = timedelta(seconds=rule.window_seconds)
         count = Order.objects.filter(account_id=account_id, created_at__gte=now - window).count()
-        facts = {"orders_in_window": count, "window_seconds": rule.window_seconds, "threshold": _text(rule.threshold)}
-        if count >= rule.threshold:
-            reason = f"at or above the limit of {_text(rule.threshold)}"
+        facts = {"orders_in_window": count, "window_seconds": rule.window_seconds, "threshold": _text(rule.required_threshold())}
+        if count >= rule.required_threshold():
+            reason = f"at or above the limit of {_text(rule.required_threshold())}"
         else:
             usual = _usual_orders_per_window(rule, account_id=account_id, count=count, now=now)
             if usual is None:
@@ -187,7 +187,7 @@ def _structuring_check(*, account_id: str, marks: dict[str, Decimal]) -> None:
             for transfer_id, currency, amount in rows.values_list("id", "currency", "amount")
         ]
         near = [(kind, transfer_id, value) for kind, transfer_id, value in near if floor <= value < ceiling]
-        if len(near) < rule.threshold:
+        if len(near) < rule.required_threshold():
             continue
         alert_raise(
             rule=rule,
@@ -218,7 +218,7 @@ def _wash_check(*, trade: Trade) -> None:
         for account_id in dict.fromkeys([trade.buyer_id, trade.seller_id]):
             trades = Trade.objects.filter(one_owner, Q(buyer_id=account_id) | Q(seller_id=account_id), executed_at__gte=since)
             count = trades.count()
-            if count < rule.threshold:
+            if count < rule.required_threshold():
                 continue
             alert_raise(
                 rule=rule,
@@ -250,7 +250,7 @@ def self_trade_attempts_check(*, account_id: str) -> None:
                 updated_at__gte=since,
             ).values_list("id", flat=True)
         )
-        if len(attempts) < rule.threshold:
+        if len(attempts) < rule.required_threshold():
             continue
         alert_raise(
             rule=rule,
@@ -267,3 +267,87 @@ def self_trade_attempts_check(*, account_id: str) -> None:
 def cancelled_by_self_trade_prevention(order: Order) -> bool:
     return order.status == OrderStatus.CANCELLED and order.status_reason == SELF_TRADE_PREVENTED
 
+
+
+# Spoofing and layering: orders the account itself cancelled (self-trade prevention's cancels are counted above)
+
+
+def _cancelled_by_account(account_id: str, since):
+    return Order.objects.filter(account_id=account_id, status=OrderStatus.CANCELLED, updated_at__gte=since).exclude(
+        status_reason=SELF_TRADE_PREVENTED
+    )
+
+
+def order_cancelled_check(*, account_id: str, market_id: str, side: str) -> None:
+    _spoofing_check(account_id=account_id)
+    _layering_check(account_id=account_id, market_id=market_id, side=side)
+
+
+def _spoofing_check(*, account_id: str) -> None:
+    """Many orders placed and cancelled in the window: at least `threshold` cancellations of orders placed in the
+    window, and those at least `cancel_ratio` (default 0.9) of all orders the account placed in it."""
+    for rule in _rules(RuleKind.SPOOFING):
+        since = timezone.now() - timedelta(seconds=rule.window_seconds)
+        cancelled = _cancelled_by_account(account_id, since).filter(created_at__gte=since).count()
+        if cancelled < rule.required_threshold():
+            continue
+        placed = Order.objects.filter(account_id=account_id, created_at__gte=since).count()
+        ratio = Decimal(str((rule.parameters or {}).get("cancel_ratio", "0.9")))
+        if cancelled < ratio * placed:
+            continue
+        alert_raise(
+            rule=rule,
+            account_id=account_id,
+            alert_type=AlertType.SPOOFING,
+            description=(
+                f"Trader cancelled {cancelled} of {placed} orders placed in {_duration(rule.window_seconds)} "
+                f"(at or above {_text(rule.required_threshold())} cancellations)"
+            ),
+            facts={
+                "cancelled": cancelled,
+                "placed": placed,
+                "cancel_ratio": _text(ratio),
+                "threshold": _text(rule.required_threshold()),
+                "window_seconds": rule.window_seconds,
+            },
+        )
+
+
+def _layering_check(*, account_id: str, market_id: str, side: str) -> None:
+    """Orders resting on one side at `threshold` or more distinct price levels, all cancelled within the window
+    after the account traded on the other side of that market while they rested (the simplification: levels
+    are the distinct limit prices of those orders, not necessarily adjacent ticks)."""
+    for rule in _rules(RuleKind.LAYERING):
+        since = timezone.now() - timedelta(seconds=rule.window_seconds)
+        other_side = Q(buyer_id=account_id) if side == "sell" else Q(seller_id=account_id)
+        trades = Trade.objects.filter(other_side, market_id=market_id, executed_at__gte=since).order_by("-executed_at")
+        for trade in trades:
+            layers = _cancelled_by_account(account_id, since).filter(
+                market_id=market_id, side=side, created_at__lte=trade.executed_at, updated_at__gte=trade.executed_at
+            )
+            levels = sorted(set(layers.values_list("price", flat=True)))
+            if len(levels) < rule.required_threshold():
+                continue
+            alert_raise(
+                rule=rule,
+                account_id=account_id,
+                alert_type=AlertType.LAYERING,
+                description=(
+                    f"Trader cancelled {side} orders at {len(levels)} price levels of {market_id} in "
+                    f"{_duration(rule.window_seconds)} after trading on the other side ({trade.id})"
+                ),
+                facts={
+                    "trade_id": trade.id,
+                    "symbol": market_id,
+                    "side": side,
+                    "levels": [_text(level) for level in levels],
+                    "order_ids": list(layers.values_list("id", flat=True)[:50]),
+                    "threshold": _text(rule.required_threshold()),
+                    "window_seconds": rule.window_seconds,
+                },
+            )
+            break
+
+
+def cancelled_by_account(order: Order) -> bool:
+    return order.status == OrderStatus.CANCELLED and order.status_reason != SELF_TRADE_PREVENTED

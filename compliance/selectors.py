@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.roles import ADMIN, COMPLIANCE, GROUP_NAMES
 from trading.models import Order, Trade
 
-from .models import Alert, AlertStatus
+from .models import Alert, AlertAuditEntry, AlertStatus, Case, Sar
 
 RECENT_ACTIVITY_LIMIT = 20
 
@@ -54,3 +54,31 @@ def account_recent_trades(*, account_id: str, limit: int = RECENT_ACTIVITY_LIMIT
         AccountTrade(t, "buy", t.seller_id) if t.buyer_id == account_id else AccountTrade(t, "sell", t.buyer_id)
         for t in trades
     ]
+
+
+def case_audit_trail(*, case: Case) -> QuerySet:
+    """A case's one trail: its own entries and those of its alerts, oldest first."""
+    return AlertAuditEntry.objects.filter(Q(case=case) | Q(alert__case=case)).select_related("actor")
+
+
+@dataclass(frozen=True)
+class SarReport:
+    """What a SAR reports, gathered for its export and its printable page."""
+
+    sar: Sar
+    alerts: list[Alert]
+    accounts: list
+    activity_from: object
+    activity_to: object
+
+
+def sar_report(*, sar: Sar) -> SarReport:
+    alerts = sorted(sar.subject_alerts(), key=lambda alert: alert.raised_at)
+    accounts = list({alert.account_id: alert.account for alert in alerts}.values())
+    return SarReport(
+        sar=sar,
+        alerts=alerts,
+        accounts=accounts,
+        activity_from=alerts[0].raised_at if alerts else None,
+        activity_to=alerts[-1].raised_at if alerts else None,
+    )

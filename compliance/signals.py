@@ -10,7 +10,15 @@ from django.dispatch import receiver
 from trading.models import Deposit, Order, Trade, Withdrawal
 
 from . import rules
-from .surveillance import DEPOSIT, ORDER_PLACED, SELF_TRADE_PREVENTED, TRADE, WITHDRAWAL, surveillance_task_add
+from .surveillance import (
+    DEPOSIT,
+    ORDER_CANCELLED,
+    ORDER_PLACED,
+    SELF_TRADE_PREVENTED,
+    TRADE,
+    WITHDRAWAL,
+    surveillance_task_add,
+)
 
 
 @receiver(post_save, sender=Order, dispatch_uid="compliance.order_saved")
@@ -19,6 +27,8 @@ def order_saved(sender, instance: Order, created: bool, **kwargs):
         surveillance_task_add(kind=ORDER_PLACED, subject_id=instance.account_id)
     if rules.cancelled_by_self_trade_prevention(instance):
         surveillance_task_add(kind=SELF_TRADE_PREVENTED, subject_id=instance.account_id)
+    elif rules.cancelled_by_account(instance):
+        surveillance_task_add(kind=ORDER_CANCELLED, subject_id=instance.id)
 
 
 @receiver(post_save, sender=Trade, dispatch_uid="compliance.trade_saved")

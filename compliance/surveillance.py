@@ -16,7 +16,7 @@ import logging
 from django.db import transaction
 
 from kernel import jobs
-from trading.models import Deposit, Withdrawal
+from trading.models import Deposit, Order, Withdrawal
 
 from . import rules
 from .models import SurveillanceTask
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 ORDER_PLACED = "order_placed"
 SELF_TRADE_PREVENTED = "self_trade_prevented"
+ORDER_CANCELLED = "order_cancelled"
 TRADE = "trade"
 DEPOSIT = "deposit"
 WITHDRAWAL = "withdrawal"
@@ -59,9 +60,16 @@ def _transfer_check(model, transaction_type: str, transfer_id: str) -> None:
         )
 
 
+def _order_cancelled_check(order_id: str) -> None:
+    order = Order.objects.filter(pk=order_id).only("account_id", "market_id", "side").first()
+    if order is not None:
+        rules.order_cancelled_check(account_id=order.account_id, market_id=order.market_id, side=order.side)
+
+
 CHECKS = {
     ORDER_PLACED: lambda account_id: rules.orders_velocity_check(account_id=account_id),
     SELF_TRADE_PREVENTED: lambda account_id: rules.self_trade_attempts_check(account_id=account_id),
+    ORDER_CANCELLED: _order_cancelled_check,
     TRADE: lambda trade_id: rules.trade_check(trade_id=trade_id),
     DEPOSIT: lambda deposit_id: _transfer_check(Deposit, "deposit", deposit_id),
     WITHDRAWAL: lambda withdrawal_id: _transfer_check(Withdrawal, "withdrawal", withdrawal_id),

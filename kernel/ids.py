@@ -22,6 +22,8 @@ class PublicIdField(models.CharField):
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs["prefix"] = self.prefix
+        if not self.primary_key:  # a copy that is not the key (a history table's): kept so, against the default
+            kwargs["primary_key"] = False
         return name, path, args, kwargs
 
     def has_default(self) -> bool:

@@ -1,13 +1,14 @@
 """Exact JSON: decimals travel as JSON numbers in both directions, never through float."""
 
-from datetime import datetime, timezone
+import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import simplejson
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
-from rest_framework.exceptions import ParseError
 
 
 def dumps(value: Any) -> str:
@@ -16,6 +17,33 @@ def dumps(value: Any) -> str:
 
 def loads(text: str | bytes) -> Any:
     return simplejson.loads(text, use_decimal=True)
+
+
+class TooDeeplyNested(ValueError):
+    """JSON text nests arrays and objects deeper than allowed."""
+
+
+# A string (its escapes skipped, the closing quote optional so an unterminated one runs to the end),
+# or a bracket. Brackets inside strings are not structure; in UTF-8 no byte of a multi-byte character
+# is a quote, backslash or bracket, so the same scan reads bytes.
+_STRUCTURE = r'"[^"\\]*(?:\\.[^"\\]*)*"?|(?P<open>[\[{])|(?P<close>[\]}])'
+_STRUCTURE_TEXT = re.compile(_STRUCTURE, re.DOTALL)
+_STRUCTURE_BYTES = re.compile(_STRUCTURE.encode(), re.DOTALL)
+
+
+def nesting_check(text: str | bytes, *, max_depth: int) -> None:
+    """Refuse JSON text nested deeper than `max_depth` arrays and objects, before any parser sees it:
+    parsers recurse once per level, so a 10,000-deep document would exhaust the stack. One flat scan,
+    no recursion; malformed text is left for the parser to refuse."""
+    matches = _STRUCTURE_BYTES.finditer(text) if isinstance(text, bytes) else _STRUCTURE_TEXT.finditer(text)
+    depth = 0
+    for match in matches:
+        if match.lastgroup == "open":
+            depth += 1
+            if depth > max_depth:
+                raise TooDeeplyNested(f"JSON nested deeper than {max_depth} levels")
+        elif match.lastgroup == "close":
+            depth -= 1
 
 
 def _default(value: Any) -> Any:
@@ -40,11 +68,11 @@ def plain(value: Decimal) -> PlainDecimal:
 
 def isoformat(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z, as every message and REST answer writes times."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def utcnow_iso() -> str:
-    return isoformat(datetime.now(timezone.utc))
+    return isoformat(datetime.now(UTC))
 
 
 class ExactJSONRenderer(JSONRenderer):

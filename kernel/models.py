@@ -11,3 +11,6 @@ class Lease(models.Model):
     class Meta:
         # The table kept its name when the model moved here from the project package.
         db_table = "cantondex_lease"
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -2,10 +2,11 @@
 through operations.services, so the admin broadcasts exactly what the REST API does."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from kernel.admin import admin_bulk_apply, admin_object_adopt
 from kernel.errors import ServiceError
 
 from .models import LIVE_STATES, MaintenanceNotice, ServiceStatus
@@ -27,7 +28,8 @@ class MaintenanceNoticeForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns (the stubs allow None)
         if all(data.get(name) for name in NOTICE_FIELDS):
             try:
                 maintenance_window_check(**{name: data[name] for name in NOTICE_FIELDS}, now=timezone.now(), notice_id=self.instance.pk)
@@ -59,19 +61,15 @@ class MaintenanceNoticeAdmin(admin.ModelAdmin):
             saved = maintenance_notice_update(notice_id=obj.pk, **fields)
         else:
             saved = maintenance_notice_post(author=request.user, **fields)
-        obj.pk, obj.state, obj.author = saved.pk, saved.state, saved.author
-        obj._state.adding = False
+        admin_object_adopt(obj, saved)
 
     @admin.action(description="Cancel the selected notices (clients are told)")
     def cancel_notices(self, request, queryset):
-        cancelled = 0
-        for notice in queryset:
-            try:
-                maintenance_notice_cancel(notice_id=notice.pk)
-                cancelled += 1
-            except ServiceError as error:
-                self.message_user(request, f"{notice.pk}: {error.message}", messages.WARNING)
-        self.message_user(request, f"Cancelled {cancelled} notice(s).")
+        admin_bulk_apply(
+            self, request, queryset,
+            lambda notice_id: maintenance_notice_cancel(notice_id=notice_id),
+            done="Cancelled {count} notice(s).",
+        )
 
 
 class ServiceStatusForm(forms.ModelForm):
@@ -93,4 +91,4 @@ class ServiceStatusAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        service_status_set(service=obj.service, status=obj.status, message=obj.message)
+        admin_object_adopt(obj, service_status_set(service=obj.service, status=obj.status, message=obj.message))

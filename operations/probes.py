@@ -30,7 +30,7 @@ RECOVERED_MESSAGE = "All health checks pass"
 
 @dataclass(frozen=True)
 class Reading:
-    status: str
+    status: HealthStatus
     message: str = ""
 
 
@@ -105,7 +105,7 @@ CHECKS = (
 
 def probes_run() -> None:
     """The probe job: measure everything, then record each probed service's worst finding."""
-    readings: dict[str, list[Reading]] = {}
+    readings: dict[Service, list[Reading]] = {}
     for check, services in CHECKS:
         reading = check()
         for service in services:

@@ -41,7 +41,11 @@ class SystemOverview:
 def service_status_rows() -> dict[str, ServiceStatus]:
     """Every service's stored status; a service without a row (a flushed database) is operational."""
     rows = {row.service: row for row in ServiceStatus.objects.all()}
-    return {name: rows.get(name) or ServiceStatus(service=name, since=None) for name in Service.values}
+    return {
+        # An unsaved stand-in: it has had no change, so no time (since is not nullable in the table).
+        name: rows.get(name) or ServiceStatus(service=name, since=None)  # type: ignore[misc]
+        for name in Service.values
+    }
 
 
 def maintenance_notices_live(*, now: datetime | None = None) -> list[MaintenanceNotice]:
@@ -74,9 +78,9 @@ def system_overview(*, now: datetime | None = None) -> SystemOverview:
             in_effect.setdefault(notice.service, notice)
     views = []
     for name, row in service_status_rows().items():
-        notice = in_effect.get(name)
-        if notice is not None:
-            views.append(ServiceView(name, MAINTENANCE, notice.description, notice.start_time, notice))
+        maintenance = in_effect.get(name)
+        if maintenance is not None:
+            views.append(ServiceView(name, MAINTENANCE, maintenance.description, maintenance.start_time, maintenance))
         else:
             views.append(ServiceView(name, row.status, row.message, row.since))
     statuses = {view.status for view in views}

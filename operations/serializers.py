@@ -3,6 +3,9 @@ from rest_framework import serializers
 from .models import HealthStatus, Service
 from .selectors import MAINTENANCE
 
+# What a service or the whole system reports: its health, or under maintenance (named in the schema).
+SERVICE_STATES = [*HealthStatus.values, MAINTENANCE]
+
 
 class MaintenanceNoticeInputSerializer(serializers.Serializer):
     service = serializers.ChoiceField(choices=Service.values)
@@ -30,14 +33,14 @@ class ServiceStatusInputSerializer(serializers.Serializer):
 
 class ServiceViewSerializer(serializers.Serializer):
     service = serializers.CharField()
-    status = serializers.ChoiceField(choices=[*HealthStatus.values, MAINTENANCE])
+    status = serializers.ChoiceField(choices=SERVICE_STATES)
     message = serializers.CharField()
     since = serializers.DateTimeField(allow_null=True)
     maintenance_notice_id = serializers.CharField(source="notice.id", default=None)
 
 
 class SystemStatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[*HealthStatus.values, MAINTENANCE])
+    status = serializers.ChoiceField(choices=SERVICE_STATES)
     all_services_healthy = serializers.BooleanField()
     timestamp = serializers.DateTimeField(source="as_of")
     services = ServiceViewSerializer(many=True)

@@ -1,4 +1,4 @@
-"""Who a connection belongs to: a JWT access token, or a logged-in browser's session."""
+"""Who a connection belongs to: a JWT access token, a bot's API key, or a logged-in browser's session."""
 
 from dataclasses import dataclass
 
@@ -7,10 +7,11 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from .batching import Batcher
-from .principals import Principal, principals_load
+from .principals import Principal, api_keys_load, principals_load
 
 # Connections authenticating at the same moment share one query (see batching.py).
 _principals: Batcher[int] = Batcher(principals_load)
+_api_keys: Batcher[str] = Batcher(api_keys_load)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +27,28 @@ class AuthError(Exception):
 BEARER = "Bearer "
 
 
+async def authenticate_message(message: dict) -> Authenticated:
+    """An `auth` message carries a JWT in `token` or a bot's API key in `api_key`."""
+    if "api_key" in message:
+        return await authenticate_api_key(message["api_key"])
+    return await authenticate_token(message.get("token"))
+
+
+async def authenticate_api_key(raw: object) -> Authenticated:
+    if not isinstance(raw, str) or not raw.strip():
+        raise AuthError("API key is missing")
+    grant = await _api_keys.get(raw.strip())
+    if grant is None:
+        raise AuthError("API key is invalid, expired or revoked, or lacks the read scope")
+    return Authenticated(grant.principal, grant.expires_at)
+
+
 async def authenticate_token(raw: object) -> Authenticated:
     if not isinstance(raw, str) or not raw:
         raise AuthError("Token is missing")
     token_text = raw[len(BEARER) :] if raw.startswith(BEARER) else raw
     try:
-        token = AccessToken(token_text.strip())
+        token = AccessToken(token_text.strip())  # type: ignore[arg-type]  # simplejwt annotates the encoded token as Token
     except TokenError as exc:
         raise AuthError("Token is invalid or expired") from exc
     try:

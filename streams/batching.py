@@ -18,7 +18,7 @@ K = TypeVar("K", bound=Hashable)
 
 
 class _Batch:
-    __slots__ = ("keys", "started", "lock", "done")
+    __slots__ = ("done", "keys", "lock", "started")
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.keys: dict[Any, None] = {}

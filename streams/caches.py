@@ -13,9 +13,9 @@ from typing import Any
 
 from django.db.models.signals import post_migrate
 
-from .publishing import stream_sequence
 from .batching import Batcher, each
 from .events import Event
+from .publishing import stream_sequence
 from .registry import Channel, SnapshotProvider
 
 MAX_AGE_S = 5.0
@@ -101,5 +101,6 @@ async def snapshot_read(channel: Channel, key: str) -> tuple[list[Event], int]:
     """The channel's snapshot of `key`; subscribers asking at the same moment share one ORM trip."""
     batcher = _snapshot_batchers.get(channel.name)
     if batcher is None:
+        assert channel.snapshot is not None  # only snapshot channels are asked
         batcher = _snapshot_batchers[channel.name] = Batcher(each(channel.snapshot))
     return await batcher.get(key)

@@ -1,23 +1,23 @@
 """The one WebSocket consumer: authentication, subscriptions, heartbeats and limits of one connection."""
 
-import asyncio
+import enum
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import registry
-from .auth import AuthError, Authenticated, authenticate_session, authenticate_token
-from .caches import snapshot_read
-from .events import wire
+from . import client_messages, registry
+from .auth import Authenticated, AuthError, authenticate_message, authenticate_session
 from .flow import SendWindow, utf8_size
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
+from .principals import Principal
 from .protocol import (
     CloseCode,
     ErrorCode,
@@ -25,14 +25,27 @@ from .protocol import (
     correlation_id_of,
     encode,
     encode_error,
+    inputs_check,
     message_type,
     parse,
 )
-from .replay import RESYNC_HINT, replay_since
+from .subscription_start import SubscriptionStart
+from .timers import Timers
 
 log = logging.getLogger(__name__)
 
 PRE_AUTH_TYPES = {"auth", "ping", "pong"}
+
+
+class ConnectionState(enum.Enum):
+    AWAITING_AUTH = "awaiting_auth"  # accepted; only auth, ping and pong are answered
+    AUTHENTICATED = "authenticated"  # counted against the account's limit, known to the hub
+    CLOSING = "closing"  # the server sent its closing error and asked to close: nothing more goes out
+    CLOSED = "closed"  # the socket is gone
+
+
+# Module globals, because an enum attribute costs a descriptor call and push() checks on every message.
+AWAITING_AUTH, AUTHENTICATED, CLOSING, CLOSED = ConnectionState
 
 
 class GatewayConsumer(AsyncWebsocketConsumer):
@@ -40,7 +53,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "cdx.no-per-connection-channel"
 
     hub: Hub
-    auth: Authenticated | None
+    state: ConnectionState
+    auth: Authenticated | None  # the latest credentials; set from AUTHENTICATED on
 
     async def dispatch(self, message):
         # Channels closes stale database connections on the ORM thread before every message. This
@@ -49,14 +63,25 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        try:
+            await handler(message)
+        except StopConsumer:
+            raise
+        except BaseException:
+            # A handler that fails (or is cancelled) ends the consumer, and daphne closes the socket
+            # (1011) without a websocket.disconnect: give back the connection slot and the
+            # subscriptions here, or they would outlive the socket.
+            if hasattr(self, "hub"):  # connect got that far
+                await self.disconnect(1011)
+            raise
 
     # Life cycle
 
     async def connect(self):
         self.hub = await get_hub()
         self.connection_id = new_connection_id()
-        self.auth = None
+        self.state = AWAITING_AUTH
+        self.auth: Authenticated | None = None
         self.counted_owner: str | None = None
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
         self.rate = RateLimiter(settings.CDX_WS_RATE_LIMIT_PER_S)
@@ -65,59 +90,77 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         )
         self.last_heard = time.monotonic()
         self.ping_sent_at: float | None = None
-        self.closing = False
-        self.timers: dict[str, asyncio.TimerHandle] = {}
-        self.tasks: set[asyncio.Task] = set()
+        self.timers = Timers(active=self._open)
         await self.accept()
-        self._schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
+        self.timers.schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
         session = await authenticate_session(self.scope.get("user"))
         if session is not None:
             await self._admit(session, correlation_id=None, announce=False)
         else:
-            self._schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
+            self.timers.schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
 
     async def disconnect(self, code):
-        self.closing = True
-        for timer in self.timers.values():
-            timer.cancel()
-        self.timers.clear()
+        self.state = CLOSED
+        self.timers.cancel_all()
         await self.hub.unsubscribe(self.subscriptions.values())
         self.subscriptions.clear()
-        if self.auth is not None:
+        if self.counted_owner is not None:  # admitted: known to the hub and counted
             await self.hub.connection_remove(self)
-        if self.counted_owner is not None:
             await connection_counter().release(self.counted_owner, self.connection_id)
             self.counted_owner = None
+
+    def _open(self) -> bool:
+        return self.state is AWAITING_AUTH or self.state is AUTHENTICATED
+
+    @property
+    def principal(self) -> Principal:
+        """Who authenticated: read only in the authenticated state."""
+        assert self.auth is not None
+        return self.auth.principal
 
     @property
     def user_id(self) -> int | None:
         return self.auth.principal.user_id if self.auth else None
 
+    @property
+    def api_key_id(self) -> str | None:
+        return self.auth.principal.api_key_id if self.auth else None
+
     async def push(self, text: str, size: int) -> None:
-        if not self.closing:
+        if self.state is AUTHENTICATED:  # only an admitted connection has subscriptions
             await self._send_text(text, size)
 
     async def send(self, text_data=None, bytes_data=None, close=False):
-        """Every text frame goes through the send window: the slow-consumer bound (streams/flow.py)."""
+        """Direct replies: written at once, counted toward the slow-consumer bound (streams/flow.py)."""
         if text_data is None or close:
             await super().send(text_data, bytes_data, close)
-        else:
-            await self._send_text(text_data, utf8_size(text_data))
+        elif not await self.window.reply(text_data, utf8_size(text_data)):
+            await self._too_slow()
 
     async def _send_text(self, text: str, size: int) -> None:
         if not await self.window.send(text, size):
-            await self._close_with_error(
-                ErrorCode.CONNECTION_CLOSED,
-                "Connection closed: the client does not read fast enough",
-                {"reason": "slow_consumer"},
-                CloseCode.SLOW_CONSUMER,
-            )
+            await self._too_slow()
+
+    async def _too_slow(self) -> None:
+        await self._close_with_error(
+            ErrorCode.CONNECTION_CLOSED,
+            "Connection closed: the client does not read fast enough",
+            {"reason": "slow_consumer"},
+            CloseCode.SLOW_CONSUMER,
+        )
 
     async def _write(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})  # what super().send does, two calls less
 
+    def write_failed(self) -> None:
+        """The hub could not write to this socket (it is closing, or broken): nothing more is written to
+        it, and it is closed, so a client still there resumes with `since` rather than read past a gap."""
+        if self._open():
+            self.state = CLOSING
+            self.hub.spawn(self.close(code=1011))
+
     async def close_for(self, reason: str) -> None:
-        """The hub asks: the user was disabled."""
+        """The hub asks: the user was disabled, or the API key this socket signed in with was revoked."""
         await self._close_with_error(
             ErrorCode.CONNECTION_CLOSED, "Your access was revoked", {"reason": reason}, CloseCode.DISABLED
         )
@@ -126,17 +169,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         self.last_heard = time.monotonic()
-        if self.closing:
+        if not self._open():
             return
+        retry_after_ms = self.rate.take()  # every frame counts, oversized ones included
         size = _size_in_bytes(text_data, bytes_data)
         if size > settings.CDX_WS_MAX_MESSAGE_BYTES:
-            await self._error(
-                ErrorCode.MESSAGE_SIZE_EXCEEDED,
-                "Message too large",
-                {"size": size, "limit": settings.CDX_WS_MAX_MESSAGE_BYTES},
-            )
+            await self._message_too_large(size)
             return
-        retry_after_ms = self.rate.take()
         if retry_after_ms and not self.window.answers_a_ping(text_data):
             await self._error(
                 ErrorCode.RATE_LIMITED,
@@ -148,19 +187,32 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         try:
             message = parse(text_data)
             correlation_id = correlation_id_of(message)
+            inputs_check(message, text_data)
             kind = message_type(message)
-            if self.auth is None and kind not in PRE_AUTH_TYPES:
+            if self.state is AWAITING_AUTH and kind not in PRE_AUTH_TYPES:
                 raise ProtocolError(ErrorCode.AUTH_REQUIRED, "Authenticate first", {"type": kind})
             handler = self.HANDLERS.get(kind)
+            if handler is None and client_messages.get(kind) is not None:
+                handler = GatewayConsumer._on_client_message
             if handler is None:
                 raise ProtocolError(ErrorCode.INVALID_REQUEST, "Unknown message type", {"type": kind})
             await handler(self, message, correlation_id)
         except ProtocolError as error:
             await self._error(error.code, error.message, error.details, correlation_id)
 
+    async def _message_too_large(self, size: int) -> None:
+        """Over the limit: an error, the socket kept; far over it (a client that ignores the limit): closed."""
+        details = {"size": size, "limit": settings.CDX_WS_MAX_MESSAGE_BYTES}
+        if size <= settings.CDX_WS_CLOSE_MESSAGE_BYTES:
+            await self._error(ErrorCode.MESSAGE_SIZE_EXCEEDED, "Message too large", details)
+        else:
+            await self._close_with_error(
+                ErrorCode.MESSAGE_SIZE_EXCEEDED, "Message far too large", details, CloseCode.MESSAGE_TOO_BIG
+            )
+
     async def _on_auth(self, message: dict[str, Any], correlation_id: Any) -> None:
         try:
-            authenticated = await authenticate_token(message.get("token"))
+            authenticated = await authenticate_message(message)
         except AuthError as error:
             await self.send(
                 text_data=encode(
@@ -172,15 +224,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 )
             )
             return
-        if self.auth is not None and authenticated.principal.user_id != self.auth.principal.user_id:
+        if self.state is AUTHENTICATED and authenticated.principal.user_id != self.principal.user_id:
             raise ProtocolError(
                 ErrorCode.AUTH_FAILED, "A connection cannot change user; open a new one", {"reason": "user_mismatch"}
             )
         await self._admit(authenticated, correlation_id, announce=True)
 
     async def _admit(self, authenticated: Authenticated, correlation_id: Any, announce: bool) -> None:
-        first_time = self.auth is None
-        if first_time:
+        if self.state is AWAITING_AUTH:
             owner = authenticated.principal.connection_owner
             limit = settings.CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT
             if not await connection_counter().acquire(owner, self.connection_id, limit):
@@ -193,14 +244,15 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 )
                 return
             self.counted_owner = owner
+            self.state = AUTHENTICATED
             self.auth = authenticated
             await self.hub.connection_add(self)
-            self._cancel("auth")
+            self.timers.cancel("auth")
             self._idle_check()
         self.auth = authenticated
-        self._cancel("expiry")
+        self.timers.cancel("expiry")
         if authenticated.expires_at is not None:
-            self._schedule("expiry", max(0.0, authenticated.expires_at - time.time()), self._token_expired)
+            self.timers.schedule("expiry", max(0.0, authenticated.expires_at - time.time()), self._token_expired)
         if announce:
             await self.send(
                 text_data=encode(
@@ -220,13 +272,25 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             raise ProtocolError(
                 ErrorCode.INVALID_REQUEST, "'channels' must be a non-empty list of objects", {"field": "channels"}
             )
-        principal = self.auth.principal
+        # A batch is applied item by item, keeping the items that fit. Items past the subscription limit
+        # could never fit: they get one error together, so replies and work stay bounded by the limit.
+        limit = settings.CDX_WS_MAX_SUBSCRIPTIONS
+        items, beyond = items[:limit], len(items) - limit
+        principal = self.principal
         checked = await database_sync_to_async(_check_all)(items, principal)
         for outcome in checked:
             if isinstance(outcome, ProtocolError):
                 await self._error(outcome.code, outcome.message, outcome.details, correlation_id)
             else:
-                await self._subscribe(*outcome, correlation_id=correlation_id)
+                channel, request, since = outcome
+                await self._subscribe(channel, request, since, correlation_id=correlation_id)
+        if beyond > 0:
+            await self._error(
+                ErrorCode.SUBSCRIPTION_ERROR,
+                f"At most {limit} subscriptions per message; the {beyond} channels after them were not subscribed",
+                {"field": "channels", "reason": "subscription_limit", "limit": limit, "refused": beyond},
+                correlation_id,
+            )
 
     async def _subscribe(
         self, channel: registry.Channel, request: registry.Request, since: int | None, correlation_id: Any
@@ -245,23 +309,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 correlation_id,
             )
             return
-        # Events wait in the subscription while a snapshot or a replay is read, so none slips ahead of it.
-        buffering = channel.snapshot is not None or since is not None
-        subs = [Subscription(self, ref, buffering=buffering) for ref in request.streams]
-        bases = []
-        for key, sub in zip(keys, subs):
-            self.subscriptions[key] = sub
-            bases.append(await self.hub.subscribe(sub))
-        self._cancel("idle")
-        replay = None
-        resume_fields: dict[str, Any] = {}
-        if since is not None:
-            replay = await database_sync_to_async(replay_since)(stream=subs[0].ref.group, since=since)
-            resume_fields = {"recovered": replay.recovered}
-            if replay.recovered:
-                resume_fields["replayed"] = len(replay.events)
-            else:
-                resume_fields.update(reason=replay.reason, resync=RESYNC_HINT, sequence=replay.last_sequence)
+        start = SubscriptionStart(self, channel, request, since)
+        self.subscriptions.update(zip(keys, start.subscriptions, strict=True))
+        self.timers.cancel("idle")
+        resume_fields = await start.join(self.hub)
         await self.send(
             text_data=encode(
                 "subscription_response",
@@ -273,28 +324,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 **resume_fields,
             )
         )
-        if replay is not None and (replay.recovered or channel.snapshot is None):
-            for _, text in replay.events:
-                await self.push(text, utf8_size(text))
-            await self.hub.release(subs[0], replay.last_sequence + 1)
-        elif channel.snapshot is not None:
-            for sub, coalesced_base in zip(subs, bases):
-                await self._send_snapshot(channel, sub, coalesced_base)
-
-    async def _send_snapshot(self, channel: registry.Channel, sub: Subscription, coalesced_base: int) -> None:
-        events, raw_base = await snapshot_read(channel, sub.ref.key)
-        base = raw_base if sub.ref.aggregation == "raw" else coalesced_base
-        extra = {} if sub.ref.aggregation == "raw" else {"aggregation": sub.ref.aggregation}
-        for event in events:
-            message = wire(event)
-            kind = message.pop("type")
-            text = encode(kind, **message, channel=channel.name, **extra, sequence=base, snapshot=True)
-            await self.push(text, utf8_size(text))
-        await self.hub.release(sub, base + 1)
+        await start.go_live(self.hub)
 
     async def _on_unsubscribe(self, message: dict[str, Any], correlation_id: Any) -> None:
         channel = registry.get(message.get("channel"))
-        request = channel.resolve(message, self.auth.principal, True)
+        request = channel.resolve(message, self.principal, True)
         if request.streams:
             keys = [(ref.channel, ref.key) for ref in request.streams]
         else:
@@ -322,6 +356,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _on_pong(self, message: dict[str, Any], correlation_id: Any) -> None:
         await self.window.answered()  # the heartbeat needs only to hear something; the send window needs this
 
+    async def _on_client_message(self, message: dict[str, Any], correlation_id: Any) -> None:
+        """A message a domain app registered (streams/client_messages.py): its handler answers directly."""
+        handler = client_messages.get(message["type"])
+        reply = await database_sync_to_async(handler)(message, self.principal)
+        await self.send(text_data=encode(reply.type, correlation_id, **reply.fields))
+
     HANDLERS: dict[str, Callable] = {
         "auth": _on_auth,
         "subscribe": _on_subscribe,
@@ -330,27 +370,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         "pong": _on_pong,
     }
 
-    # Timers: each connection keeps at most one of each, as loop timer handles (no task per socket).
-
-    def _schedule(self, name: str, delay: float, action: Callable[[], Any]) -> None:
-        self._cancel(name)
-        self.timers[name] = asyncio.get_running_loop().call_later(delay, self._run, name, action)
-
-    def _cancel(self, name: str) -> None:
-        timer = self.timers.pop(name, None)
-        if timer is not None:
-            timer.cancel()
-
-    def _run(self, name: str, action: Callable[[], Any]) -> None:
-        self.timers.pop(name, None)
-        if not self.closing:
-            task = asyncio.create_task(action())
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+    # Timers
 
     def _idle_check(self) -> None:
         if not self.subscriptions:
-            self._schedule("idle", settings.CDX_WS_IDLE_TIMEOUT_S, self._idle_timeout)
+            self.timers.schedule("idle", settings.CDX_WS_IDLE_TIMEOUT_S, self._idle_timeout)
 
     async def _heartbeat(self) -> None:
         if self.ping_sent_at is not None and self.last_heard < self.ping_sent_at:
@@ -362,7 +386,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.window.probe()
         if self.counted_owner is not None:
             await connection_counter().refresh(self.counted_owner, self.connection_id)
-        self._schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
+        self.timers.schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
 
     async def _auth_timeout(self) -> None:
         await self._close_with_error(
@@ -387,22 +411,26 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     # Errors
 
-    async def _error(self, code: ErrorCode, message: str, details: dict, correlation_id: Any = None) -> None:
+    async def _error(self, code: ErrorCode | str, message: str, details: dict, correlation_id: Any = None) -> None:
         await self.send(text_data=encode_error(code, message, details, correlation_id))
 
     async def _close_with_error(
         self, code: ErrorCode, message: str, details: dict, close_code: int, correlation_id: Any = None
     ) -> None:
-        if self.closing:
+        if not self._open():
             return
         await self._error(code, message, {**details, "closing": True}, correlation_id)
-        self.closing = True
+        self.state = CLOSING
         await self.close(code=close_code)
 
 
-def _check_all(items: list[dict[str, Any]], principal) -> list:
+# One subscribe request checked: what to subscribe to (channel, request, since), or why not.
+CheckedSubscribe = tuple[registry.Channel, registry.Request, int | None] | ProtocolError
+
+
+def _check_all(items: list[dict[str, Any]], principal: Principal) -> list[CheckedSubscribe]:
     """Resolve and authorise each subscribe request (on the ORM thread: checks may read the database)."""
-    outcomes = []
+    outcomes: list[CheckedSubscribe] = []
     for item in items:
         try:
             channel = registry.get(item.get("channel"))
@@ -434,4 +462,4 @@ def _size_in_bytes(text: str | None, data: bytes | None) -> int:
     # Most messages are ASCII: only encode when the character count leaves any doubt.
     if len(text) * 4 <= settings.CDX_WS_MAX_MESSAGE_BYTES:
         return len(text)
-    return len(text.encode())
+    return len(text.encode(errors="surrogatepass"))  # a lone surrogate is refused later, by name

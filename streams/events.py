@@ -7,7 +7,8 @@
 A declaration names the wire `type`, the channel it travels on and its typed fields; declaring it
 registers it (`declared()`), and `wire(event)` is the one encoder to the message clients get:
 Decimal -> plain JSON number, datetime -> ISO 8601 Z string, None kept, dicts and lists converted
-inside. `envelope="payload"` puts the fields under that key (the auction seed's form). Every event
+inside. `envelope="payload"` puts the fields under that key (the auction seed's form), and
+`timestamp_in_envelope=True` writes the event's timestamp there too (the seed's new_bid). Every event
 may carry a `timestamp` (snapshots stamp the time of the state they describe); publishing stamps
 the current time otherwise. A subclass without `type=` extends a declaration (adds fields) without
 declaring a new type.
@@ -34,13 +35,20 @@ class Event:
     type: ClassVar[str]
     channel: ClassVar[str]
     envelope: ClassVar[str | None] = None
+    timestamp_in_envelope: ClassVar[bool] = False
     # (field, converter or None) for every declared field, in declaration order; built once per class.
     _encoders: ClassVar[tuple[tuple[str, Callable[[Any], Any] | None], ...]] = ()
 
     timestamp: datetime | None = None
 
     def __init_subclass__(
-        cls, *, type: str | None = None, channel: str | None = None, envelope: str | None = None, **kwargs: Any
+        cls,
+        *,
+        type: str | None = None,
+        channel: str | None = None,
+        envelope: str | None = None,
+        timestamp_in_envelope: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
         if type is not None:
@@ -49,6 +57,7 @@ class Event:
             if channel is None:
                 raise TypeError(f"{cls.__name__} declares {type!r} without a channel")
             cls.type, cls.channel, cls.envelope = type, channel, envelope
+            cls.timestamp_in_envelope = timestamp_in_envelope and envelope is not None
             _declared[type] = cls
         elif not hasattr(cls, "type"):
             raise TypeError(f"{cls.__name__} must declare its wire type: class {cls.__name__}(Event, type=..., channel=...)")
@@ -62,9 +71,10 @@ def declared() -> dict[str, type[Event]]:
 
 
 def field_types(cls: type[Event]) -> dict[str, Any]:
-    """The declared fields of an event class and their annotations (the delivery field timestamp aside)."""
+    """The declared fields of an event class and their annotations (the delivery field timestamp aside,
+    unless the class also writes it in its envelope)."""
     hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in fields(cls) if f.name != TIMESTAMP}
+    return {f.name: hints[f.name] for f in fields(cls) if f.name != TIMESTAMP or cls.timestamp_in_envelope}
 
 
 def wire(event: Event) -> dict[str, Any]:

@@ -12,6 +12,12 @@ A message's byte size is counted once where its text is made (utf8_size), not on
 A client that answers no ping for `patience_s` while messages wait for it, or has more than
 `limit` bytes waiting, is too slow for its streams: the connection is closed (4030) with an
 error saying so. Nothing is dropped silently, and the client resumes with `since`.
+
+The window paces what the server pushes (events, snapshots, replays). Direct replies to the client's
+own requests (pong, errors, subscription responses) are written at once, never behind pushed
+messages and outside the window: how many there are is up to the client, and a client that reads
+them is not slow. They still count toward `limit` until a pong covers them, so a client that sends
+requests and reads nothing is closed too.
 """
 
 import time
@@ -30,8 +36,19 @@ def utf8_size(text: str) -> int:
 
 class SendWindow:
     __slots__ = (
-        "write", "window", "limit", "patience_s", "sent", "acked", "probes", "waiting", "waiting_size",
-        "stalled_at", "overflowed",
+        "acked",
+        "limit",
+        "overflowed",
+        "patience_s",
+        "probes",
+        "replied",
+        "replies_acked",
+        "sent",
+        "stalled_at",
+        "waiting",
+        "waiting_size",
+        "window",
+        "write",
     )
 
     def __init__(self, write: Callable[[str], Awaitable[None]], window: int, limit: int, patience_s: float):
@@ -41,7 +58,9 @@ class SendWindow:
         self.patience_s = patience_s
         self.sent = 0  # bytes written so far
         self.acked = 0  # of which the client is known to have read this many
-        self.probes: deque[int] = deque()  # `sent` when each unanswered ping was written
+        self.replied = 0  # bytes of direct replies written so far
+        self.replies_acked = 0  # of which the client is known to have read this many
+        self.probes: deque[tuple[int, int]] = deque()  # (`sent`, `replied`) when each unanswered ping was written
         self.waiting: deque[tuple[str, int]] = deque()  # (text, its UTF-8 size)
         self.waiting_size = 0
         self.stalled_at = 0.0  # when messages began to wait, or last moved on while waiting
@@ -64,26 +83,44 @@ class SendWindow:
             self.waiting.clear()
             self.waiting_size = 0
             return False
-        if not self.probes or self.probes[-1] < self.sent:
+        if not self.probes or self.probes[-1][0] < self.sent:
             await self.probe()
+        return True
+
+    async def reply(self, text: str, size: int) -> bool:
+        """Write a direct reply at once; False once unread replies and pushed messages pass `limit`."""
+        await self.write(text)
+        self.replied += size
+        if self.overflowed:
+            return True
+        unread = self.replied - self.replies_acked + self.sent - self.acked + self.waiting_size
+        if unread > self.limit:
+            self.overflowed = True
+            self.waiting.clear()
+            self.waiting_size = 0
+            return False
+        if not self.probes and self.replied - self.replies_acked >= self.window // 2:
+            await self.probe()  # so that unread replies are known to be read long before the limit
         return True
 
     async def probe(self) -> None:
         """Write a ping (the heartbeat's too); its pong acknowledges everything written before it."""
-        self.probes.append(self.sent)
+        self.probes.append((self.sent, self.replied))
         await self.write(encode("ping"))
 
     async def answered(self) -> None:
         """A pong: the oldest unanswered ping, and all before it, has been read."""
         if not self.probes:
             return
-        self.acked = max(self.acked, self.probes.popleft())
+        sent, replied = self.probes.popleft()
+        self.acked = max(self.acked, sent)
+        self.replies_acked = max(self.replies_acked, replied)
         self.stalled_at = time.monotonic()
         while self.waiting and self._fits(self.waiting[0][1]):
             text, size = self.waiting.popleft()
             self.waiting_size -= size
             await self._write(text, size)
-        if self.waiting and (not self.probes or self.probes[-1] < self.sent):
+        if self.waiting and (not self.probes or self.probes[-1][0] < self.sent):
             await self.probe()
 
     def answers_a_ping(self, text: str | None) -> bool:

@@ -9,6 +9,10 @@ size (which the sockets' send windows count) measured once.
 It also keeps every stream in order: it drops sequence numbers it has delivered already and, on a
 gap, reads the missing events back from the event log before going on. After a channel-layer
 failure it rejoins its groups and catches every stream up from the log (Redis may come back empty).
+
+A socket can close at any moment, even between two writes of one run (autobahn then raises
+Disconnected on the write). A failed write ends that one connection and nothing else: the loop
+goes on to the other sockets, and the stream's bookkeeping is what was delivered to them.
 """
 
 import asyncio
@@ -34,18 +38,21 @@ LAYER_RETRY_S = 1.0
 
 class Connection(Protocol):
     user_id: int
+    api_key_id: str | None
 
     async def push(self, text: str, size: int) -> None:
         """Write `text`, shared with other sockets, whose UTF-8 size `size` was counted once for all."""
 
     async def close_for(self, reason: str) -> None: ...
 
+    def write_failed(self) -> None: ...
+
 
 class Subscription:
     """One stream followed by one connection. While `pending` is a list, events (sequence, text, UTF-8 size)
     wait there for the snapshot."""
 
-    __slots__ = ("conn", "ref", "pending", "min_seq")
+    __slots__ = ("conn", "min_seq", "pending", "ref")
 
     def __init__(self, conn: Connection, ref: StreamRef, buffering: bool):
         self.conn = conn
@@ -55,7 +62,7 @@ class Subscription:
 
 
 class StreamState:
-    __slots__ = ("group", "last_seq", "raw", "coalescers")
+    __slots__ = ("coalescers", "group", "last_seq", "raw")
 
     def __init__(self, group: str):
         self.group = group
@@ -126,7 +133,7 @@ class Hub:
         group = sub.ref.group
         state = self.streams.get(group)
         new_stream = state is None
-        if new_stream:
+        if state is None:
             state = self.streams[group] = StreamState(group)
         base = 0
         if sub.ref.aggregation == "raw":
@@ -177,10 +184,15 @@ class Hub:
         sub.pending = None
 
     async def deliver(self, sub: Subscription, seq: int, text: str, size: int) -> None:
+        """Write one event of a fan-out to one socket; a write that fails ends that connection only."""
         if sub.pending is not None:
             sub.pending.append((seq, text, size))
         elif seq >= sub.min_seq:
-            await sub.conn.push(text, size)
+            try:
+                await sub.conn.push(text, size)
+            except Exception as error:  # autobahn's Disconnected when the client began to close
+                log.info("a write to a socket failed (%r); closing that socket", error)
+                sub.conn.write_failed()
 
     # Channel-layer traffic
 
@@ -238,16 +250,20 @@ class Hub:
         if state is None:
             return  # nobody here follows it
         fresh: list[tuple[int, str]] = []
+        last_seq = state.last_seq
         for seq, text in events:
-            if seq <= state.last_seq:
+            if seq <= last_seq:
                 continue  # delivered already (another relay sent it too)
-            if state.last_seq and seq > state.last_seq + 1:
-                missing = await database_sync_to_async(_events_after)(group, state.last_seq, seq - 1)
-                log.warning("stream %s: recovered %d events %d..%d from the log", group, len(missing), state.last_seq + 1, seq - 1)
+            if last_seq and seq > last_seq + 1:
+                missing = await database_sync_to_async(_events_after)(group, last_seq, seq - 1)
+                log.warning("stream %s: recovered %d events %d..%d from the log", group, len(missing), last_seq + 1, seq - 1)
                 fresh.extend(missing)
             fresh.append((seq, text))
-            state.last_seq = seq
+            last_seq = seq
         if fresh:
+            # Set only once the whole run is in hand (a failed log read leaves it for the next run to
+            # fill); the fan-out below cannot fail, so every socket gets all of it.
+            state.last_seq = last_seq
             await self._fan_out(state, fresh)
 
     async def _fan_out(self, state: StreamState, events: list[tuple[int, str]]) -> None:
@@ -263,8 +279,10 @@ class Hub:
                 coalescer.add(text)
 
     def _on_control(self, message: dict) -> None:
+        api_key_id = message.get("api_key_id")  # only the sockets signed in with that key, else all the user's
         for conn in list(self.users.get(message["user_id"], ())):
-            self.spawn(conn.close_for(message["reason"]))
+            if api_key_id is None or conn.api_key_id == api_key_id:
+                self.spawn(conn.close_for(message["reason"]))
 
     async def _refresh_groups(self) -> None:
         while True:

@@ -1,6 +1,7 @@
 """Per-connection message rate and the per-account connection limit (cluster-wide with Redis)."""
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -16,7 +17,7 @@ REDIS_POOL_SIZE = 16
 class RateLimiter:
     """A token bucket: `rate` messages a second, with bursts of up to `rate`."""
 
-    __slots__ = ("rate", "tokens", "stamp")
+    __slots__ = ("rate", "stamp", "tokens")
 
     def __init__(self, rate: int):
         self.rate = rate
@@ -58,14 +59,31 @@ class LocalConnectionCounter:
                 del self.owners[owner]
 
 
-# Expired entries (a process that died) are swept before counting, and the new one is added only
-# under the limit: one round trip, atomic across every gateway process.
+# A gateway process that has not heartbeated for this long is gone (killed, or its host): the
+# connections it counted stop counting. Heartbeats come much more often, so a busy loop is not taken
+# for a dead one; should it be, its live connections count again at their next refresh.
+GATEWAY_TTL_S = 5.0
+GATEWAY_HEARTBEAT_S = 1.0
+GATEWAYS_KEY = "cdx:gateways"  # sorted set: gateway id -> when its heartbeat runs out (unix time)
+
+# One round trip, atomic across every gateway process: note that this gateway is alive, drop the
+# gateways that stopped heartbeating, then the owner's entries that expired or belong to a gateway
+# no longer alive, and add the new entry only under the limit. Entries are "<gateway>:<connection>".
+# KEYS: the owner's entries, the gateways. ARGV: now, entry ttl, limit, entry, gateway, gateway ttl.
 _ACQUIRE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local now = tonumber(ARGV[1])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, entry in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if not redis.call('ZSCORE', KEYS[2], string.match(entry, '^[^:]*')) then
+    redis.call('ZREM', KEYS[1], entry)
+  end
+end
 if not redis.call('ZSCORE', KEYS[1], ARGV[4]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
   return 0
 end
-redis.call('ZADD', KEYS[1], ARGV[1] + ARGV[2], ARGV[4])
+redis.call('ZADD', KEYS[1], now + ARGV[2], ARGV[4])
 redis.call('EXPIRE', KEYS[1], math.ceil(ARGV[2]))
 return 1
 """
@@ -74,8 +92,11 @@ return 1
 class RedisConnectionCounter:
     """Counts an owner's connections across all gateway processes in a Redis sorted set.
 
-    Each entry expires unless its connection refreshes it at every heartbeat, so connections of a
-    process that died stop counting after a few heartbeat intervals.
+    Each entry is tagged with the gateway process (event loop) that holds it, and that gateway
+    heartbeats every second; an entry of a gateway silent for GATEWAY_TTL_S is discarded at the
+    next count, so a killed process's places are free again within seconds. Each entry also expires
+    unless its connection refreshes it at every heartbeat of the socket, which bounds what a live
+    process could leak.
     """
 
     def __init__(self, url: str):
@@ -88,6 +109,9 @@ class RedisConnectionCounter:
         )
         self.client = redis.Redis.from_pool(pool)  # closes the pool with the client
         self.acquire_script = self.client.register_script(_ACQUIRE)
+        self.gateway_id = uuid.uuid4().hex
+        self.stopping = asyncio.Event()
+        self.heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(), name="cdx-counter-heartbeat")
 
     @property
     def ttl(self) -> float:
@@ -97,9 +121,15 @@ class RedisConnectionCounter:
     def key(owner: str) -> str:
         return f"cdx:connections:{owner}"
 
+    def entry(self, connection_id: str) -> str:
+        return f"{self.gateway_id}:{connection_id}"
+
     async def acquire(self, owner: str, connection_id: str, limit: int) -> bool:
         try:
-            allowed = await self.acquire_script(keys=[self.key(owner)], args=[time.time(), self.ttl, limit, connection_id])
+            allowed = await self.acquire_script(
+                keys=[self.key(owner), GATEWAYS_KEY],
+                args=[time.time(), self.ttl, limit, self.entry(connection_id), self.gateway_id, GATEWAY_TTL_S],
+            )
         except Exception:
             # Counting is a guard, not a gate: with Redis away, keep serving and say so.
             log.exception("connection counter unavailable; admitting %s", owner)
@@ -110,7 +140,7 @@ class RedisConnectionCounter:
         try:
             # A plain ZADD (not XX): after a Redis restart without persistence the live sockets count again.
             async with self.client.pipeline(transaction=False) as pipe:
-                pipe.zadd(self.key(owner), {connection_id: time.time() + self.ttl})
+                pipe.zadd(self.key(owner), {self.entry(connection_id): time.time() + self.ttl})
                 pipe.expire(self.key(owner), math.ceil(self.ttl))
                 await pipe.execute()
         except Exception:
@@ -118,9 +148,34 @@ class RedisConnectionCounter:
 
     async def release(self, owner: str, connection_id: str) -> None:
         try:
-            await self.client.zrem(self.key(owner), connection_id)
+            await self.client.zrem(self.key(owner), self.entry(connection_id))
         except Exception:
             log.warning("could not release connection %s of %s", connection_id, owner)
+
+    async def close(self) -> None:
+        """Stop heartbeating and say so: whatever this gateway still counts stops counting at once."""
+        # Asked, not cancelled: a cancellation landing inside a redis-py command can be lost there.
+        self.stopping.set()
+        await self.heartbeat
+        try:
+            await self.client.zrem(GATEWAYS_KEY, self.gateway_id)
+        except Exception:
+            log.warning("could not deregister gateway %s; its entries expire in %.0fs", self.gateway_id, GATEWAY_TTL_S)
+        await self.client.aclose()
+
+    async def _heartbeat(self) -> None:
+        reachable = True
+        while not self.stopping.is_set():
+            try:
+                await self.client.zadd(GATEWAYS_KEY, {self.gateway_id: time.time() + GATEWAY_TTL_S})
+                reachable = True
+            except Exception:
+                if reachable:  # once per outage, not every second
+                    log.warning("connection counter: gateway heartbeat failed; retrying every %.0fs", GATEWAY_HEARTBEAT_S)
+                reachable = False
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(GATEWAY_HEARTBEAT_S):
+                    await self.stopping.wait()
 
 
 _counters: dict[asyncio.AbstractEventLoop, LocalConnectionCounter | RedisConnectionCounter] = {}
@@ -142,7 +197,7 @@ async def connection_counter_close() -> None:
     """Drop this event loop's counter and its Redis connections (stop_hub calls it before a loop closes)."""
     counter = _counters.pop(asyncio.get_running_loop(), None)
     if isinstance(counter, RedisConnectionCounter):
-        await counter.client.aclose()
+        await counter.close()
 
 
 def new_connection_id() -> str:

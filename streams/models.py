@@ -9,6 +9,9 @@ class StreamCursor(models.Model):
     stream = models.CharField(primary_key=True, max_length=100)
     last_sequence = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.stream} at {self.last_sequence}"
+
 
 class StreamEvent(models.Model):
     """The event log (an outbox): written in the transaction that caused the event, relayed after commit."""

@@ -3,7 +3,8 @@
 from enum import StrEnum
 from typing import Any
 
-from kernel.json import dumps, loads, utcnow_iso
+from kernel.inputs import string_problem, unusable_string_find
+from kernel.json import TooDeeplyNested, dumps, loads, nesting_check, utcnow_iso
 
 
 class ErrorCode(StrEnum):
@@ -27,12 +28,16 @@ class CloseCode:
     AUTH = 4001  # no auth in time, or the token expired and was not replaced
     DISABLED = 4003  # the user was disabled
     TIMEOUT = 4008  # no heartbeat answer, or idle without subscriptions
+    # A message far over the size limit (CDX_WS_CLOSE_MESSAGE_BYTES): RFC 6455's 1009 in the application's
+    # range, because daphne's autobahn lets an application close only with 1000 or 3000-4999.
+    MESSAGE_TOO_BIG = 4009
     CONNECTION_LIMIT = 4029
     SLOW_CONSUMER = 4030
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: ErrorCode, message: str, details: dict[str, Any] | None = None):
+    # A str code: a domain app's own (an auction's AUCTION_NOT_FOUND, a bid's CANCEL_CUTOFF_PASSED).
+    def __init__(self, code: ErrorCode | str, message: str, details: dict[str, Any] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -49,9 +54,19 @@ def encode(message_type: str, correlation_id: Any = None, **fields: Any) -> str:
 
 
 def encode_error(
-    code: ErrorCode, message: str, details: dict[str, Any] | None = None, correlation_id: Any = None
+    code: ErrorCode | str, message: str, details: dict[str, Any] | None = None, correlation_id: Any = None
 ) -> str:
-    return encode("error", correlation_id, code=str(code), message=message, details=details or {})
+    details = details or {}
+    # Flat as the trading seed writes it, and nested as the auction seed does: clients of either read it.
+    nested = {"code": str(code), "message": message, "details": details}
+    return encode("error", correlation_id, code=str(code), message=message, details=details, error=nested)
+
+
+# Client input bounds. Real messages nest three levels ({"channels": [{"symbols": [...]}]}) and their
+# longest string is a JWT of a few hundred characters.
+MAX_DEPTH = 16
+MAX_STRING_CHARS = 2048
+MAX_ECHOED_CORRELATION_ID_CHARS = 128
 
 
 def parse(text: str | None) -> dict[str, Any]:
@@ -60,8 +75,10 @@ def parse(text: str | None) -> dict[str, Any]:
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "Messages must be JSON text frames")
     try:
         message = loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message is not valid JSON", {"reason": str(exc)[:200]})
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError as exc:
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message is not valid JSON", {"reason": str(exc)[:200]}) from exc
     if not isinstance(message, dict):
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "Message must be a JSON object")
     return message
@@ -75,12 +92,38 @@ def message_type(message: dict[str, Any]) -> str:
 
 
 def correlation_id_of(message: dict[str, Any]) -> Any:
-    """The client's correlation id, echoed only when it is a string or an integer of sane size."""
+    """The client's correlation id, echoed only when it is a usable string or an integer of sane size."""
     value = message.get("correlation_id")
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and len(value) <= 128:
+    if isinstance(value, str) and len(value) <= MAX_ECHOED_CORRELATION_ID_CHARS and string_problem(value, max_chars=MAX_STRING_CHARS) is None:
         return value
     if isinstance(value, int) and abs(value) < 2**63:
         return value
     return None
+
+
+def inputs_check(message: dict[str, Any], text: str) -> None:
+    """INVALID_REQUEST naming the first field whose string cannot be used, or saying the message (`text`,
+    already parsed, so the error can echo its correlation id) nests deeper than MAX_DEPTH.
+
+    Every string (keys included) of every message, before anything reads it: a lone surrogate cannot be
+    encoded into the reply that echoes it (the socket would close with 1011), PostgreSQL refuses NUL,
+    and long strings cost memory and logs. The same check as REST bodies (kernel.inputs).
+    """
+    try:
+        nesting_check(text, max_depth=MAX_DEPTH)
+    except TooDeeplyNested:
+        raise _too_deep() from None
+    if found := unusable_string_find(message, max_chars=MAX_STRING_CHARS, root=""):
+        raise _invalid_field(*found)
+
+
+def _invalid_field(where: str, problem: str) -> ProtocolError:
+    return ProtocolError(ErrorCode.INVALID_REQUEST, f"'{where}' {problem}", {"field": where, "reason": problem})
+
+
+def _too_deep() -> ProtocolError:
+    return ProtocolError(
+        ErrorCode.INVALID_REQUEST, f"Message nests deeper than {MAX_DEPTH} levels", {"reason": "too_deep", "max_depth": MAX_DEPTH}
+    )

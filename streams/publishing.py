@@ -61,9 +61,12 @@ def publish_all(*, events: list[tuple[Event, str]]) -> list[int]:
     return sequences
 
 
-def connections_close(*, user_id: int, reason: str) -> None:
-    """Close every open socket of a user, on every gateway process, once the transaction commits."""
-    transaction.on_commit(lambda: relay.send_control(user_id=user_id, action=CONTROL_DISCONNECT, reason=reason))
+def connections_close(*, user_id: int, reason: str, api_key_id: str | None = None) -> None:
+    """Close every open socket of a user (or only those signed in with `api_key_id`), on every gateway
+    process, once the transaction commits."""
+    transaction.on_commit(
+        lambda: relay.send_control(user_id=user_id, action=CONTROL_DISCONNECT, reason=reason, api_key_id=api_key_id)
+    )
 
 
 def stream_sequence(*, channel: str, key: str = "") -> int:

@@ -11,7 +11,7 @@ A stream is one (channel, key) pair: `orders` of one account, `market_data` of o
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .events import Event
@@ -53,6 +53,8 @@ class Channel:
     check_access: Callable[[Request, Principal], None] = lambda request, principal: None
     snapshot: SnapshotProvider | None = None
     durable: bool = True  # account, compliance and system events are kept; market data is not
+    # The subscribe request's own parameters as JSON Schema properties (the AsyncAPI document shows them).
+    parameters: dict[str, Any] = field(default_factory=dict)
 
     def subscribed_message(self) -> str:
         return f"Now receiving {self.noun}"
@@ -135,6 +137,7 @@ def account_channel(
     def resolve(message: dict[str, Any], principal: Principal, unsubscribing: bool) -> Request:
         account_id = _string_param(message, "account_id", required=principal.account_id is None)
         account_id = account_id or principal.account_id
+        assert account_id is not None  # _string_param required it when the principal has no account
         return Request((StreamRef(name, account_id),), {"account_id": account_id})
 
     def check_access(request: Request, principal: Principal) -> None:
@@ -150,7 +153,8 @@ def account_channel(
                 {"channel": name, "reason": "unknown_account", "account_id": account_id},
             )
 
-    return Channel(name=name, noun=noun, resolve=resolve, check_access=check_access, snapshot=snapshot)
+    parameters = {"account_id": {"type": "string", "description": "The account; default: the caller's own (required without one)"}}
+    return Channel(name=name, noun=noun, resolve=resolve, check_access=check_access, snapshot=snapshot, parameters=parameters)
 
 
 def symbol_channel(
@@ -201,8 +205,13 @@ def symbol_channel(
                 {"channel": name, "reason": "unknown_symbol", "symbols": unknown},
             )
 
+    parameters = {
+        "symbols": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": max_symbols, "description": "Existing symbols"},
+        "symbol": {"type": "string", "description": "One symbol, instead of `symbols`"},
+        "aggregation": {"type": "string", "enum": list(AGGREGATIONS), "default": "raw"},
+    }
     return Channel(
-        name=name, noun=noun, resolve=resolve, check_access=check_access, snapshot=snapshot, durable=False
+        name=name, noun=noun, resolve=resolve, check_access=check_access, snapshot=snapshot, durable=False, parameters=parameters
     )
 
 

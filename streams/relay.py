@@ -43,9 +43,10 @@ def wake() -> None:
         wakeup.notify_gateways()
 
 
-def send_control(*, user_id: int, action: str, reason: str) -> None:
+def send_control(*, user_id: int, action: str, reason: str, api_key_id: str | None = None) -> None:
     async_to_sync(get_channel_layer().group_send)(
-        CONTROL_GROUP, {"type": "hub.control", "user_id": user_id, "action": action, "reason": reason}
+        CONTROL_GROUP,
+        {"type": "hub.control", "user_id": user_id, "action": action, "reason": reason, "api_key_id": api_key_id},
     )
 
 

@@ -14,6 +14,8 @@ from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.http import parse_cookie
 
+from .principals import session_admitted
+
 
 def session_key_of(scope) -> str | None:
     for name, value in scope.get("headers", ()):
@@ -23,9 +25,11 @@ def session_key_of(scope) -> str | None:
 
 
 def session_user(session_key: str):
-    """The session's user (verified against its auth hash, as Django does for requests), else anonymous."""
+    """The session's user (verified against its auth hash, as Django does for requests, and admitted by
+    the owner of users: an officer's session needs its second factor), else anonymous."""
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    return get_user(SimpleNamespace(session=session))
+    user = get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]  # get_user reads only request.session
+    return user if not user.is_authenticated or session_admitted(user, session) else AnonymousUser()
 
 
 class SessionUserMiddleware:

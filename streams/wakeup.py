@@ -14,8 +14,8 @@ import logging
 import os
 import socket
 import threading
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, connections
@@ -146,6 +146,7 @@ class _Datagrams(asyncio.DatagramProtocol):
 
 async def _listen_local(on_wake: Callable[[], None]) -> None:
     directory = _local_directory()
+    assert directory is not None  # listen() returns early for an in-memory database
     directory.mkdir(exist_ok=True)
     # One socket per event loop (tests run a hub per loop in one process).
     path = directory / f"{os.getpid()}-{id(asyncio.get_running_loop())}.sock"

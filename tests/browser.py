@@ -1,9 +1,10 @@
 """Debian's chromium driven by Playwright, for the page tests (required in CI, skipped elsewhere without it)."""
 
-import os
 import shutil
 
 import pytest
+
+from tests.support.ci import required_in_ci
 
 CHROMIUM = "/usr/bin/chromium"
 TIMEOUT_MS = 15_000
@@ -20,10 +21,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 async def browser():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing (CI is set: browser tests are required)")
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests")
+    required_in_ci(bool(shutil.which(CHROMIUM)), f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:

@@ -1,8 +1,7 @@
 """Fixtures shared by every test: users with roles, tokens, WebSocket clients and service checks."""
 
-import os
 import socket
-from decimal import Decimal
+import uuid
 from urllib.parse import urlparse
 
 import pytest
@@ -22,9 +21,9 @@ from tests.event_shapes import (  # noqa: F401 (hooks: every declared event type
     pytest_sessionfinish,
     pytest_terminal_summary,
 )
-from tests.support import WsClient
+from tests.support.ci import required_in_ci
+from tests.support.ws import CommunicatorTransport, WsClient
 
-IN_CI = bool(os.environ.get("CI"))
 DEFAULT_MARKETS = [("AAPL/USDC", "AAPL", "USDC"), ("GOOGL/USDC", "GOOGL", "USDC")]
 
 
@@ -57,15 +56,18 @@ def quiet_health_probes(settings):
         setattr(settings, name, 3_600_000)
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_counts(settings):
+    """REST rate counters live in the cache (Redis in CI), which outlives a test: each test counts its own."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {name: {**config, "KEY_PREFIX": prefix} for name, config in settings.CACHES.items()}
+
+
 @pytest.fixture
 def require_redis():
     """Tests that need Redis fail in CI when it is missing, and skip (saying why) elsewhere."""
-    if redis_reachable():
-        return redis_url()
-    message = f"Redis is not reachable at {redis_url()}"
-    if IN_CI:
-        pytest.fail(message + " (CI is set: Redis is required)")
-    pytest.skip(message)
+    required_in_ci(redis_reachable(), f"Redis is not reachable at {redis_url()}")
+    return redis_url()
 
 
 @pytest.fixture
@@ -125,7 +127,7 @@ async def ws():
         communicator = WebsocketCommunicator(application, path, headers=headers or [])
         connected, _ = await communicator.connect()
         assert connected
-        client = WsClient(communicator)
+        client = WsClient(CommunicatorTransport(communicator))
         clients.append(client)
         return client
 
@@ -151,10 +153,3 @@ async def authed(ws):
         return client
 
     return connect
-
-
-def money(value: str) -> Decimal:
-    return Decimal(value)
-
-
-__all__ = ["settings", "token_for", "money"]

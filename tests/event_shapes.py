@@ -30,6 +30,8 @@ ID_PATTERNS = {
     "alert_id": r"alr_[0-9a-f]{16}",
     "event_id": r"evt_[0-9a-f]{16}",
     "dvp_transaction_id": r"dvp_tx_[0-9a-f]+",
+    "auction_id": r"auc_[0-9a-f]{16}",
+    "bid_id": r"bid_[0-9a-f]{16}",
 }
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
@@ -43,7 +45,7 @@ def check_delivered(message: dict[str, Any]) -> None:
 
 
 def assert_event_shape(event: dict[str, Any]) -> None:
-    kind = event.get("type")
+    kind = event.get("type", "")
     declaration = declared().get(kind)
     assert declaration is not None, f"{kind!r} is not a declared event type: {event}"
     expected_fields = field_types(declaration)
@@ -51,8 +53,9 @@ def assert_event_shape(event: dict[str, Any]) -> None:
     body = event
     if declaration.envelope:
         delivery |= {declaration.envelope}
-        body = event.get(declaration.envelope)
-        assert isinstance(body, dict), f"{kind}: no {declaration.envelope!r} object: {event}"
+        enveloped = event.get(declaration.envelope)
+        assert isinstance(enveloped, dict), f"{kind}: no {declaration.envelope!r} object: {event}"
+        body = enveloped
         assert set(event) == delivery, f"{kind}: top-level fields {sorted(event)}, expected {sorted(delivery)}"
     else:
         expected = set(expected_fields) | delivery

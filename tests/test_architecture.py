@@ -10,7 +10,7 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("cantondex", "compliance", "trading", "operations", "accounts", "streams", "kernel")
+PACKAGES = ("cantondex", "demo", "auctions", "compliance", "trading", "operations", "accounts", "streams", "kernel")
 
 
 def test_dependencies_point_one_way():

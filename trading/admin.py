@@ -1,11 +1,11 @@
 """Read-mostly admin: every change goes through the trading services, so it is validated and announced."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from accounts.models import Account
-from kernel.errors import ServiceError
+from kernel.admin import admin_bulk_apply, admin_object_adopt
 
 from . import services
 from .models import Balance, Deposit, Market, Order, Settlement, Trade, Withdrawal
@@ -43,14 +43,11 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Cancel selected orders", permissions=["cancel"])
     def cancel_orders(self, request, queryset):
-        cancelled = 0
-        for order_id in queryset.values_list("id", flat=True):
-            try:
-                services.order_cancel(order_id=order_id, reason="admin_requested")
-                cancelled += 1
-            except ServiceError as error:
-                self.message_user(request, f"{order_id}: {error.message}", messages.WARNING)
-        self.message_user(request, f"Cancelled {cancelled} order(s).")
+        admin_bulk_apply(
+            self, request, queryset,
+            lambda order_id: services.order_cancel(order_id=order_id, reason="admin_requested"),
+            done="Cancelled {count} order(s).",
+        )
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("trading.change_order")
@@ -85,7 +82,8 @@ class DepositForm(forms.ModelForm):
         fields = ("account", "currency", "amount", "transaction_hash")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns (the stubs allow None)
         if not self.errors:
             try:
                 services.transfer_validate(account_id=data["account"].id, currency=data["currency"], amount=data["amount"])
@@ -111,9 +109,10 @@ class DepositAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        obj.pk = services.deposit_create(
+        deposit_id = services.deposit_create(
             account_id=data["account"].id,
             currency=data["currency"],
             amount=data["amount"],
             transaction_hash=data["transaction_hash"],
         )
+        admin_object_adopt(obj, Deposit.objects.get(pk=deposit_id))

@@ -4,6 +4,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import ApiKeyScope
 from accounts.permissions import IsStaffRole, IsTrader
 from accounts.selectors import account_of_trader
 
@@ -52,6 +53,7 @@ class MarketListApi(APIView):
 
 class OrderListCreateApi(APIView):
     permission_classes = [IsTrader]
+    api_key_scopes = {"GET": ApiKeyScope.READ, "POST": ApiKeyScope.TRADE}
 
     @extend_schema(
         responses=OrderSerializer(many=True),
@@ -85,6 +87,7 @@ class OrderListCreateApi(APIView):
 
 class OrderCancelApi(APIView):
     permission_classes = [IsTrader]
+    api_key_scopes = {"DELETE": ApiKeyScope.TRADE}
 
     @extend_schema(request=None, responses=OrderCancelledSerializer, summary="Cancel one of the caller's orders")
     def delete(self, request, order_id: str):
@@ -94,6 +97,7 @@ class OrderCancelApi(APIView):
 
 class WithdrawalCreateApi(APIView):
     permission_classes = [IsTrader]
+    api_key_scopes = {"POST": ApiKeyScope.WITHDRAW}
 
     @extend_schema(
         request=WithdrawalCreateSerializer,

@@ -9,8 +9,10 @@ class TradingConfig(AppConfig):
         from accounts.roles import ADMIN, extend_group_permissions
         from kernel import jobs
 
-        from . import channels  # noqa: F401  (registers the trading channels)
-        from . import services
+        from . import (
+            channels,  # noqa: F401  (registers the trading channels)
+            services,
+        )
 
         jobs.register("trading.settlement", services.settlements_process_pending, interval_setting="CDX_SETTLEMENT_INTERVAL_S")
         jobs.register("trading.withdrawals", services.withdrawals_process_pending, interval_setting="CDX_WITHDRAWAL_INTERVAL_S")

@@ -159,6 +159,7 @@ def margin_review(*, account_id: str, level: Decimal | None, changes: ChangeSet)
             return
         state = MarginState(account_id=account_id)
     if below and not state.in_margin_call:
+        assert level is not None  # below a level means there is one
         changes.emit(
             MarginCall.of(account_id, level, warning, settings.CDX_MARGIN_LIQUIDATION_LEVEL), key=account_id
         )

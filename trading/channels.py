@@ -2,9 +2,9 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from accounts.selectors import account_exists
+from streams.caches import snapshot_cache, value_cache
 from streams.events import Event
 from streams.publishing import stream_sequence
-from streams.caches import snapshot_cache, value_cache
 from streams.registry import account_channel, register, symbol_channel
 
 from .events import MARKET_DATA, ORDERS, SETTLEMENTS, TRADES, OrderbookSnapshot
@@ -34,7 +34,11 @@ _known_symbols = value_cache(market_symbols)
 
 def _market_changed(sender, instance: Market, **kwargs) -> None:
     # After the commit: forgetting earlier would let another thread cache the old rows again.
-    transaction.on_commit(lambda: (_known_symbols.forget(), _market_snapshot.forget(instance.symbol)))
+    def forget() -> None:
+        _known_symbols.forget()
+        _market_snapshot.forget(instance.symbol)
+
+    transaction.on_commit(forget)
 
 
 post_save.connect(_market_changed, sender=Market, dispatch_uid="trading.channels.market_changed")

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 
-
 @dataclass(frozen=True)
 class DvpInstruction:
     settlement_id: str

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from .changeset import ChangeSet
 from .events import (
     OrderbookUpdate,
     OrderCancelled,
@@ -29,7 +30,6 @@ from .events import (
     SettlementCreated,
     TradeExecuted,
 )
-from .changeset import ChangeSet
 from .models import SELF_TRADE_PREVENTED, Market, Order, OrderStatus, OrderType, Settlement, Side, Trade
 from .money import commission, notional
 from .selectors import book_depth, resting_orders
@@ -44,7 +44,7 @@ class Plan:
 
     def cost(self) -> Decimal:
         """What a buyer pays for these fills, commission included."""
-        return sum((_cost(notional(quantity, maker.price)) for maker, quantity in self.fills), ZERO)
+        return sum((_cost(notional(quantity, maker.limit_price)) for maker, quantity in self.fills), ZERO)
 
 
 def _cost(gross: Decimal) -> Decimal:
@@ -67,16 +67,16 @@ def submit(*, order: Order, changes: ChangeSet) -> dict[str, dict[Decimal, Decim
     for own in plan.own_orders:
         _depth_add(depth, own, -own.remaining)
         cancel(order=own, reason=SELF_TRADE_PREVENTED, changes=changes)
-        touched.add((own.side, own.price))
+        touched.add((own.side, own.limit_price))
     for maker, quantity in plan.fills:
         _depth_add(depth, maker, -quantity)
         _execute(taker=order, maker=maker, quantity=quantity, changes=changes)
-        touched.add((maker.side, maker.price))
+        touched.add((maker.side, maker.limit_price))
     if order.remaining:
         _rest_or_end(order, changes)
         if order.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
             _depth_add(depth, order, order.remaining)
-            touched.add((order.side, order.price))
+            touched.add((order.side, order.limit_price))
     # Written once, in its final state (its trades refer to it: foreign keys are checked at commit).
     order.save(force_insert=True)
     market.save(update_fields=["last_price", "order_sequence"])
@@ -137,9 +137,9 @@ def best_prices(depth: dict[str, dict[Decimal, Decimal]]) -> tuple[Decimal | Non
 
 def _depth_add(depth: dict[str, dict[Decimal, Decimal]], order: Order, quantity: Decimal) -> None:
     level = depth[order.side]
-    level[order.price] = level.get(order.price, ZERO) + quantity
-    if level[order.price] <= 0:
-        del level[order.price]
+    level[order.limit_price] = level.get(order.limit_price, ZERO) + quantity
+    if level[order.limit_price] <= 0:
+        del level[order.limit_price]
 
 
 def _plan(order: Order, depth: dict[str, dict[Decimal, Decimal]]) -> Plan:
@@ -167,7 +167,7 @@ def _plan(order: Order, depth: dict[str, dict[Decimal, Decimal]]) -> Plan:
 
 
 def _crosses(order: Order, resting_price: Decimal) -> bool:
-    return resting_price <= order.price if order.side == Side.BUY else resting_price >= order.price
+    return resting_price <= order.limit_price if order.side == Side.BUY else resting_price >= order.limit_price
 
 
 def _reservation(order: Order, plan: Plan) -> Decimal:
@@ -176,12 +176,12 @@ def _reservation(order: Order, plan: Plan) -> Decimal:
     if order.side == Side.SELL:
         return order.quantity
     if order.order_type == OrderType.LIMIT:
-        return _cost(notional(order.quantity, order.price))
+        return _cost(notional(order.quantity, order.limit_price))
     return plan.cost()
 
 
 def _execute(*, taker: Order, maker: Order, quantity: Decimal, changes: ChangeSet) -> None:
-    price = maker.price
+    price = maker.limit_price
     gross = notional(quantity, price)
     buy, sell = (taker, maker) if taker.side == Side.BUY else (maker, taker)
     trade = Trade.objects.create(

@@ -4,8 +4,7 @@ from django.db import models
 
 from accounts.models import Account
 from kernel.ids import PublicIdField
-
-MONEY = {"max_digits": 30, "decimal_places": 8}
+from trading.money import MONEY
 
 
 class Market(models.Model):
@@ -42,12 +41,12 @@ class Balance(models.Model):
         ]
         ordering = ["account", "currency"]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.currency}"
+
     @property
     def total(self) -> Decimal:
         return self.available + self.reserved
-
-    def __str__(self) -> str:
-        return f"{self.account_id} {self.currency}"
 
 
 class Side(models.TextChoices):
@@ -104,18 +103,24 @@ class Order(models.Model):
             models.CheckConstraint(condition=models.Q(reserved__gte=0), name="order_reserved_not_negative"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.id} {self.side} {self.quantity} {self.market_id}"
+
     @property
     def remaining(self) -> Decimal:
         return self.quantity - self.filled
+
+    @property
+    def limit_price(self) -> Decimal:
+        """The price of a limit order, as every order on the book is; a market order has none."""
+        assert self.price is not None, f"order {self.id} is a market order"
+        return self.price
 
     @property
     def average_fill_price(self) -> Decimal | None:
         if not self.filled:
             return None
         return (self.fill_value / self.filled).quantize(Decimal("1e-8"))
-
-    def __str__(self) -> str:
-        return f"{self.id} {self.side} {self.quantity} {self.market_id}"
 
 
 class TradeStatus(models.TextChoices):
@@ -219,3 +224,6 @@ class MarginState(models.Model):
     account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="margin_state")
     in_margin_call = models.BooleanField(default=False)
     margin_level = models.DecimalField(max_digits=20, decimal_places=8, null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {'in margin call' if self.in_margin_call else 'clear'}"

@@ -1,10 +1,21 @@
 """Exact arithmetic for trading amounts: no float, no silent rounding of products."""
 
 from decimal import ROUND_DOWN, Context, Decimal
+from typing import TypedDict
 
 from django.conf import settings
 
-QUANTUM = Decimal("1e-8")  # the storage precision of every amount (MONEY in models.py)
+
+class DecimalPrecision(TypedDict):
+    """The precision arguments of a DecimalField; typed, so that `DecimalField(**MONEY, ...)` type-checks."""
+
+    max_digits: int
+    decimal_places: int
+
+
+# The storage precision of every amount, trading's and compliance's alike.
+MONEY: DecimalPrecision = {"max_digits": 30, "decimal_places": 8}
+QUANTUM = Decimal("1e-8")  # the same precision as a Decimal, for quantize()
 # Wide enough that quantity x price (each at most 20 digits) is never rounded before we decide how.
 _EXACT = Context(prec=60)
 

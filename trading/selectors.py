@@ -5,8 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Case, Exists, F, Max, Min, OuterRef, Subquery, Sum, When
 
-from .money import notional
 from .models import RESTING_STATUSES, Balance, MarginState, Market, Order, Side
+from .money import notional
 
 
 def market_symbols() -> list[str]:
@@ -118,7 +118,7 @@ def mark_prices(
 
 @dataclass(frozen=True)
 class Valuation:
-    """An account's holdings in the valuation currency at mark prices (see README, "Balances")."""
+    """An account's holdings in the valuation currency at mark prices (see docs/trading.md, "Deposits, withdrawals, credit and margin")."""
 
     total: Decimal  # gross asset value: every currency's total x its mark price
     available: Decimal

@@ -85,7 +85,7 @@ def order_cancel(*, order_id: str, account_id: str | None = None, reason: str = 
         )
     changes = ChangeSet()
     matching.cancel(order=order, reason=reason, changes=changes)
-    matching.announce_book(market=market, touched={(order.side, order.price)}, changes=changes)
+    matching.announce_book(market=market, touched={(order.side, order.limit_price)}, changes=changes)
     changes.apply()
     return order
 

@@ -21,12 +21,12 @@ if not settings.configured:
     )
     django.setup()
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.urls import path  # noqa: E402
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.urls import path
 
-from bench.baselines.common import MARKET_DATA, encode, reply, subscription_items, user_of  # noqa: E402
-from kernel.json import loads  # noqa: E402
+from bench.baselines.common import MARKET_DATA, encode, reply, subscription_items, user_of
+from kernel.json import loads
 
 
 def market_group(symbol: str) -> str:

@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from bench import database, postgres, processes, profiling
-from bench.cli import load_average, machine_line, print_profile
+from bench.cli import load_average, machine_line, print_profile, settings_overrides_check
 from bench.orders import report, scenario
 from bench.orders.load import Plan
 from bench.orders.traders import markets_create, traders_create
@@ -72,9 +72,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--markets wants comma-separated counts, not {args.markets!r}")
     if not args.markets or min(args.markets) < 1 or args.clients < 1 or args.servers < 1:
         parser.error("--markets, --clients and --servers must be at least 1")
-    for item in args.set:
-        if "=" not in item or not item.startswith("CDX_"):
-            parser.error(f"--set wants CDX_NAME=VALUE, not {item!r}")
+    settings_overrides_check(parser, args.set)
     return args
 
 

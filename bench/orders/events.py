@@ -13,6 +13,7 @@ The delays run from sending the POST to receiving the event: `order_created` of 
 `trade_executed` (on both sockets) of a trade that order caused as the taker.
 """
 
+import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -97,7 +98,7 @@ def _sequence_problems(stream: str, arrived: list, first: int, last: int) -> lis
         problems.append(f"{stream}: {len(duplicated)} duplicated (sequences {_some(duplicated)})")
     if unexpected:
         problems.append(f"{stream}: sequences outside {first}..{last}: {_some(unexpected)}")
-    disorder = [(a, b) for a, b in zip(arrived, arrived[1:]) if isinstance(a, int) and isinstance(b, int) and b < a]
+    disorder = [(a, b) for a, b in itertools.pairwise(arrived) if isinstance(a, int) and isinstance(b, int) and b < a]
     if disorder:
         problems.append(f"{stream}: out of order ({len(disorder)} times; first {disorder[0][0]} then {disorder[0][1]})")
     return problems or [f"{stream}: sequences arrived as {_some(arrived)}, expected {first}..{last}"]

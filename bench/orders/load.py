@@ -168,6 +168,7 @@ class TraderLoad:
     def _more(self, number: int, start_at: float) -> bool:
         if self.plan.orders_per_client is not None:
             return number < self.plan.orders_per_client
+        assert self.plan.seconds is not None  # a plan has a number of orders or a duration
         return time.perf_counter() - start_at < self.plan.seconds
 
     def _post(self, conn: http.client.HTTPConnection, body: str, headers: dict) -> Request:

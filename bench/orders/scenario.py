@@ -38,7 +38,7 @@ def run(setting: Setting, log=print) -> dict:
     loads: list[TraderLoad] = []
     peak = None
     try:
-        if setting.postgres_url:
+        if setting.postgres_url and setting.own_backend_pid is not None:  # both set on PostgreSQL
             peak = ConnectionPeak(setting.postgres_url, exclude_pids=[setting.own_backend_pid])
         loads = [
             TraderLoad(index=i, trader=t, http_port=server.ports[i % len(server.ports)], ws_url=server.urls[i % len(server.urls)], plan=plan)
@@ -87,7 +87,7 @@ EXCEPTION_LINE = re.compile(r"^[\w.]*(Error|Exception)\b.*")
 
 def _error_causes(env: Environment, pattern: str) -> list[str]:
     """The exceptions the server logged (a traceback's last line), most frequent first: why the 5xx answers."""
-    found = Counter()
+    found: Counter[str] = Counter()
     for log_path in env.workdir.glob(pattern):
         for line in log_path.read_text(errors="replace").splitlines():
             if EXCEPTION_LINE.match(line):

@@ -4,13 +4,15 @@ import pytest
 from django.contrib.admin.utils import quote
 from django.test import Client
 
+from tests.two_factor import force_login_verified
+
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_browser(administrator) -> Client:
     browser = Client()
-    browser.force_login(administrator)
+    force_login_verified(browser, administrator)
     return browser
 
 

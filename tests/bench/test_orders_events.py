@@ -31,7 +31,7 @@ def scene():
         trades={"trd_1": (BUYER, SELLER, "ord_b")},
         last_sequence={("orders", BUYER): 2, ("trades", BUYER): 1, ("orders", SELLER): 3, ("trades", SELLER): 1},
     )
-    base = {key: 0 for key in truth.last_sequence}
+    base = dict.fromkeys(truth.last_sequence, 0)
     return [buyer, seller], truth, base
 
 
@@ -89,7 +89,7 @@ def test_a_fill_before_its_order_created_fails():
 
 
 def test_delays_run_from_the_post_to_the_event():
-    loads, truth, base = scene()
+    loads, truth, _base = scene()
     from bench.orders.load import Request
 
     loads[0].requests = [Request(sent_at=0.9, answered_at=1.0, status=201, order_id="ord_b")]

@@ -2,11 +2,11 @@
 
 import pytest
 
-from kernel.json import loads
+from accounts.roles import COMPLIANCE
 from compliance.defaults import defaults_create
 from compliance.models import AlertType, KycTierLimit, SeveritySla, SurveillanceRule
 from compliance.services import alert_raise
-from streams.models import StreamEvent
+from tests.support.event_log import published
 
 
 @pytest.fixture
@@ -38,5 +38,17 @@ def alert(make_alert, trader):
 
 def compliance_events(event_type: str | None = None) -> list[dict]:
     """What was published on compliance_events, oldest first (read from the event log)."""
-    events = [loads(row.text) for row in StreamEvent.objects.filter(channel="compliance_events").order_by("sequence")]
-    return [e for e in events if event_type is None or e["type"] == event_type]
+    return published("compliance_events", event_type=event_type)
+
+
+@pytest.fixture
+def second_officer(make_user):
+    """The other officer of four eyes."""
+    return make_user(COMPLIANCE, username="second_officer")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Case evidence stored under a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"

@@ -10,6 +10,7 @@ from accounts.models import Account
 from compliance.models import Alert, AlertStatus
 from compliance.services import alert_assign, alert_status_change
 from tests.compliance.conftest import compliance_events
+from tests.two_factor import force_login_verified
 from trading.models import Balance, Trade
 from trading.services import deposit_create, order_place
 
@@ -21,7 +22,7 @@ CHANGELIST = "/admin/compliance/alert/"
 @pytest.fixture
 def browser(officer) -> Client:
     client = Client()
-    client.force_login(officer)
+    force_login_verified(client, officer)
     return client
 
 
@@ -223,7 +224,7 @@ def test_rules_are_visible_to_officers_and_editable_by_administrators(browser, r
     browser.post(url, {"name": "x", "enabled": "", "severity": "low", "threshold": "1", "window_seconds": "1", "parameters": "{}"})
     assert rules["velocity"].__class__.objects.get(pk="velocity").enabled is True
     admin_client = Client()
-    admin_client.force_login(administrator)
+    force_login_verified(admin_client, administrator)
     response = admin_client.post(
         url,
         {"name": "Order velocity", "severity": "high", "threshold": "80", "window_seconds": "60",
@@ -243,7 +244,7 @@ def test_rules_are_visible_to_officers_and_editable_by_administrators(browser, r
 )
 def test_rule_parameters_are_checked(administrator, rules, parameters):
     client = Client()
-    client.force_login(administrator)
+    force_login_verified(client, administrator)
     data = {"name": "Order velocity", "enabled": "on", "severity": "medium", "threshold": "50", "window_seconds": "120",
             "parameters": parameters}
     response = client.post("/admin/compliance/surveillancerule/velocity/change/", data)
@@ -252,7 +253,7 @@ def test_rule_parameters_are_checked(administrator, rules, parameters):
 
 def test_structuring_band_stays_below_one(administrator, rules):
     client = Client()
-    client.force_login(administrator)
+    force_login_verified(client, administrator)
     data = {"name": "Structuring", "enabled": "on", "severity": "high", "threshold": "3", "window_seconds": "86400",
             "parameters": '{"band": 1.5}'}
     response = client.post("/admin/compliance/surveillancerule/structuring/change/", data)
@@ -261,11 +262,11 @@ def test_structuring_band_stays_below_one(administrator, rules):
 
 def test_admin_links_escape_ids_the_admin_would_misread(browser, make_user):
     """`_22` after "acc" reads as an escaped '"' to the admin unless the "_" is escaped itself."""
-    from compliance.admin import _admin_link
+    from compliance.admin.activity import admin_link
 
     account = make_user().account
     odd_id = "acc_2200000000000000"
     Account.objects.filter(pk=account.pk).update(id=odd_id)
-    link = _admin_link("accounts_account_change", odd_id)
+    link = admin_link("accounts_account_change", odd_id)
     assert 'href="/admin/accounts/account/acc_5F2200000000000000/change/"' in link
     assert browser.get("/admin/accounts/account/acc_5F2200000000000000/change/").status_code == 200

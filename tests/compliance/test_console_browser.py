@@ -5,13 +5,14 @@ admin, and the console and the audit trail show each step."""
 from decimal import Decimal
 
 import pytest
-from django.contrib.admin.utils import quote
 from asgiref.sync import sync_to_async
+from django.contrib.admin.utils import quote
 
 from compliance.models import Alert, AlertType
 from compliance.surveillance import surveillance_run_pending
 from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)
+from tests.two_factor import login_code
 from trading.services import deposit_create, order_place
 
 PASSWORD = "correct-horse-1"  # tests.conftest make_user's default
@@ -61,12 +62,13 @@ def row(alert_id: str) -> str:
 
 
 async def test_the_officer_sees_a_flood_and_a_large_trade_live_and_works_the_alert(
-    daphne, chromium, rules, markets, officer, trader, other_trader  # noqa: F811
+    daphne, chromium, rules, markets, officer, trader, other_trader
 ):
     console = await chromium.new_page()
     await console.goto(f"{daphne.base_url}/admin/login/?next=/compliance/console/")
     await console.fill("#id_username", officer.username)
     await console.fill("#id_password", PASSWORD)
+    await console.fill("#id_otp_token", await sync_to_async(login_code)(officer))
     await console.click("input[type=submit]")
     await console.wait_for_url("**/compliance/console/")
     await console.wait_for_selector("#console-state.live")  # subscribed over the session-authenticated socket

@@ -1,6 +1,8 @@
 import pytest
 from django.test import Client
 
+from tests.two_factor import force_login_verified
+
 pytestmark = pytest.mark.django_db
 
 URL = "/compliance/console/"
@@ -13,7 +15,9 @@ def client_for(user) -> Client:
 
 
 def test_the_console_shows_open_alerts_to_an_officer(officer, alert):
-    response = client_for(officer).get(URL)
+    client = Client()
+    force_login_verified(client, officer)
+    response = client.get(URL)
     assert response.status_code == 200
     page = response.content.decode()
     assert alert.id in page and "compliance_events" in page

@@ -2,9 +2,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Account
-from kernel.errors import ServiceError
 from compliance.models import KycChange
 from compliance.services import account_kyc_set
+from kernel.errors import ServiceError
 from tests.compliance.conftest import compliance_events
 from tests.conftest import token_for
 from tests.event_shapes import assert_event_shape

@@ -2,10 +2,10 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import Account
-from kernel.errors import ServiceError
 from compliance.limits import ensure_withdrawal_allowed
 from compliance.models import KycTierLimit
+from kernel.errors import ServiceError
+from tests.support.kyc import kyc_set
 from trading.models import Withdrawal, WithdrawalStatus
 from trading.services import deposit_create, withdrawal_request
 
@@ -19,7 +19,7 @@ def funded(rules, markets, trader):
 
 
 def kyc(user, status="approved", tier="tier_0"):
-    Account.objects.filter(pk=user.account.id).update(kyc_status=status, kyc_tier=tier)
+    kyc_set(user, status=status, tier=tier)
 
 
 def withdraw(user, amount: str, currency="USDC"):

@@ -11,6 +11,7 @@ from compliance.models import Alert, AlertType, SurveillanceTask
 from compliance.surveillance import surveillance_run_pending
 from tests.compliance.conftest import compliance_events
 from tests.event_shapes import assert_event_shape
+from tests.support.kyc import kyc_set
 from trading.models import Order
 from trading.services import deposit_create, order_place, withdrawal_request
 
@@ -129,13 +130,12 @@ def test_a_rolled_back_order_raises_nothing(rules, markets, trader, django_captu
     rule = rules["velocity"]
     rule.threshold = Decimal("1")
     rule.save()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            Order.objects.create(
-                account=trader.account, market_id="AAPL/USDC", side="buy", order_type="limit", price=1, quantity=1,
-                book_sequence=1, created_at=timezone.now(), updated_at=timezone.now(),
-            )
-            raise RuntimeError("rolled back")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        Order.objects.create(
+            account=trader.account, market_id="AAPL/USDC", side="buy", order_type="limit", price=1, quantity=1,
+            book_sequence=1, created_at=timezone.now(), updated_at=timezone.now(),
+        )
+        raise RuntimeError("rolled back")
     assert callbacks == [] and not SurveillanceTask.objects.exists()
     surveillance_run_pending()
     assert Alert.objects.count() == 0
@@ -212,7 +212,7 @@ def test_a_large_trade_alerts_both_sides(rules, markets, trader, other_trader, a
 
 
 def test_a_large_withdrawal(rules, markets, trader, after_commit):
-    Account.objects.filter(pk=trader.account.id).update(kyc_tier=KycTier.TIER_3)
+    kyc_set(trader, status=trader.account.kyc_status, tier=KycTier.TIER_3)
     for _ in range(3):
         fund(after_commit, trader, "USDC", "700000")
     after_commit(withdrawal_request, account_id=trader.account.id, currency="USDC", amount=Decimal("999999"), address="0xa")
@@ -230,7 +230,7 @@ def test_structuring_fires_at_the_third_transfer_just_under_the_threshold(rules,
     fund(after_commit, trader, "USDC", "950000")
     fund(after_commit, trader, "USDC", "999999")
     assert alerts(trader, AlertType.STRUCTURING) == []
-    Account.objects.filter(pk=trader.account.id).update(kyc_tier=KycTier.TIER_3)
+    kyc_set(trader, status=trader.account.kyc_status, tier=KycTier.TIER_3)
     after_commit(withdrawal_request, account_id=trader.account.id, currency="USDC", amount=Decimal("900000"), address="0xa")
     (alert,) = alerts(trader, AlertType.STRUCTURING)
     assert len(alert.facts["transfers"]) == 3

@@ -26,5 +26,6 @@ async def test_officers_and_administrators_follow_alerts_live(authed, officer, a
     for client in clients:
         raised = await client.wait_for("suspicious_activity_detected", alert_id=alert.id)
         updated = await client.wait_for("alert_updated", alert_id=alert.id)
-        assert_event_shape(raised), assert_event_shape(updated)
+        assert_event_shape(raised)
+        assert_event_shape(updated)
         assert updated["assignee"] == officer.username and updated["sequence"] == raised["sequence"] + 1

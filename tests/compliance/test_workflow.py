@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from kernel.errors import ServiceError
 from compliance.models import AlertAuditEntry, AlertStatus, Disposition
 from compliance.services import alert_assign, alert_note_add, alert_status_change
+from kernel.errors import ServiceError
 from tests.compliance.conftest import compliance_events
 from tests.event_shapes import assert_event_shape
 

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
 from tests.e2e import server as daphne_server
 from tests.e2e.server import Server, free_port
+from tests.support.ci import required_in_ci
 
 REDIS_START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
@@ -39,11 +39,8 @@ CLUSTER_ENV = {"CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT": "3"}
 def redis_server_binary() -> str:
     """The redis-server executable: tests fail in CI without it, and skip (saying why) elsewhere."""
     binary = shutil.which("redis-server")
-    if binary is None:
-        message = "redis-server is not installed (the cluster tests start their own Redis)"
-        if IN_CI:
-            pytest.fail(message + " (CI is set: it is required)")
-        pytest.skip(message)
+    required_in_ci(binary is not None, "redis-server is not installed (the cluster tests start their own Redis)")
+    assert binary is not None  # required_in_ci failed or skipped otherwise
     return binary
 
 
@@ -65,8 +62,7 @@ class RedisServer:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
-        log = open(self.workdir / f"redis-{self.port}.log", "ab")
-        with log:
+        with open(self.workdir / f"redis-{self.port}.log", "ab") as log:
             self.process = subprocess.Popen(
                 [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                  "--dir", str(self.workdir)],
@@ -84,7 +80,7 @@ class RedisServer:
         raise RuntimeError(f"redis-server did not answer on {self.port} within {REDIS_START_TIMEOUT_S}s")
 
     def stop(self) -> None:
-        if self.running:
+        if self.process is not None and self.running:
             _end(self.process, signal.SIGTERM)
 
     def _answers_ping(self) -> bool:

@@ -1,16 +1,20 @@
-"""A real WebSocket client (the `websockets` package) with the same helpers as tests.support.WsClient."""
+"""Real HTTP to a running server, a signed-in WebSocket client (tests.support.ws.WsClient) and an order flow
+to follow with it."""
 
 import asyncio
+import threading
 import urllib.request
-from typing import Any
+from decimal import Decimal as D
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from django.db import connection
 
 from kernel.json import dumps, loads
 from tests.conftest import token_for
-from tests.event_shapes import check_delivered
-from tests.support import TIMEOUT_S
+from tests.support.ws import WsClient
+from trading.services import order_cancel, order_place
+
+SYMBOL = "AAPL/USDC"
+READ_TIMEOUT_S = 20.0
 
 
 def post_order(base_url: str, user, **order) -> dict:
@@ -26,43 +30,70 @@ def post_order(base_url: str, user, **order) -> dict:
         return loads(response.read())
 
 
-class LiveClient:
-    def __init__(self, socket):
-        self.socket = socket
-        self.received: list[dict[str, Any]] = []
+async def authenticated(url: str, user) -> WsClient:
+    client = await WsClient.open(url)
+    reply = await client.request({"type": "auth", "token": token_for(user)})
+    assert reply["type"] == "auth_response" and reply["status"] == "authenticated", reply
+    return client
 
-    @classmethod
-    async def open(cls, url: str, **kwargs: Any) -> "LiveClient":
-        return cls(await connect(url, open_timeout=TIMEOUT_S, **kwargs))
 
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.socket.send(dumps(message))
+class OrderFlow:
+    """One trader placing and cancelling limit buys through trading.services, on a thread of the test process.
 
-    async def next(self, timeout: float = TIMEOUT_S) -> dict[str, Any]:
-        message = loads(await asyncio.wait_for(self.socket.recv(), timeout))
-        self.received.append(message)
-        check_delivered(message)
-        return message
+    A buy at 1.00 rests (nobody sells that low): placing it causes order_created and order_updated
+    (open) on the trader's `orders` stream, cancelling it order_cancelled; `caused` counts them as they commit.
+    """
 
-    async def request(self, message: dict[str, Any], timeout: float = TIMEOUT_S) -> dict[str, Any]:
-        await self.send(message)
-        return await self.next(timeout)
+    def __init__(self, account_id: str, pace_s: float = 0.01):
+        self.account_id = account_id
+        self.pace_s = pace_s  # a pause between cycles keeps the flow steady without hogging the database
+        self.caused = 0
+        self.error: BaseException | None = None
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="order-flow", daemon=True)
 
-    async def wait_for(self, message_type: str, timeout: float = TIMEOUT_S, **fields: Any) -> dict[str, Any]:
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await self.next(timeout)
-                if message["type"] == message_type and all(message.get(k) == v for k, v in fields.items()):
-                    return message
+    def start(self) -> "OrderFlow":
+        self._thread.start()
+        return self
 
-    async def wait_closed(self, timeout: float = TIMEOUT_S) -> int:
-        """Reads until the server closes; returns the close code it sent."""
+    def _run(self) -> None:
         try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    await self.next(timeout)
-        except ConnectionClosed as closed:
-            return closed.rcvd.code if closed.rcvd else 1006
+            while not self._stop.is_set():
+                order = order_place(
+                    account_id=self.account_id, symbol=SYMBOL, side="buy", order_type="limit",
+                    quantity=D("1"), price=D("1.00"),
+                )
+                self._count(2)
+                order_cancel(order_id=order.id, account_id=self.account_id)
+                self._count(1)
+                self._stop.wait(self.pace_s)
+        except BaseException as error:  # reported by stop(): a flow that died would look like lost events
+            self.error = error
+        finally:
+            connection.close()
+            with self._changed:
+                self._changed.notify_all()
 
-    async def close(self) -> None:
-        await self.socket.close()
+    def _count(self, events: int) -> None:
+        with self._changed:
+            self.caused += events
+            self._changed.notify_all()
+
+    async def reached(self, count: int, timeout: float = READ_TIMEOUT_S) -> None:
+        """Waits until the flow has caused `count` events."""
+
+        def wait() -> bool:
+            with self._changed:
+                return self._changed.wait_for(lambda: self.caused >= count or self.error is not None, timeout)
+
+        assert await asyncio.to_thread(wait) and self.error is None, f"flow at {self.caused}/{count}: {self.error!r}"
+
+    async def stop(self) -> int:
+        """Stops the flow; returns how many order events it caused."""
+        self._stop.set()
+        await asyncio.to_thread(self._thread.join, READ_TIMEOUT_S)
+        assert not self._thread.is_alive(), "the order flow did not stop"
+        if self.error is not None:
+            raise self.error
+        return self.caused

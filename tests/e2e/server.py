@@ -30,6 +30,8 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30.0
+# daphne's own message limit, as `make serve` sets it (Makefile WS_TRANSPORT_LIMIT).
+TRANSPORT_LIMIT = ["--websocket-max-message-size", "2097152", "--websocket-max-frame-size", "2097152"]
 
 
 @dataclass
@@ -109,7 +111,7 @@ def start(*, redis_url: str | None = None, env: dict[str, str] | None = None, lo
     endpoint = f"tcp:{port}:interface=127.0.0.1:backlog=1024"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
-            [daphne, "-e", endpoint, "cantondex.asgi:application"],
+            [daphne, "-e", endpoint, *TRANSPORT_LIMIT, "cantondex.asgi:application"],
             cwd=ROOT,
             env=child_env,
             stdout=log_file,

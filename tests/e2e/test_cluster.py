@@ -6,118 +6,41 @@ received (Follower); a stream must arrive whole: every sequence once, in order, 
 """
 
 import asyncio
-import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
 import redis
 from asgiref.sync import sync_to_async
-from django.db import connection, transaction
-from websockets.exceptions import ConnectionClosed
+from django.db import transaction
 
 from accounts.roles import TRADER
-from kernel.json import loads
-from streams.publishing import publish, stream_sequence
-from streams.models import StreamEvent
+from operations.events import MaintenanceNotice
 from streams.protocol import CloseCode
+from streams.publishing import publish, stream_sequence
 from streams.registry import group_name
 from tests.conftest import token_for
 from tests.e2e.cluster import cluster, cluster_servers  # noqa: F401  (fixtures)
-from tests.e2e.live import LiveClient, post_order
-from operations.events import MaintenanceNotice
+from tests.e2e.live import READ_TIMEOUT_S, SYMBOL, OrderFlow, authenticated, post_order
+from tests.support.event_log import published
+from tests.support.ws import ConnectionClosed, SocketTransport, WsClient
 from trading.events import OrderCancelled
-from trading.services import deposit_create, order_cancel, order_place
+from trading.services import order_cancel
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ACCOUNT_STREAMS = ["orders", "account_notifications"]
-SYMBOL = "AAPL/USDC"
-READ_TIMEOUT_S = 20.0
 REDIS_CATCH_UP_S = 10.0  # relays and hubs retry every second once Redis is back
-NOTICE_START = datetime(2030, 1, 1, tzinfo=timezone.utc)
+NOTICE_START = datetime(2030, 1, 1, tzinfo=UTC)
+# A killed process's connection places must be free in seconds (its heartbeat runs out after 5 s),
+# not after the 90 s it took before the gateways heartbeat.
+KILLED_PLACES_FREE_S = 20.0
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Overrides the suite's (which spares e2e tests): these make 100+ users and log in only with JWTs."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def make_trader(make_user, markets):
-    """A trader who may trade without caps, with USDC to buy with."""
-
-    def make():
-        user = make_user(TRADER)
-        user.account.kyc_status, user.account.kyc_tier = "approved", "tier_3"
-        user.account.save(update_fields=["kyc_status", "kyc_tier"])
-        deposit_create(account_id=user.account.id, currency="USDC", amount=D("1000000"), transaction_hash="0xcluster")
-        return user
-
-    return sync_to_async(make)
-
-
-class OrderFlow:
-    """One trader placing and cancelling limit buys through trading.services, on a thread of the test process.
-
-    A buy at 1.00 rests (nobody sells that low): placing it causes order_created and order_updated
-    (open) on the trader's `orders` stream, cancelling it order_cancelled; `caused` counts them as they commit.
-    """
-
-    def __init__(self, account_id: str, pace_s: float = 0.01):
-        self.account_id = account_id
-        self.pace_s = pace_s  # a pause between cycles keeps the flow steady without hogging the database
-        self.caused = 0
-        self.error: BaseException | None = None
-        self._changed = threading.Condition()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="order-flow", daemon=True)
-
-    def start(self) -> "OrderFlow":
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                order = order_place(
-                    account_id=self.account_id, symbol=SYMBOL, side="buy", order_type="limit",
-                    quantity=D("1"), price=D("1.00"),
-                )
-                self._count(2)
-                order_cancel(order_id=order.id, account_id=self.account_id)
-                self._count(1)
-                self._stop.wait(self.pace_s)
-        except BaseException as error:  # reported by stop(): a flow that died would look like lost events
-            self.error = error
-        finally:
-            connection.close()
-            with self._changed:
-                self._changed.notify_all()
-
-    def _count(self, events: int) -> None:
-        with self._changed:
-            self.caused += events
-            self._changed.notify_all()
-
-    async def reached(self, count: int, timeout: float = READ_TIMEOUT_S) -> None:
-        """Waits until the flow has caused `count` events."""
-
-        def wait() -> bool:
-            with self._changed:
-                return self._changed.wait_for(lambda: self.caused >= count or self.error is not None, timeout)
-
-        assert await asyncio.to_thread(wait) and self.error is None, f"flow at {self.caused}/{count}: {self.error!r}"
-
-    async def stop(self) -> int:
-        """Stops the flow; returns how many order events it caused."""
-        self._stop.set()
-        await asyncio.to_thread(self._thread.join, READ_TIMEOUT_S)
-        assert not self._thread.is_alive(), "the order flow did not stop"
-        if self.error is not None:
-            raise self.error
-        return self.caused
 
 
 class Follower:
@@ -128,7 +51,7 @@ class Follower:
         self.channels = channels
         self.events: dict[str, list[dict]] = {channel: [] for channel in channels}
         self.responses: list[dict] = []
-        self.client: LiveClient | None = None
+        self.client: WsClient | None = None
         self.connections = 0
 
     def last(self, channel: str) -> int:
@@ -138,7 +61,7 @@ class Follower:
     async def connect(self, url: str, *, resume: bool = False) -> list[dict]:
         """Opens a socket, authenticates and subscribes (with `since` = the last sequence seen when resuming);
         returns the subscription responses."""
-        self.client = await LiveClient.open(url)
+        self.client = await WsClient.open(url)
         self.connections += 1
         reply = await self.client.request({"type": "auth", "token": token_for(self.user)})
         assert reply["type"] == "auth_response" and reply["status"] == "authenticated", reply
@@ -154,16 +77,17 @@ class Follower:
 
     async def read_until(self, done, timeout: float = READ_TIMEOUT_S) -> None:
         """Reads (answering the server's pings) until `done()` holds; ConnectionClosed if the socket goes."""
+        assert self.client is not None, "connect() first"
         try:
             async with asyncio.timeout(timeout):
                 while not done():
-                    self._take(await self.client.next(timeout))
+                    await self._take(self.client, await self.client.next(timeout))
         except TimeoutError:
             raise AssertionError(f"timed out; last sequences {self.lasts()}") from None
 
-    def _take(self, message: dict) -> None:
+    async def _take(self, client: WsClient, message: dict) -> None:
         if message["type"] == "ping":
-            asyncio.ensure_future(self.client.send({"type": "pong"}))
+            await client.send({"type": "pong"})
         elif message["type"] in ("subscription_response", "error"):
             self.responses.append(message)
         elif message.get("channel") in self.events and "sequence" in message:
@@ -187,11 +111,7 @@ async def stream_heads(account_id: str, channels: list[str]) -> dict[str, int]:
 async def logged(channel: str, key: str, after: int = 0) -> list[dict]:
     """The events of one stream as the event log holds them, in sequence order."""
 
-    def read():
-        rows = StreamEvent.objects.filter(stream=group_name(channel, key), sequence__gt=after).order_by("sequence")
-        return [loads(text) for text in rows.values_list("text", flat=True)]
-
-    return await sync_to_async(read)()
+    return await sync_to_async(published)(channel, key, after=after)
 
 
 async def assert_whole(follower: Follower, account_id: str, starts: dict[str, int]) -> None:
@@ -231,13 +151,6 @@ async def assert_caught_up_exactly_once(follower, flow, account_id: str, starts:
 def post_bid(base_url: str, user) -> dict:
     """A buy of 1 at 1.00 over REST: it rests (nobody sells that low)."""
     return post_order(base_url, user, symbol=SYMBOL, side="buy", quantity=1, price=D("1.00"))
-
-
-async def authenticated(url: str, user) -> LiveClient:
-    client = await LiveClient.open(url)
-    reply = await client.request({"type": "auth", "token": token_for(user)})
-    assert reply["type"] == "auth_response" and reply["status"] == "authenticated", reply
-    return client
 
 
 # Across processes
@@ -291,7 +204,7 @@ async def test_the_connection_limit_holds_across_processes(cluster, make_trader)
         await authenticated(cluster.b.ws_url, trader),
     ]
     for server in (cluster.b, cluster.a):
-        refused = await LiveClient.open(server.ws_url)
+        refused = await WsClient.open(server.ws_url)
         error = await refused.request({"type": "auth", "token": token_for(trader), "correlation_id": "over"})
         assert (error["type"], error["code"], error["details"]) == ("error", "CONNECTION_LIMIT", {"limit": 3, "closing": True})
         assert await refused.wait_closed() == CloseCode.CONNECTION_LIMIT
@@ -367,6 +280,35 @@ async def test_clients_of_a_killed_process_resume_on_the_other_without_loss(clus
     await follower.close()
 
 
+async def test_the_places_of_a_killed_process_are_free_on_the_other_within_seconds(cluster, make_trader):
+    trader = await make_trader()  # CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT=3 on both processes
+    held = [await authenticated(cluster.a.ws_url, trader) for _ in range(3)]
+
+    async def admitted(url: str) -> WsClient | None:
+        client = await WsClient.open(url)
+        reply = await client.request({"type": "auth", "token": token_for(trader)})
+        if reply["type"] == "error" and reply["code"] == "CONNECTION_LIMIT":
+            await client.close()
+            return None
+        assert reply["type"] == "auth_response" and reply["status"] == "authenticated", reply
+        return client
+
+    cluster.kill(cluster.a)  # its three places were taken; nobody will give them back
+    on_b: list[WsClient] = []
+    try:
+        async with asyncio.timeout(KILLED_PLACES_FREE_S):
+            while True:  # the whole quota at once, then what is still missing, until all are in
+                tries = await asyncio.gather(*(admitted(cluster.b.ws_url) for _ in range(3 - len(on_b))))
+                on_b += [client for client in tries if client is not None]
+                if len(on_b) == 3:
+                    break
+                await asyncio.sleep(0.2)  # a poll interval: nothing announces when a heartbeat runs out
+    except TimeoutError:
+        raise AssertionError(f"{len(on_b)}/3 admitted on b {KILLED_PLACES_FREE_S:g}s after a was killed") from None
+    for client in held + on_b:
+        await client.close()
+
+
 async def test_a_redis_restart_loses_nothing_on_durable_streams(cluster, make_trader):
     trader, follower, flow, starts = await follow_a_trading_account(cluster, make_trader, orders=10)
     account_id = trader.account.id
@@ -390,7 +332,8 @@ async def test_a_redis_restart_loses_nothing_on_durable_streams(cluster, make_tr
     assert cluster.a.process.poll() is None and cluster.b.process.poll() is None, cluster.logs()
     layer = redis.Redis.from_url(cluster.redis.url)
     try:
-        assert layer.zcard(f"asgi:group:{group_name('orders', account_id)}") >= 1
+        # redis-py types every command as sync-or-async; this client is the synchronous one.
+        assert layer.zcard(f"asgi:group:{group_name('orders', account_id)}") >= 1  # type: ignore[operator]
     finally:
         layer.close()
     newcomer = Follower(trader, ["orders"])
@@ -408,7 +351,7 @@ async def test_a_client_that_does_not_read_cannot_grow_the_server_without_bound(
     for trader in traders[:7]:
         for _ in range(3):
             # max_queue=1: the client library stops reading at once, so the server's writes back up.
-            client = await LiveClient.open(cluster.a.ws_url, max_queue=1)
+            client = await WsClient.open(cluster.a.ws_url, max_queue=1)
             assert (await client.request({"type": "auth", "token": token_for(trader)}))["status"] == "authenticated"
             await client.send({"type": "subscribe", "channel": "system_health"})
             await client.wait_for("subscription_response", status="subscribed")
@@ -433,7 +376,8 @@ async def test_a_client_that_does_not_read_cannot_grow_the_server_without_bound(
     await reading
     grown_mb = (cluster.rss_kb(cluster.a) - before_kb) / 1024
     for client in slow:
-        client.socket.transport.abort()  # a close handshake would wait behind megabytes of unread events
+        assert isinstance(client.transport, SocketTransport)
+        client.transport.abort()  # a close handshake would wait behind megabytes of unread events
     await fast.close()
     assert grown_mb < 200, f"daphne grew by {grown_mb:.0f} MB for 21 sockets that do not read"
 
@@ -441,8 +385,8 @@ async def test_a_client_that_does_not_read_cannot_grow_the_server_without_bound(
 async def test_a_flood_of_connections_is_served(cluster, make_user):
     traders = await sync_to_async(lambda: [make_user(TRADER) for _ in range(100)])()
 
-    async def connect_and_subscribe(n: int) -> LiveClient:
-        client = await LiveClient.open((cluster.a if n % 2 else cluster.b).ws_url)
+    async def connect_and_subscribe(n: int) -> WsClient:
+        client = await WsClient.open((cluster.a if n % 2 else cluster.b).ws_url)
         clients.append(client)
         reply = await client.request({"type": "auth", "token": token_for(traders[n // 3])}, timeout=30)
         assert reply.get("status") == "authenticated", reply
@@ -450,10 +394,10 @@ async def test_a_flood_of_connections_is_served(cluster, make_user):
         await client.wait_for("subscription_response", timeout=30, status="subscribed")
         return client
 
-    clients: list[LiveClient] = []
+    clients: list[WsClient] = []
     try:
         served = await asyncio.gather(*(connect_and_subscribe(n) for n in range(300)), return_exceptions=True)
-        failures = [outcome for outcome in served if not isinstance(outcome, LiveClient)]
+        failures = [outcome for outcome in served if not isinstance(outcome, WsClient)]
         assert not failures, f"{len(failures)} of 300 not served, e.g. {failures[:3]}"
     finally:
-        await asyncio.gather(*(client.socket.close() for client in clients), return_exceptions=True)
+        await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)

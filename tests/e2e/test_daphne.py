@@ -3,17 +3,17 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from streams.publishing import publish
 from streams.protocol import CloseCode
+from streams.publishing import publish
 from tests.conftest import token_for
-from tests.e2e.live import LiveClient
+from tests.support.ws import WsClient
 from trading.events import OrderCancelled, TradeCancelled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-async def authenticated(url: str, user) -> LiveClient:
-    client = await LiveClient.open(url)
+async def authenticated(url: str, user) -> WsClient:
+    client = await WsClient.open(url)
     reply = await client.request({"type": "auth", "token": token_for(user), "correlation_id": "auth-1"})
     assert reply == {
         "type": "auth_response",
@@ -67,7 +67,7 @@ async def test_two_processes_on_redis_share_events_and_the_connection_limit(requ
     assert [m for m in on_first.received if m["type"] == "trade_cancelled"] == [event]
 
     # A third connection is refused, whichever process it reaches.
-    third = await LiveClient.open(first.ws_url)
+    third = await WsClient.open(first.ws_url)
     error = await third.request({"type": "auth", "token": token_for(trader), "correlation_id": "c3"})
     assert error["type"] == "error" and error["code"] == "CONNECTION_LIMIT", error
     assert error["details"] == {"limit": 2, "closing": True} and error["correlation_id"] == "c3"
@@ -78,3 +78,27 @@ async def test_two_processes_on_redis_share_events_and_the_connection_limit(requ
     again = await authenticated(first.ws_url, trader)
     await again.close()
     await on_first.close()
+
+
+async def test_a_lone_surrogate_gets_an_invalid_request_and_the_socket_stays(daphne, trader):
+    client = await WsClient.open(daphne.ws_url)
+    await client.send('{"type":"auth","token":"\\ud800","correlation_id":"s"}')
+    error = await client.next()
+    assert (error["code"], error["details"]["field"], error["correlation_id"]) == ("INVALID_REQUEST", "token", "s")
+    await client.close()
+    client = await authenticated(daphne.ws_url, trader)
+    await client.send('{"type":"subscribe","channel":"market_data","symbols":["\\ud800"]}')
+    error = await client.next()
+    assert (error["code"], error["details"]["field"]) == ("INVALID_REQUEST", "symbols[0]")
+    assert (await client.request({"type": "ping"}))["type"] == "pong"
+    await client.close()
+
+
+async def test_a_message_over_a_mebibyte_is_answered_and_closed_not_dropped(daphne, trader):
+    client = await authenticated(daphne.ws_url, trader)
+    size = 1024 * 1024 + 1
+    await client.send("x" * size)
+    error = await client.next()
+    assert error["code"] == "MESSAGE_SIZE_EXCEEDED"
+    assert error["details"] == {"size": size, "limit": 64 * 1024, "closing": True}
+    assert await client.wait_closed() == CloseCode.MESSAGE_TOO_BIG

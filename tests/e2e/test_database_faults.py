@@ -8,6 +8,7 @@ from django.db import connection
 from streams.publishing import publish
 from tests.e2e.server import SERVER_APP_NAME
 from tests.e2e.test_daphne import authenticated
+from tests.support.ci import required_in_ci
 from trading.events import OrderCancelled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -29,8 +30,7 @@ def cancelled(account_id: str, n: int) -> OrderCancelled:
 
 
 async def test_dropped_database_connections_are_replaced_and_nothing_is_lost(daphne, trader, other_trader):
-    if connection.vendor != "postgresql":
-        pytest.skip("terminating sessions needs PostgreSQL (CI runs it)")
+    required_in_ci(connection.vendor == "postgresql", "terminating sessions needs PostgreSQL (CI runs it)")
     account_id = trader.account.id
     client = await authenticated(daphne.ws_url, trader)
     await client.request({"type": "subscribe", "channel": "orders", "account_id": account_id})

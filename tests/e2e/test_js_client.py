@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.services import user_create
 from streams.publishing import publish
-from tests.conftest import IN_CI
+from tests.support.ci import required_in_ci
 from trading.events import OrderCreated, PriceUpdate, TradeExecuted
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,15 +26,12 @@ TIMEOUT_S = 30
 def node() -> str:
     """Node and the pinned ws package: required in CI, skipped with the reason elsewhere."""
     executable = shutil.which("node")
-    problem = None
-    if executable is None:
-        problem = "node is not installed"
-    elif not (JS_DIR / "node_modules" / "ws").is_dir():
-        problem = "the ws package is not installed (npm ci --prefix tests/js, which make test runs)"
-    if problem:
-        if IN_CI:
-            pytest.fail(problem + " (CI is set: the JavaScript client check is required)")
-        pytest.skip(problem)
+    required_in_ci(executable is not None, "node is not installed")
+    required_in_ci(
+        (JS_DIR / "node_modules" / "ws").is_dir(),
+        "the ws package is not installed (npm ci --prefix tests/js, which make test runs)",
+    )
+    assert executable is not None  # required_in_ci failed or skipped otherwise
     return executable
 
 
@@ -56,7 +53,8 @@ async def test_the_seed_javascript_client_authenticates_subscribes_and_receives(
     )
     try:
         lines = []
-        subscribed, snapshot_prices = set(), set()
+        subscribed: set[str] = set()
+        snapshot_prices: set[str] = set()
         # Publish only once the market data snapshots are out: an event older than a snapshot is in it.
         while len(subscribed) < 3 or len(snapshot_prices) < len(markets):
             line = await read_json_line(process)

@@ -4,14 +4,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from kernel.json import loads
-from streams.models import StreamEvent
+from tests.support.event_log import published
 
 
 def system_health_events() -> list[dict]:
     """Every system_health event published so far (committed or not), in sequence order."""
-    texts = StreamEvent.objects.filter(channel="system_health").order_by("sequence").values_list("text", flat=True)
-    return [loads(text) for text in texts]
+    return published("system_health")
 
 
 def window(start_in_s: float, end_in_s: float) -> dict:

@@ -7,16 +7,16 @@ from django.utils import timezone
 
 from operations.models import MaintenanceNotice, NoticeState, ServiceStatus
 from tests.operations.support import system_health_events
+from tests.two_factor import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct-horse-1"  # tests.conftest make_user's default
 NOTICES = "/admin/operations/maintenancenotice/"
 
 
 @pytest.fixture
 def admin_client(client, administrator):
-    assert client.login(username=administrator.username, password=PASSWORD)
+    force_login_verified(client, administrator)
     return client
 
 

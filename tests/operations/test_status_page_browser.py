@@ -12,10 +12,11 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from kernel.json import dumps, loads
 from operations.services import maintenance_notice_post
-from tests.e2e.live import LiveClient
 from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
 from tests.e2e.server import daphne_servers  # noqa: F401  (fixture)
 from tests.operations.support import window
+from tests.support.ws import WsClient
+from tests.two_factor import login_code
 
 PASSWORD = "correct-horse-1"  # tests.conftest make_user's default
 SERVER_ENV = {"CDX_STATUS_PAGE_POLL_S": "0.5"}
@@ -24,7 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def server(daphne_servers):  # noqa: F811
+def server(daphne_servers):
     return daphne_servers.get(env=SERVER_ENV)
 
 
@@ -55,6 +56,7 @@ async def test_a_logged_in_page_follows_the_socket_through_a_whole_window(server
     await page.goto(f"{server.base_url}/admin/login/?next=/status/")
     await page.fill("#id_username", administrator.username)
     await page.fill("#id_password", PASSWORD)
+    await page.fill("#id_otp_token", await sync_to_async(login_code)(administrator))
     await page.click("input[type=submit]")
     await page.wait_for_url("**/status/")
     await page.wait_for_selector("#mode[data-mode=websocket]")  # subscribed; no polling from here on
@@ -70,7 +72,7 @@ async def test_a_logged_in_page_follows_the_socket_through_a_whole_window(server
 
 
 async def test_a_traders_socket_sees_the_window_and_orders_are_refused_inside_it(server, trader, administrator, markets):
-    client = await LiveClient.open(server.ws_url)
+    client = await WsClient.open(server.ws_url)
     try:
         assert (await client.request({"type": "auth", "token": str(AccessToken.for_user(trader))}))["status"] == "authenticated"
         assert (await client.request({"type": "subscribe", "channel": "system_health"}))["status"] == "subscribed"

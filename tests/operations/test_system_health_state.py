@@ -3,6 +3,7 @@
 import pytest
 from asgiref.sync import sync_to_async
 
+from operations.selectors import system_overview
 from operations.services import (
     maintenance_notice_cancel,
     maintenance_notice_post,
@@ -10,7 +11,6 @@ from operations.services import (
     maintenance_windows_advance,
     service_status_set,
 )
-from operations.selectors import system_overview
 from streams.publishing import stream_sequence
 from tests.operations.support import window
 from tests.streams.wire import next_reply

@@ -7,8 +7,8 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from streams.publishing import publish
-from trading.events import OrderbookUpdate, PriceUpdate
 from tests.streams.wire import next_reply
+from trading.events import OrderbookUpdate, PriceUpdate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

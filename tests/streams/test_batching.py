@@ -63,13 +63,14 @@ async def test_a_failing_key_fails_alone():
             raise LookupError(key)
         return key.upper()
 
-    batcher = Batcher(each(read_one))
-    good, bad = await asyncio.gather(batcher.get("ok"), batcher.get("bad"), return_exceptions=True)
+    batcher: Batcher[str] = Batcher(each(read_one))
+    outcomes = await asyncio.gather(batcher.get("ok"), batcher.get("bad"), return_exceptions=True)
+    good, bad = outcomes
     assert good == "OK" and isinstance(bad, LookupError)
 
 
 async def test_a_missing_answer_is_none():
-    batcher = Batcher(lambda keys: {})
+    batcher: Batcher[int] = Batcher(lambda keys: {})
     assert await batcher.get(7) is None
 
 

@@ -29,7 +29,7 @@ async def still_works(client) -> None:
         ('{"type": null}', {"field"}),
         ('{"type": ["ping"]}', {"field"}),
         ('{"type": "ping", "n": ' + "9" * 5000 + "}", {"reason"}),
-        (NESTED, {"reason"}),
+        (NESTED, {"reason", "max_depth"}),
     ],
     ids=[
         "truncated", "text", "trailing-comma", "array", "number", "string", "null",
@@ -53,7 +53,7 @@ async def test_malformed_messages_before_auth_are_invalid_requests_too(ws):
 
 async def test_binary_frames_are_refused(authed, trader):
     client = await authed(trader)
-    await client.communicator.send_to(bytes_data=b'{"type": "ping"}')
+    await client.send_bytes(b'{"type": "ping"}')
     error = await client.next()
     assert_error(error, "INVALID_REQUEST")
     assert "text" in error["message"]

@@ -3,7 +3,7 @@
 import ast
 import io
 import tokenize
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from tests.event_shapes import app_declared_types, assert_event_shape, check_del
 from trading.events import ORDERS, OrderbookUpdate, OrderCreated
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "trading", "compliance", "operations", "streams", "kernel", "cantondex")
+APPS = ("accounts", "trading", "compliance", "operations", "auctions", "demo", "streams", "kernel", "cantondex")
 # Each channel name is written once, where the app that owns the channel declares it.
 CHANNEL_DECLARATIONS = {
     "account_notifications": "accounts/events.py",
@@ -25,6 +25,9 @@ CHANNEL_DECLARATIONS = {
     "market_data": "trading/events.py",
     "compliance_events": "compliance/events.py",
     "system_health": "operations/events.py",
+    "auction": "auctions/events.py",
+    "bids": "auctions/events.py",
+    "settlement": "auctions/events.py",
 }
 # Strings that spell a channel's name but mean something else.
 NOT_CHANNELS = {
@@ -32,6 +35,20 @@ NOT_CHANNELS = {
     ("trading/models.py", "trades"): "the reverse accessor Market.trades",
     ("trading/urls.py", "orders"): "the REST path /v1/orders",
     ("operations/models.py", "market_data"): "the health-monitored service market_data",
+    ("trading/apps.py", "settlement"): "the model name in a permission codename",
+    ("trading/models.py", "settlement"): "the reverse accessor Trade.settlement",
+    ("trading/matching.py", "bids"): "the buy side of an order book",
+    ("streams/coalesce.py", "bids"): "the buy side of an order book",
+    ("auctions/models.py", "auction"): "the foreign key Bid.auction and SupplyTranche.auction",
+    ("auctions/models.py", "bids"): "the reverse accessor Auction.bids",
+    ("auctions/apps.py", "auction"): "the model name in a permission codename",
+    ("auctions/selectors.py", "auction"): "the foreign key Bid.auction",
+    ("auctions/services.py", "auction"): "the foreign key Bid.auction",
+    ("auctions/closing.py", "auction"): "the foreign key Bid.auction, and what an order or settlement came from",
+    ("auctions/channels.py", "auction"): "the foreign key Bid.auction",
+    ("auctions/channels.py", "bids"): "what the channel carries, in its subscription message",
+    ("auctions/api.py", "bids"): "the anonymised bids of the REST result",
+    ("auctions/urls.py", "bids"): "the REST paths /v1/bids and /v1/auctions/{id}/bids",
 }
 
 
@@ -65,7 +82,7 @@ def order_created(**changes) -> OrderCreated:
 
 
 def test_the_encoder_writes_plain_numbers_iso_times_and_keeps_none():
-    message = wire(order_created(price=None, timestamp=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)))
+    message = wire(order_created(price=None, timestamp=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)))
     assert dumps(message) == (
         '{"type":"order_created","account_id":"acc_0123456789abcdef","order_id":"ord_0123456789abcdef",'
         '"symbol":"AAPL/USDC","side":"buy","order_type":"limit","quantity":1.5,"price":null,"status":"open",'
@@ -80,7 +97,7 @@ def test_an_enveloped_event_carries_its_fields_under_the_envelope_key():
     event = AuctionUpdateForTest(
         auction_id="auc_0123456789abcdef",
         current_price=Decimal("10.50"),
-        ends_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        ends_at=datetime(2026, 1, 1, tzinfo=UTC),
         clearing_price=None,
     )
     message = delivered(event)

@@ -6,8 +6,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from streams.publishing import publish
 from streams.models import StreamEvent
+from streams.publishing import publish
 from streams.replay import event_log_prune
 from tests.streams.sample_events import sample_event
 from tests.streams.wire import assert_error

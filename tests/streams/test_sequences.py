@@ -6,8 +6,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from streams.publishing import publish, stream_sequence
 from streams.models import StreamEvent
+from streams.publishing import publish, stream_sequence
 from streams.relay import wake
 from tests.streams.sample_events import note_of, sample_event
 
@@ -22,7 +22,7 @@ async def sequences(client, event_type: str, count: int) -> list[int]:
 
 async def events(client, count: int) -> list[dict]:
     """The next `count` events, whatever their type."""
-    got = []
+    got: list[dict] = []
     while len(got) < count:
         message = await client.next()
         if "sequence" in message:

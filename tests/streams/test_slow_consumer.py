@@ -1,17 +1,17 @@
 """The slow-consumer bound: a socket gets at most a window of unacknowledged bytes, then waits, then closes."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from streams.publishing import publish, stream_sequence
 from operations.events import MaintenanceNotice
 from streams.flow import SendWindow, utf8_size
 from streams.hub import Hub, StreamState, Subscription
-from streams.registry import StreamRef
 from streams.protocol import CloseCode
+from streams.publishing import publish, stream_sequence
+from streams.registry import StreamRef
 from tests.streams.wire import assert_error
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -96,6 +96,7 @@ async def test_waiting_bytes_count_against_the_limit():
 
 class Recorder:
     user_id = 1
+    api_key_id: str | None = None
 
     def __init__(self):
         self.pushed: list[tuple[str, int]] = []
@@ -105,6 +106,9 @@ class Recorder:
 
     async def close_for(self, reason: str) -> None:
         raise AssertionError(reason)
+
+    def write_failed(self) -> None:
+        raise AssertionError("a write failed")
 
 
 async def test_the_hub_measures_each_text_once_for_all_its_sockets(monkeypatch):
@@ -136,8 +140,8 @@ def publish_notices(count: int, size: int, filler: str = "x") -> None:
             publish(
                 event=MaintenanceNotice(
                     service="matching_engine",
-                    start_time=datetime(2030, 1, 1, tzinfo=timezone.utc),
-                    end_time=datetime(2030, 1, 1, 1, tzinfo=timezone.utc),
+                    start_time=datetime(2030, 1, 1, tzinfo=UTC),
+                    end_time=datetime(2030, 1, 1, 1, tzinfo=UTC),
                     description=f"{n} " + filler * size,
                 )
             )
@@ -183,7 +187,7 @@ async def test_a_client_that_answers_pings_gets_every_event_in_order(authed, set
     client = await subscribed(authed, trader)
     start = await sync_to_async(stream_sequence)(channel="system_health")
     await sync_to_async(publish_notices)(50, 1000)  # 50 KB through a 4 KB window
-    sequences = []
+    sequences: list[int] = []
     while len(sequences) < 50:
         message = await client.next()
         if message["type"] == "ping":
@@ -198,7 +202,7 @@ async def test_a_pong_the_server_asked_for_passes_the_rate_limit(authed, setting
     settings.CDX_WS_SEND_WINDOW_BYTES = 4000
     client = await subscribed(authed, trader)
     await sync_to_async(publish_notices)(10, 1000)  # 10 KB through a 4 KB window: pongs needed at once
-    notices = []
+    notices: list[dict] = []
     while len(notices) < 10:
         message = await client.next()
         assert message["type"] != "error", message
@@ -206,3 +210,42 @@ async def test_a_pong_the_server_asked_for_passes_the_rate_limit(authed, setting
             await client.send({"type": "pong"})
         elif message["type"] == "maintenance_notice":
             notices.append(message)
+
+
+# Direct replies: the window paces what the server pushes, not the answers to the client's own requests.
+
+
+async def test_a_direct_reply_goes_out_at_once_even_while_pushed_text_waits():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=100, patience_s=0.0)
+    assert await send(window, "a" * 8)
+    assert await send(window, "b" * 8)  # waits for a pong
+    assert await window.reply("pong", 4)
+    assert socket.data() == ["a" * 8, "pong"]
+    assert await window.reply("x" * 20, 20)  # replies are outside the window and start no patience clock
+    assert socket.data()[-1] == "x" * 20
+
+
+async def test_unread_replies_still_count_toward_the_limit():
+    socket = Socket()
+    window = SendWindow(socket.write, window=10, limit=30, patience_s=60)
+    assert await window.reply("a" * 20, 20)
+    assert socket.pings() == 1  # half a window of replies unread: a ping asks whether they were read
+    await window.answered()
+    assert await window.reply("b" * 20, 20)  # the first twenty were read
+    assert not await window.reply("c" * 20, 20)  # forty unread > 30: the caller closes
+
+
+async def test_an_officer_whose_own_batch_subscribes_fill_the_window_is_not_closed(authed, settings, officer):
+    settings.CDX_WS_SEND_WINDOW_BYTES = 2000
+    settings.CDX_WS_SLOW_CONSUMER_S = 0.0  # any wait for a pong would close it at once
+    client = await authed(officer)
+    batch = {"type": "subscribe", "channels": [{"channel": "compliance_events"}] * 40}
+    for _ in range(3):  # about 3 x 40 replies of 200 bytes: several windows, and pings it never answers
+        await client.send(batch)
+    pong = await client.request({"type": "ping", "correlation_id": "late"})
+    while pong["type"] != "pong":  # the replies before it
+        assert pong["type"] != "error" or pong["code"] == "ALREADY_SUBSCRIBED", pong
+        pong = await client.next()
+    assert pong["correlation_id"] == "late"
+    assert await client.nothing_more()

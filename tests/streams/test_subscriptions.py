@@ -5,8 +5,8 @@ from asgiref.sync import sync_to_async
 
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from streams import registry
-from streams.publishing import publish, stream_sequence
 from streams.events import Event
+from streams.publishing import publish, stream_sequence
 from tests.streams.sample_events import SAMPLE_TYPES, sample_event
 from tests.streams.wire import ISO_UTC, assert_error, next_reply
 
@@ -308,7 +308,7 @@ async def test_invalid_channel(authed, trader, channel):
         reply = await client.request({"type": message_type, "channel": channel, "correlation_id": "ic"})
         details = assert_error(reply, "INVALID_CHANNEL", "ic")
         assert details["channel"] == (channel if isinstance(channel, str) else None)
-        assert set(details["available"]) == {*ACCOUNT_CHANNELS, "market_data", "compliance_events", "system_health"}
+        assert set(details["available"]) == {*ACCOUNT_CHANNELS, "market_data", "compliance_events", "system_health", "auction", "bids", "settlement"}
 
 
 class State(Event, type="state", channel="test_snapshot"):

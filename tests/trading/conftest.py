@@ -2,15 +2,13 @@ from decimal import Decimal
 
 import pytest
 
-from streams.models import StreamEvent
-from kernel.json import loads as loads_event
+from tests.support.kyc import kyc_set
 from trading.services import deposit_create
 
 
 def approve(user) -> None:
     """KYC approved at tier_3: no trading or withdrawal cap gets in the way of a trading test."""
-    user.account.kyc_status, user.account.kyc_tier = "approved", "tier_3"
-    user.account.save(update_fields=["kyc_status", "kyc_tier"])
+    kyc_set(user, status="approved", tier="tier_3")
 
 
 def fund(user, **amounts: str) -> None:
@@ -24,15 +22,6 @@ def balance(user, currency: str) -> tuple[Decimal, Decimal]:
     """(available, reserved) of one currency."""
     row = user.account.balances.filter(currency=currency).first()
     return (row.available, row.reserved) if row else (Decimal("0"), Decimal("0"))
-
-
-def published(channel: str, key: str, event_type: str | None = None) -> list[dict]:
-    """Events written to the event log of one stream, in sequence order."""
-    from streams.registry import group_name
-
-    rows = StreamEvent.objects.filter(stream=group_name(channel, key)).order_by("sequence")
-    found = [loads_event(row.text) for row in rows]
-    return [event for event in found if event_type is None or event["type"] == event_type]
 
 
 @pytest.fixture

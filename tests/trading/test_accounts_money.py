@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 
 from kernel.errors import ServiceError
 from tests.event_shapes import assert_event_shape
-from tests.trading.conftest import approve, balance, fund, published
+from tests.support.event_log import published
+from tests.trading.conftest import approve, balance, fund
 from trading.models import Market
 from trading.services import (
     deposit_create,

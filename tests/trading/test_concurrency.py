@@ -13,6 +13,7 @@ from django.db import connection, connections
 from django.db.models import Sum
 
 from kernel.errors import ServiceError
+from tests.support.ci import required_in_ci
 from tests.trading.conftest import approve, fund
 from trading.models import Balance, Order, Trade
 from trading.services import order_place, settlements_process_pending
@@ -28,14 +29,16 @@ def shared_database_url() -> str | None:
     if connection.vendor == "postgresql":
         auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
         return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+    if connection.vendor == "sqlite" and not connection.is_in_memory_db():  # type: ignore[attr-defined]  # SQLite's wrapper has it
         return f"sqlite:///{db['NAME']}"
     return None
 
 
 def require_shared_database():
-    if shared_database_url() is None:
-        pytest.skip("the test database is an in-memory SQLite database, which other threads and processes cannot share")
+    required_in_ci(
+        shared_database_url() is not None,
+        "the test database is an in-memory SQLite database, which other threads and processes cannot share",
+    )
 
 
 def funded(make_user, **amounts):
@@ -106,6 +109,7 @@ def test_threads_racing_for_the_same_funds_never_double_spend(make_user, markets
 def test_processes_crossing_at_once_keep_every_balance_exact(make_user, markets):
     require_shared_database()
     database_url = shared_database_url()
+    assert database_url is not None  # require_shared_database failed or skipped otherwise
     seller = funded(make_user, AAPL="30")
     buyer = funded(make_user, USDC="3003")  # 30 units at 100 plus 0.1 % commission
     workers = [
@@ -156,9 +160,13 @@ def test_two_markets_traded_both_ways_at_once_do_not_deadlock(make_user, markets
     threads = [threading.Thread(target=trade, args=args) for args in plan]
     for thread in threads:
         thread.start()
-    settling = threading.Thread(target=lambda: (settlements_process_pending(), connections.close_all()))
+    def settle() -> None:
+        settlements_process_pending()
+        connections.close_all()
+
+    settling = threading.Thread(target=settle)
     settling.start()
-    for thread in threads + [settling]:
+    for thread in [*threads, settling]:
         thread.join(timeout=90)
     assert errors == [], [str(e) for e in errors]
     assert Order.objects.count() == 80

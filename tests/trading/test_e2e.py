@@ -11,9 +11,10 @@ from django.core.management import call_command
 
 from streams.publishing import stream_sequence
 from tests.conftest import token_for
-from tests.e2e.live import LiveClient, post_order
+from tests.e2e.live import post_order
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)
 from tests.event_shapes import assert_event_shape
+from tests.support.ws import WsClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ACCOUNT_CHANNELS = ["orders", "trades", "settlements", "account_notifications"]
@@ -24,14 +25,14 @@ def post_order_at_150_50(base_url: str, user, side: str) -> dict:
     return post_order(base_url, user, symbol="AAPL/USDC", side=side, quantity=100, price=D("150.50"))
 
 
-async def connect(url: str, user, subscribe: dict) -> LiveClient:
-    client = await LiveClient.open(url)
+async def connect(url: str, user, subscribe: dict) -> WsClient:
+    client = await WsClient.open(url)
     assert (await client.request({"type": "auth", "token": token_for(user)}))["status"] == "authenticated"
     await client.send(subscribe)
     return client
 
 
-async def read_until(client: LiveClient, done) -> None:
+async def read_until(client: WsClient, done) -> None:
     """Reads until `done(received)` holds: the streams interleave, so their order is not fixed."""
     while not done(client.received):
         await client.next(timeout=15)

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 
 from kernel.errors import ServiceError
 from tests.event_shapes import assert_event_shape
-from tests.trading.conftest import balance, fund, published
+from tests.support.event_log import published
+from tests.trading.conftest import balance, fund
 from trading.models import Order, Settlement, Trade
 from trading.services import order_cancel, order_place
 
@@ -119,8 +120,8 @@ def test_market_order_sweeps_several_levels(buyer, seller):
         {"price": D("150.1"), "quantity": D("0"), "action": "delete"},
         {"price": D("150.2"), "quantity": D("5"), "action": "update"},
     ]
-    price = published("market_data", AAPL, "price_update")[-1]
-    assert (price["bid"], price["ask"], price["last_price"]) == (None, D("150.2"), D("150.2"))
+    price_update = published("market_data", AAPL, "price_update")[-1]
+    assert (price_update["bid"], price_update["ask"], price_update["last_price"]) == (None, D("150.2"), D("150.2"))
 
 
 def test_market_order_without_enough_liquidity_fills_what_it_can(buyer, seller):

@@ -4,7 +4,8 @@ import pytest
 
 from kernel import jobs
 from tests.event_shapes import assert_event_shape
-from tests.trading.conftest import balance, published
+from tests.support.event_log import published
+from tests.trading.conftest import balance
 from trading.ledger import LedgerRejected, LedgerUnavailable
 from trading.models import Settlement, Trade
 from trading.services import order_place, settlements_process_pending

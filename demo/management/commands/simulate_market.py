@@ -6,21 +6,25 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from auctions.models import BIDDING_STATUSES, Auction, Bid, BidStatus
+from auctions.services import bid_raise, bid_submit
+from demo.management.commands.seed_demo import BOOK_STEP, DEMO_BOOKS
 from kernel.errors import ServiceError
 from kernel.json import plain
-from trading.management.commands.seed_demo import BOOK_STEP, DEMO_BOOKS
 from trading.models import RESTING_STATUSES, Market, Order
 from trading.selectors import best_price, market_symbols
 from trading.services import order_cancel, order_place
 
 TRADERS = ("alice", "bob")
 MAX_RESTING_PER_MARKET = 40  # beyond this the oldest order is cancelled, so the book stays readable
+AUCTION_SHARE = 0.25  # of the actions, while an auction takes bids: bid in it or raise a bid
 
 
 class Command(BaseCommand):
     help = (
         "Place and cancel real orders between the demo traders (run seed_demo first), through the same "
-        "services as the REST API, so every stream shows live traffic. Trades are settled by the server's jobs."
+        "services as the REST API, so every stream shows live traffic. Trades are settled by the server's jobs. "
+        "While an auction takes bids, a quarter of the actions bid in it or raise a bid."
     )
 
     def add_arguments(self, parser):
@@ -57,6 +61,10 @@ class Command(BaseCommand):
         self.stdout.write(f"done: {actions} actions")
 
     def _act(self, symbol: str) -> None:
+        auction = Auction.objects.filter(status__in=BIDDING_STATUSES).order_by("created_at").first()
+        if auction is not None and self.random.random() < AUCTION_SHARE:
+            self._bid(auction)
+            return
         name = self.random.choice(TRADERS)
         account = self.accounts[name]
         resting = Order.objects.filter(market_id=symbol, status__in=RESTING_STATUSES)
@@ -64,7 +72,7 @@ class Command(BaseCommand):
         if roll < 0.2 or resting.count() > MAX_RESTING_PER_MARKET:
             order = resting.filter(account=account).order_by("book_sequence").first() or resting.order_by("book_sequence").first()
             if order is not None:
-                self._run(f"cancel {order.id} ({order.side} {plain(order.remaining)} @ {plain(order.price)})", order_cancel, order_id=order.id)
+                self._run(f"cancel {order.id} ({order.side} {plain(order.remaining)} @ {plain(order.limit_price)})", order_cancel, order_id=order.id)
                 return
         side = self.random.choice(("buy", "sell"))
         quantity = Decimal(self.random.randint(1, 20))
@@ -81,6 +89,25 @@ class Command(BaseCommand):
             order_place,
             account_id=account.id, symbol=symbol, side=side, order_type="limit", quantity=quantity, price=price,
         )
+
+    def _bid(self, auction: Auction) -> None:
+        name = self.random.choice(TRADERS)
+        account = self.accounts[name]
+        mine = Bid.objects.filter(auction=auction, account=account, status=BidStatus.ACTIVE).order_by("?").first()
+        try:
+            if mine is not None and self.random.random() < 0.3:
+                price = mine.price + auction.tick_size * self.random.randint(1, 20)
+                bid = bid_raise(account_id=account.id, bid_id=mine.id, price=price)
+                action = "raised to"
+            else:
+                quantity = auction.lot_size * self.random.randint(5, 60)
+                price = auction.reserve_price + auction.tick_size * self.random.randint(0, 300)
+                bid, _ = bid_submit(account_id=account.id, auction_id=auction.id, quantity=quantity, price=price)
+                action = "bid"
+        except (ServiceError, ValidationError) as refused:
+            self.stdout.write(f"{name} in {auction.id} -> refused: {getattr(refused, 'message', refused)}")
+            return
+        self.stdout.write(f"{name} {action} {plain(bid.quantity)} @ {plain(bid.price)} in {auction.id} -> {bid.id}")
 
     def _limit_price(self, symbol: str, side: str) -> Decimal:
         """Around the current price, one order in four crossing the spread."""

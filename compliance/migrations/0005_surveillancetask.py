@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0002_default_rules'),
+        ('compliance', '0004_spoofing_and_layering_rules'),
     ]
 
     operations = [
@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(max_length=20)),
-                ('subject_id', models.CharField(help_text='The account, trade, deposit or withdrawal to look at.', max_length=32)),
+                ('subject_id', models.CharField(help_text='The account, order, trade, deposit or withdrawal to look at.', max_length=32)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
