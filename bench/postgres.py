@@ -56,7 +56,8 @@ def database_drop(url: str) -> None:
 class ConnectionPeak:
     """Polls pg_stat_activity from the benchmark's own process (its own connection, to the maintenance
     database, so not counted) and keeps the highest number of client connections open on one database
-    (autovacuum workers, which show up there too, are not clients). `exclude_pids`: backends of the benchmark's own process on that database, not the server's."""
+    (autovacuum workers, which show up there too, are not clients). `exclude_pids`: backends of the
+    benchmark's own process on that database, not the server's."""
 
     def __init__(self, url: str, exclude_pids: list[int]):
         self.database = database_name(url)

@@ -48,7 +48,7 @@ def publish_all(*, events: list[tuple[Event, str]]) -> list[int]:
     with transaction.atomic(savepoint=False):
         next_sequence = _sequences_reserve(Counter(streams))
         rows, sequences = [], []
-        for (event, _), stream in zip(events, streams):
+        for (event, _), stream in zip(events, streams, strict=True):
             sequence = next_sequence[stream]
             next_sequence[stream] += 1
             message = wire(event)
@@ -97,5 +97,5 @@ def _sequences_reserve(counts: Counter) -> dict[str, int]:
 def _relay_wake_after_commit() -> None:
     # One wake-up per transaction: a callback already queued (and not discarded with a rolled-back
     # savepoint) will wake the relay for these events too.
-    if not any(callback is relay.wake for _, callback, _ in connection.run_on_commit):
+    if not any(entry[1] is relay.wake for entry in connection.run_on_commit):  # (savepoints, callback, robust)
         transaction.on_commit(relay.wake)

@@ -3,9 +3,9 @@ orders posted, every event they caused waited for, then the figures."""
 
 import re
 import time
-from pathlib import Path
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench import profiling
 from bench.measure import cpu_seconds

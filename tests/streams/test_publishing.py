@@ -36,19 +36,17 @@ def test_a_batch_is_one_cursor_upsert_and_one_insert_in_each_streams_order(trade
 
 def test_a_transaction_wakes_the_relay_once(trader, django_capture_on_commit_callbacks):
     key = trader.account.id
-    with django_capture_on_commit_callbacks() as callbacks:
-        with transaction.atomic():
-            publish(event=sample_event("orders", key), key=key)
-            publish_all(events=[(sample_event("orders", key), key), (sample_event("trades", key), key)])
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        publish(event=sample_event("orders", key), key=key)
+        publish_all(events=[(sample_event("orders", key), key), (sample_event("trades", key), key)])
     assert callbacks == [wake]
 
 
 def test_a_rolled_back_batch_announces_nothing_and_uses_no_sequence(trader, django_capture_on_commit_callbacks):
     key = trader.account.id
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            publish_all(events=[(sample_event("orders", key), key), (sample_event("orders", key), key)])
-            raise RuntimeError("rolled back")
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        publish_all(events=[(sample_event("orders", key), key), (sample_event("orders", key), key)])
+        raise RuntimeError("rolled back")
     assert callbacks == [] and not StreamEvent.objects.exists()
     assert stream_sequence(channel="orders", key=key) == 0
     assert publish(event=sample_event("orders", key), key=key) == 1
