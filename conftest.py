@@ -13,3 +13,6 @@ settings.CDX_IN_PROCESS_JOBS = False
 # here and (through the environment they inherit) in the daphne processes of end-to-end tests.
 settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 os.environ["CDX_DB_CONN_MAX_AGE"] = "0"
+# Likewise the PostgreSQL connection pool keeps idle connections open until the process ends; the test
+# process goes without it (end-to-end daphne processes and the order benchmark's server use it).
+settings.DATABASES["default"].get("OPTIONS", {}).pop("pool", None)

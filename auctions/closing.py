@@ -14,6 +14,7 @@ from trading.ledger import DvpInstruction, ledger
 from trading.matching import price_event
 from trading.models import Market, Order, OrderStatus, OrderType, Settlement, SettlementStatus, Side, Trade, TradeStatus
 from trading.money import QUANTUM, commission, notional
+from trading.selectors import book_depth
 
 from .clearing import Clearing, clear
 from .events import (
@@ -154,7 +155,7 @@ def _settle(
     changes.emit(complete, key=auction.id)
     market.last_price = price
     market.save(update_fields=["last_price", "order_sequence"])
-    changes.emit(price_event(market), key=market.symbol)
+    changes.emit(price_event(market, book_depth(symbol=market.symbol)), key=market.symbol)
 
 
 def _filled_order(market: Market, account_id: str, side: str, quantity: Decimal, price: Decimal, now, seed: str) -> Order:

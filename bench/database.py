@@ -40,8 +40,12 @@ def configure(database_url: str | None, workdir: Path) -> str:
         os.environ[rate] = "1000000/s"
     os.environ.pop("REDIS_URL", None)  # the bench process itself never touches a channel layer
     import django
+    from django.conf import settings
 
     django.setup()
+    # This process's own connection is not the server's: no pool, whose idle connections the
+    # benchmark's connection count (pg_stat_activity) would take for the server's.
+    settings.DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
     return database_url
 
 

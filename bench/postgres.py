@@ -55,8 +55,9 @@ def database_drop(url: str) -> None:
 
 class ConnectionPeak:
     """Polls pg_stat_activity from the benchmark's own process (its own connection, to the maintenance
-    database, so not counted) and keeps the highest number of connections open on one database.
-    `exclude_pids`: backends of the benchmark's own process on that database, not the server's."""
+    database, so not counted) and keeps the highest number of client connections open on one database
+    (autovacuum workers, which show up there too, are not clients). `exclude_pids`: backends of the
+    benchmark's own process on that database, not the server's."""
 
     def __init__(self, url: str, exclude_pids: list[int]):
         self.database = database_name(url)
@@ -71,7 +72,7 @@ class ConnectionPeak:
     def _poll(self) -> None:
         while not self._stop.is_set():
             (count,) = self._conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND NOT pid = ANY(%s)",
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend' AND NOT pid = ANY(%s)",
                 [self.database, self.exclude_pids],
             ).fetchone()
             self.peak = max(self.peak, count)

@@ -1,6 +1,6 @@
 """Optional sampling profile of the project's server during the burst, with py-spy when it is installed.
 
-py-spy is not a requirement of the project: `pip install py-spy` to use `--profile DIR`.
+py-spy is pinned with the test and benchmark requirements; `--profile DIR` uses it.
 """
 
 import shutil

@@ -109,6 +109,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL: a connection pool per process (Django's, psycopg_pool), so the connections are bounded by
+# configuration however many request threads ASGI runs; a request that waits longer than the timeout
+# for one gets 503 SERVICE_UNAVAILABLE (kernel.errors). Connections go back to the pool after each
+# request, so CONN_MAX_AGE must be 0 with it.
+CDX_DB_POOL_MAX_SIZE = env.int("CDX_DB_POOL_MAX_SIZE", default=16)
+CDX_DB_POOL_TIMEOUT_S = env.float("CDX_DB_POOL_TIMEOUT_S", default=5.0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, CDX_DB_POOL_MAX_SIZE),
+        "max_size": CDX_DB_POOL_MAX_SIZE,
+        "timeout": CDX_DB_POOL_TIMEOUT_S,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The gateway writes from several threads (web requests, settlement, relay): wait for the lock.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -269,6 +282,9 @@ CDX_EVENT_LOG_PRUNE_INTERVAL_S = env.float("CDX_EVENT_LOG_PRUNE_INTERVAL_S", def
 CDX_AUCTION_STEP_INTERVAL_S = env.float("CDX_AUCTION_STEP_INTERVAL_S", default=0.5)
 # Auctions: while bids arrive, at most one auction_update per auction per this many seconds (phase changes always).
 CDX_AUCTION_UPDATE_INTERVAL_S = env.float("CDX_AUCTION_UPDATE_INTERVAL_S", default=1.0)
+# --- order path (issue 12): surveillance runs in the background job, off the request path ---
+CDX_SURVEILLANCE_INTERVAL_S = env.float("CDX_SURVEILLANCE_INTERVAL_S", default=0.5)
+# --- end order path ---
 
 # Level of the root logger (DEBUG, INFO, WARNING, ERROR).
 CDX_LOG_LEVEL = env.str("CDX_LOG_LEVEL", default="INFO")

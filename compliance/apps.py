@@ -46,11 +46,14 @@ class ComplianceConfig(AppConfig):
 
     def ready(self):
         from accounts.roles import ADMIN, COMPLIANCE, extend_group_permissions
+        from kernel import jobs
         from trading import withdrawal_checks
 
         from . import channels, signals  # noqa: F401  (registers the compliance channel and the surveillance)
         from .limits import ensure_withdrawal_allowed
+        from .surveillance import surveillance_run_pending
 
         extend_group_permissions(COMPLIANCE, OFFICER_PERMISSIONS)
         extend_group_permissions(ADMIN, ADMIN_PERMISSIONS)
         withdrawal_checks.register(ensure_withdrawal_allowed)
+        jobs.register("compliance.surveillance", surveillance_run_pending, interval_setting="CDX_SURVEILLANCE_INTERVAL_S")

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from simple_history import register
 from simple_history.models import HistoricalRecords
 
@@ -416,3 +417,15 @@ class ApprovalRequest(models.Model):
 
 # Who changed an account's credit line or beneficial owner, and from what (the history is compliance's record).
 register(Account, app="compliance", excluded_fields=["created_at"])
+
+
+class SurveillanceTask(models.Model):
+    """A check surveillance owes: written in the transaction of the trading change that calls for it,
+    deleted in the transaction that ran it, so a crash in between loses no check (compliance.surveillance)."""
+
+    kind = models.CharField(max_length=20)
+    subject_id = models.CharField(max_length=32, help_text="The account, order, trade, deposit or withdrawal to look at.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_id}"

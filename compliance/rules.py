@@ -1,10 +1,12 @@
 """The surveillance rules: each looks at what an account just did and raises an alert through the services.
 
-They run after the trading change commits (compliance.signals), read the rules' current settings from the
-database, and rely on compliance.services.alert_raise for deduplication (one open alert per rule, account
-and window).
+They run in the background after the trading change commits (compliance.surveillance works off the checks
+compliance.signals queued), read the rules' current settings from the database, and rely on
+compliance.services.alert_raise for deduplication (one open alert per rule, account and window).
 """
 
+import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -81,15 +83,38 @@ def _usual_orders_per_window(rule: SurveillanceRule, *, account_id: str, count: 
     days = int(params.get("baseline_days", 0))
     if not (minimum and multiplier and days) or count < minimum:
         return None
-    window = timedelta(seconds=rule.window_seconds)
-    history = Order.objects.filter(
-        account_id=account_id, created_at__gte=now - timedelta(days=days), created_at__lt=now - window
-    ).count()
+    history = _history_orders(account_id=account_id, days=days, window_seconds=rule.window_seconds, now=now)
     if history < minimum:
         return None
     windows = Decimal(days * 86400 - rule.window_seconds) / rule.window_seconds
     usual = Decimal(history) / windows
     return usual if count >= multiplier * usual else None
+
+
+# The account's orders over the baseline period (days) before the window: a count over days of history,
+# so it is taken once per account and window length and kept for one window; the baseline moves by at
+# most a window's orders in that time. With it a busy account's velocity check costs one count of the
+# window's orders, not a scan of its history.
+_history_lock = threading.Lock()
+_history: dict[tuple[str, int, int], tuple[float, int]] = {}  # (account, days, window) -> (expires, count)
+HISTORY_ENTRIES_MAX = 10_000
+
+
+def _history_orders(*, account_id: str, days: int, window_seconds: int, now) -> int:
+    key = (account_id, days, window_seconds)
+    cached = _history.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    count = Order.objects.filter(
+        account_id=account_id,
+        created_at__gte=now - timedelta(days=days),
+        created_at__lt=now - timedelta(seconds=window_seconds),
+    ).count()
+    with _history_lock:
+        if len(_history) >= HISTORY_ENTRIES_MAX:
+            _history.clear()
+        _history[key] = (time.monotonic() + window_seconds, count)
+    return count
 
 
 # Large transactions and structuring

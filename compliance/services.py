@@ -476,7 +476,7 @@ def alert_close(*, alert_id: str, disposition: str, actor) -> Alert | ApprovalRe
 
 
 def _locked_sar(sar_id: str) -> Sar:
-    sar = Sar.objects.select_for_update().select_related("case", "alert").filter(pk=sar_id).first()
+    sar = Sar.objects.select_for_update(of=("self",)).select_related("case", "alert").filter(pk=sar_id).first()
     if sar is None:
         raise ServiceError("SAR_NOT_FOUND", f"No SAR {sar_id}.", status_code=404)
     return sar

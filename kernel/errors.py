@@ -4,6 +4,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -36,7 +37,29 @@ class TooManyRequests(ServiceError):
         self.retry_after_s = retry_after_s
 
 
+DATABASE_BUSY_RETRY_AFTER_S = 1
+
+
+def database_busy(exc: BaseException) -> bool:
+    """True for a request that waited its whole CDX_DB_POOL_TIMEOUT_S for a pooled database connection."""
+    try:
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # SQLite-only installs: no pool
+        return False
+    return isinstance(exc, OperationalError) and isinstance(exc.__cause__, PoolTimeout)
+
+
 def exception_handler(exc, context):
+    if database_busy(exc):
+        exc = ServiceError(
+            "SERVICE_UNAVAILABLE",
+            "The service is busy; retry shortly.",
+            details={"reason": "database_busy", "retry_after_s": DATABASE_BUSY_RETRY_AFTER_S},
+            status_code=503,
+        )
+        response = exception_handler(exc, context)
+        response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER_S)
+        return response
     if isinstance(exc, exceptions.ParseError):
         exc = ServiceError("INVALID_REQUEST", str(exc.detail), details=getattr(exc, "details", None))
     if isinstance(exc, exceptions.Throttled):

@@ -1,13 +1,21 @@
 """The one way domain code sends anything to connected clients.
 
-    from streams.publishing import publish
+    from streams.publishing import publish, publish_all
     publish(event=OrderCreated.of(order), key=order.account_id)
+    publish_all(events=[(OrderCreated.of(order), order.account_id), ...])   # a service's events at once
 
-The event is a declared one (streams.events): its declaration names the channel. `publish` encodes
-it, stamps `channel`, `sequence` (per stream, from 1, no gaps) and `timestamp`, writes the
-encoded message to the event log inside the caller's transaction and wakes the relay once the
-transaction commits. A rolled-back transaction leaves neither an event nor a used sequence number.
+The event is a declared one (streams.events): its declaration names the channel. Publishing encodes
+it, stamps `channel`, `sequence` (per stream, from 1, no gaps) and `timestamp`, writes the encoded
+message to the event log inside the caller's transaction and wakes the relay once the transaction
+commits. A rolled-back transaction leaves neither an event nor a used sequence number.
+
+`publish_all` writes a whole batch with two statements whatever its size: one upsert that advances
+every stream's cursor (rows locked in stream order, held until commit, so a stream's events commit
+in sequence order) and one multi-row insert into the log; no savepoint. A transaction wakes the
+relay once, however many batches it publishes.
 """
+
+from collections import Counter
 
 from django.db import connection, transaction
 
@@ -22,17 +30,35 @@ CONTROL_DISCONNECT = "disconnect"
 
 def publish(*, event: Event, key: str = "") -> int:
     """Queue `event` on the stream (its channel, key); returns the sequence number it was given."""
-    channel = event.channel
-    registry.get(channel)  # an unknown channel is a programming error, caught here and not on the wire
-    stream = registry.group_name(channel, key)
-    message = wire(event)
-    with transaction.atomic():
-        sequence = _next_sequence(stream)
-        message["channel"], message["sequence"] = channel, sequence
-        message.setdefault("timestamp", utcnow_iso())
-        StreamEvent.objects.create(stream=stream, channel=channel, sequence=sequence, text=dumps(message))
-        transaction.on_commit(relay.wake)
-    return sequence
+    return publish_all(events=[(event, key)])[0]
+
+
+def publish_all(*, events: list[tuple[Event, str]]) -> list[int]:
+    """Queue (event, key) pairs in this order (each stream keeps it); returns their sequence numbers.
+
+    Callers that touch several streams pass them sorted by stream, as the cursors are locked in the
+    order of first appearance; two transactions doing so cannot deadlock.
+    """
+    if not events:
+        return []
+    streams = []
+    for event, key in events:
+        registry.get(event.channel)  # an unknown channel is a programming error, caught here and not on the wire
+        streams.append(registry.group_name(event.channel, key))
+    with transaction.atomic(savepoint=False):
+        next_sequence = _sequences_reserve(Counter(streams))
+        rows, sequences = [], []
+        for (event, _), stream in zip(events, streams, strict=True):
+            sequence = next_sequence[stream]
+            next_sequence[stream] += 1
+            message = wire(event)
+            message["channel"], message["sequence"] = event.channel, sequence
+            message.setdefault("timestamp", utcnow_iso())
+            rows.append(StreamEvent(stream=stream, channel=event.channel, sequence=sequence, text=dumps(message)))
+            sequences.append(sequence)
+        StreamEvent.objects.bulk_create(rows)
+        _relay_wake_after_commit()
+    return sequences
 
 
 def connections_close(*, user_id: int, reason: str, api_key_id: str | None = None) -> None:
@@ -52,14 +78,24 @@ def stream_sequence(*, channel: str, key: str = "") -> int:
     return row[0] if row else 0
 
 
-def _next_sequence(stream: str) -> int:
-    # One statement on PostgreSQL and SQLite alike; the row stays locked until the transaction ends,
-    # so a stream's events commit in sequence order.
+def _sequences_reserve(counts: Counter) -> dict[str, int]:
+    """Advance each stream's cursor by its count in one statement; the first sequence of each stream's run."""
+    # One statement on PostgreSQL and SQLite alike (a multi-row upsert; each stream appears once).
+    values = ", ".join(["(%s, %s)"] * len(counts))
+    params = [item for stream_count in counts.items() for item in stream_count]
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO streams_streamcursor (stream, last_sequence) VALUES (%s, 1) "
-            "ON CONFLICT (stream) DO UPDATE SET last_sequence = streams_streamcursor.last_sequence + 1 "
-            "RETURNING last_sequence",
-            [stream],
+            f"INSERT INTO streams_streamcursor (stream, last_sequence) VALUES {values} "
+            "ON CONFLICT (stream) DO UPDATE SET last_sequence = streams_streamcursor.last_sequence + excluded.last_sequence "
+            "RETURNING stream, last_sequence",
+            params,
         )
-        return cursor.fetchone()[0]
+        last = dict(cursor.fetchall())
+    return {stream: last[stream] - count + 1 for stream, count in counts.items()}
+
+
+def _relay_wake_after_commit() -> None:
+    # One wake-up per transaction: a callback already queued (and not discarded with a rolled-back
+    # savepoint) will wake the relay for these events too.
+    if not any(entry[1] is relay.wake for entry in connection.run_on_commit):  # (savepoints, callback, robust)
+        transaction.on_commit(relay.wake)

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 
 from accounts.models import Account
 from kernel.errors import ServiceError
 from kernel.json import plain
 from streams.events import Event
-from streams.publishing import publish
+from streams.publishing import publish_all
 
 from .events import BalanceUpdated, MarginCall
 from .models import Balance, MarginState
-from .selectors import account_valuation, mark_prices
+from .selectors import mark_prices, valuations_of
 
 ZERO = Decimal("0")
 
@@ -67,15 +68,22 @@ class ChangeSet:
     def emit(self, event: Event, *, key: str) -> None:
         self._events.append((event.channel, key, event))
 
-    def apply(self) -> None:
-        moved_accounts = sorted({account_id for (account_id, _), d in self._deltas.items() if d.available or d.reserved})
-        for (account_id, currency), delta in sorted(self._deltas.items()):
-            if delta.available or delta.reserved:
-                _apply_delta(account_id, currency, delta)
+    def apply(self, *, marks: dict[str, Decimal] | None = None) -> None:
+        """Write the balance movements and publish the events; `marks`: mark prices the caller already
+        has (selectors.mark_prices), else they are read when a balance moved."""
+        deltas = {key: delta for key, delta in sorted(self._deltas.items()) if delta.available or delta.reserved}
+        moved_accounts = sorted({account_id for account_id, _ in deltas})
         if moved_accounts:
-            marks = mark_prices()
+            balances = _balances_locked(moved_accounts)
+            for (account_id, currency), delta in deltas.items():
+                if (account_id, currency) not in balances:
+                    balances[(account_id, currency)] = _balance_created(account_id, currency)
+                _apply_delta(balances[(account_id, currency)], delta)
+            valuations = valuations_of(
+                balances=balances.values(), account_ids=moved_accounts, marks=mark_prices() if marks is None else marks
+            )
             for account_id in moved_accounts:
-                valuation = account_valuation(account_id=account_id, marks=marks)
+                valuation = valuations[account_id]
                 self.emit(
                     BalanceUpdated(
                         account_id=account_id,
@@ -85,16 +93,16 @@ class ChangeSet:
                     ),
                     key=account_id,
                 )
-                margin_review(account_id=account_id, level=valuation.margin_level, changes=self)
+                if valuation.margin_level is not None or valuation.in_margin_call:  # else nothing to review
+                    margin_review(account_id=account_id, level=valuation.margin_level, changes=self)
         # A stable sort: each stream keeps the order its events were recorded in.
-        for _, key, event in sorted(self._events, key=lambda item: (item[0], item[1])):
-            publish(event=event, key=key)
+        publish_all(events=[(event, key) for _, key, event in sorted(self._events, key=lambda item: (item[0], item[1]))])
         self._deltas.clear()
         self._events.clear()
 
 
-def _apply_delta(account_id: str, currency: str, delta: _Delta) -> None:
-    balance = _locked_balance(account_id, currency)
+def _apply_delta(balance: Balance, delta: _Delta) -> None:
+    account_id, currency = balance.account_id, balance.currency
     available_before = balance.available
     balance.available += delta.available
     balance.reserved += delta.reserved
@@ -113,14 +121,25 @@ def _apply_delta(account_id: str, currency: str, delta: _Delta) -> None:
     balance.save(update_fields=["available", "reserved", "borrowed"])
 
 
-def _locked_balance(account_id: str, currency: str) -> Balance:
-    # of=("self",) and no ordering: lock the balance row only, never the account row a join would bring.
-    rows = Balance.objects.select_for_update(of=("self",)).order_by()
-    balance = rows.filter(account_id=account_id, currency=currency).first()
-    if balance is None:
-        Balance.objects.get_or_create(account_id=account_id, currency=currency)
-        balance = rows.get(account_id=account_id, currency=currency)
-    return balance
+def _balances_locked(account_ids: list[str]) -> dict[tuple[str, str], Balance]:
+    """Every balance row of these accounts, locked in (account, currency) order in one statement (the
+    valuation needs them all), each marked with whether its account is in a margin call."""
+    rows = _BALANCES_LOCKED.filter(account_id__in=account_ids)
+    return {(balance.account_id, balance.currency): balance for balance in rows}
+
+
+# Built once (the annotation costs more CPU to build than the database takes to run it); each call filters a copy.
+# of=("self",): lock the balance rows only, never the account row a join would bring.
+_BALANCES_LOCKED = (
+    Balance.objects.select_for_update(of=("self",))
+    .annotate(margin_call=Exists(MarginState.objects.filter(account_id=OuterRef("account_id"), in_margin_call=True)))
+    .order_by("account_id", "currency")
+)
+
+
+def _balance_created(account_id: str, currency: str) -> Balance:
+    Balance.objects.get_or_create(account_id=account_id, currency=currency)
+    return Balance.objects.select_for_update(of=("self",)).order_by().get(account_id=account_id, currency=currency)
 
 
 def _credit_headroom(balance: Balance) -> Decimal:

@@ -10,7 +10,7 @@ from streams.registry import account_channel, register, symbol_channel
 from .events import MARKET_DATA, ORDERS, SETTLEMENTS, TRADES, OrderbookSnapshot
 from .matching import price_event
 from .models import Market, Side
-from .selectors import book_levels, market_symbols
+from .selectors import book_depth, book_levels, market_symbols
 
 
 def _account_exists(account_id: str) -> bool:
@@ -24,7 +24,7 @@ def market_snapshot(symbol: str) -> tuple[list[Event], int]:
     book = OrderbookSnapshot.of(
         symbol, book_levels(symbol=symbol, side=Side.BUY), book_levels(symbol=symbol, side=Side.SELL)
     )
-    return [book, price_event(market)], sequence
+    return [book, price_event(market, book_depth(symbol=symbol))], sequence
 
 
 # Every subscriber of a symbol gets the same snapshot and checks against the same symbols: read once.

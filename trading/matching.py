@@ -8,6 +8,10 @@ them; the holds are checked when the caller applies the ChangeSet, and a refusal
 
 Self-trade prevention: an incoming order never trades with a resting order of its own account;
 that resting order is cancelled (reason `self_trade_prevented`) and matching goes on past it.
+
+The book is read once per order (its depth per level, one statement), and the resting orders an order
+trades with only when it crosses the best opposite price; the levels and best prices the order's
+market data events announce are that depth with the order's own changes applied.
 """
 
 from dataclasses import dataclass, field
@@ -28,7 +32,7 @@ from .events import (
 )
 from .models import SELF_TRADE_PREVENTED, Market, Order, OrderStatus, OrderType, Settlement, Side, Trade
 from .money import commission, notional
-from .selectors import best_price, book_levels, resting_orders
+from .selectors import book_depth, resting_orders
 
 ZERO = Decimal("0")
 
@@ -51,66 +55,106 @@ def held_currency(order: Order) -> str:
     return order.market.quote if order.side == Side.BUY else order.market.base
 
 
-def submit(*, order: Order, changes: ChangeSet) -> None:
+def submit(*, order: Order, changes: ChangeSet) -> dict[str, dict[Decimal, Decimal]]:
+    """Match and rest or end the order; returns the market's book depth after it."""
     market = order.market
-    plan = _plan(order)
+    depth = book_depth(symbol=market.symbol)
+    plan = _plan(order, depth)
     order.reserved = _reservation(order, plan)
     changes.hold(order.account_id, held_currency(order), order.reserved, may_borrow=True)
-    order.save()
     changes.emit(OrderCreated.of(order), key=order.account_id)
     touched: set[tuple[str, Decimal]] = set()
     for own in plan.own_orders:
+        _depth_add(depth, own, -own.remaining)
         cancel(order=own, reason=SELF_TRADE_PREVENTED, changes=changes)
         touched.add((own.side, own.limit_price))
     for maker, quantity in plan.fills:
+        _depth_add(depth, maker, -quantity)
         _execute(taker=order, maker=maker, quantity=quantity, changes=changes)
         touched.add((maker.side, maker.limit_price))
     if order.remaining:
         _rest_or_end(order, changes)
         if order.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
+            _depth_add(depth, order, order.remaining)
             touched.add((order.side, order.limit_price))
-    order.save()
+    # Written once, in its final state (its trades refer to it: foreign keys are checked at commit).
+    order.save(force_insert=True)
     market.save(update_fields=["last_price", "order_sequence"])
-    announce_book(market=market, touched=touched, changes=changes)
+    announce_book(market=market, touched=touched, changes=changes, depth=depth)
+    return depth
+
+
+def mark_price(market: Market, depth: dict[str, dict[Decimal, Decimal]]) -> Decimal | None:
+    """The market's price as selectors.market_prices would read it now: last trade, else mid, else None."""
+    if market.last_price is not None:
+        return market.last_price
+    bid, ask = best_prices(depth)
+    return (bid + ask) / 2 if bid is not None and ask is not None else None
 
 
 def cancel(*, order: Order, reason: str, changes: ChangeSet) -> None:
     """Take a resting order off the book and release what it still holds (market lock held)."""
+    _cancelled(order=order, reason=reason, changes=changes)
+    order.save()
+
+
+def _cancelled(*, order: Order, reason: str, changes: ChangeSet) -> None:
     changes.release(order.account_id, held_currency(order), order.reserved)
     order.reserved = ZERO
     order.status, order.status_reason = OrderStatus.CANCELLED, reason
     order.updated_at = timezone.now()
-    order.save()
     changes.emit(OrderCancelled.of(order), key=order.account_id)
 
 
-def announce_book(*, market: Market, touched: set[tuple[str, Decimal]], changes: ChangeSet) -> None:
-    """orderbook_update with the absolute quantity now at each touched level, then price_update."""
+def announce_book(
+    *, market: Market, touched: set[tuple[str, Decimal]], changes: ChangeSet, depth: dict | None = None
+) -> None:
+    """orderbook_update with the absolute quantity now at each touched level, then price_update.
+
+    `depth` is the book as it now stands (book_depth after this call's changes); read when not given."""
     if not touched:
         return
+    depth = book_depth(symbol=market.symbol) if depth is None else depth
     book_changes = {}
     for side, name in ((Side.BUY, "bids"), (Side.SELL, "asks")):
         prices = sorted({price for s, price in touched if s == side}, reverse=side == Side.BUY)
-        now = dict(book_levels(symbol=market.symbol, side=side, prices=prices))
-        book_changes[name] = [(price, now.get(price, ZERO)) for price in prices]
+        book_changes[name] = [(price, depth[side].get(price, ZERO)) for price in prices]
     changes.emit(OrderbookUpdate.of(market.symbol, book_changes), key=market.symbol)
-    changes.emit(price_event(market), key=market.symbol)
+    changes.emit(price_event(market, depth), key=market.symbol)
 
 
-def price_event(market: Market) -> PriceUpdate:
-    bid = best_price(symbol=market.symbol, side=Side.BUY)
-    ask = best_price(symbol=market.symbol, side=Side.SELL)
+def price_event(market: Market, depth: dict[str, dict[Decimal, Decimal]]) -> PriceUpdate:
+    bid, ask = best_prices(depth)
     return PriceUpdate.of(market.symbol, bid, ask, market.last_price)
 
 
-def _plan(order: Order) -> Plan:
+def best_prices(depth: dict[str, dict[Decimal, Decimal]]) -> tuple[Decimal | None, Decimal | None]:
+    """(best bid, best ask) of a book's depth; None for an empty side."""
+    bids = [price for price, quantity in depth[Side.BUY].items() if quantity > 0]
+    asks = [price for price, quantity in depth[Side.SELL].items() if quantity > 0]
+    return (max(bids) if bids else None), (min(asks) if asks else None)
+
+
+def _depth_add(depth: dict[str, dict[Decimal, Decimal]], order: Order, quantity: Decimal) -> None:
+    level = depth[order.side]
+    level[order.limit_price] = level.get(order.limit_price, ZERO) + quantity
+    if level[order.limit_price] <= 0:
+        del level[order.limit_price]
+
+
+def _plan(order: Order, depth: dict[str, dict[Decimal, Decimal]]) -> Plan:
     plan = Plan()
-    remaining = order.quantity
     opposite = Side.SELL if order.side == Side.BUY else Side.BUY
-    for maker in resting_orders(symbol=order.market_id, side=opposite):
+    best_bid, best_ask = best_prices(depth)
+    best_opposite = best_ask if order.side == Side.BUY else best_bid
+    if best_opposite is None or (order.order_type == OrderType.LIMIT and not _crosses(order, best_opposite)):
+        return plan  # nothing to trade with: the resting orders are not read at all
+    remaining = order.quantity
+    makers = resting_orders(symbol=order.market_id, side=opposite)
+    if order.order_type == OrderType.LIMIT:
+        makers = makers.filter(**{"price__lte" if order.side == Side.BUY else "price__gte": order.price})
+    for maker in makers:
         maker.market = order.market
-        if order.order_type == OrderType.LIMIT and not _crosses(order, maker.price):
-            break
         if maker.account_id == order.account_id:
             plan.own_orders.append(maker)
             continue
@@ -185,7 +229,7 @@ def _rest_or_end(order: Order, changes: ChangeSet) -> None:
             changes.emit(OrderUpdated.of(order), key=order.account_id)
         return
     if order.filled:
-        cancel(order=order, reason="no_liquidity", changes=changes)
+        _cancelled(order=order, reason="no_liquidity", changes=changes)  # saved by submit
     else:
         changes.release(order.account_id, held_currency(order), order.reserved)
         order.reserved = ZERO

@@ -1,10 +1,11 @@
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, Sum
+from django.db.models import Case, Exists, F, Max, Min, OuterRef, Subquery, Sum, When
 
-from .models import RESTING_STATUSES, Balance, Market, Order, Side
+from .models import RESTING_STATUSES, Balance, MarginState, Market, Order, Side
 from .money import notional
 
 
@@ -59,19 +60,59 @@ def best_price(*, symbol: str, side: str) -> Decimal | None:
     return resting_orders(symbol=symbol, side=side).values_list("price", flat=True).first()
 
 
-def mark_prices() -> dict[str, Decimal]:
-    """What one unit of each currency is worth in the valuation currency: the last trade price of its
-    market, else the mid of the book, else nothing (valued at 0)."""
-    valuation = settings.CDX_VALUATION_CURRENCY
-    marks = {valuation: Decimal("1")}
-    for market in Market.objects.filter(quote=valuation):
-        price = market.last_price
-        if price is None:
-            bid = best_price(symbol=market.symbol, side=Side.BUY)
-            ask = best_price(symbol=market.symbol, side=Side.SELL)
-            price = (bid + ask) / 2 if bid is not None and ask is not None else None
+def book_depth(*, symbol: str) -> dict[str, dict[Decimal, Decimal]]:
+    """The whole book of a market as {side: {price: total remaining quantity}}, in one statement."""
+    depth: dict[str, dict[Decimal, Decimal]] = {Side.BUY: {}, Side.SELL: {}}
+    rows = (
+        Order.objects.filter(market_id=symbol, status__in=RESTING_STATUSES)
+        .values_list("side", "price")
+        .annotate(quantity=Sum(F("quantity") - F("filled")))
+        .order_by()
+    )
+    for side, price, quantity in rows:
+        depth[side][price] = quantity
+    return depth
+
+
+def market_prices() -> list[tuple[str, str, Decimal | None]]:
+    """(symbol, base, price) of each market quoted in the valuation currency, by symbol: its last trade price,
+    else the mid of its book, else None. One statement, whatever the markets."""
+    prices = []
+    for symbol, base, last_price, bid, ask in _market_prices_query(settings.CDX_VALUATION_CURRENCY).all():
+        price = last_price
+        if price is None and bid is not None and ask is not None:
+            price = (bid + ask) / 2
+        prices.append((symbol, base, price))
+    return prices
+
+
+@functools.lru_cache(maxsize=4)
+def _market_prices_query(valuation_currency: str):
+    # Built once (its subqueries cost more CPU to build than the database takes to run them); each call
+    # evaluates a copy.
+    def best(side: str, pick):
+        # Only for a market that has not traded yet: the others are valued at their last price.
+        resting = Order.objects.filter(market_id=OuterRef("symbol"), side=side, status__in=RESTING_STATUSES)
+        price = Subquery(resting.order_by().values("market_id").annotate(best=pick("price")).values("best")[:1])
+        return Case(When(last_price__isnull=True, then=price), default=None, output_field=Order._meta.get_field("price"))
+
+    markets = Market.objects.filter(quote=valuation_currency).order_by("symbol")
+    markets = markets.annotate(bid=best(Side.BUY, Max), ask=best(Side.SELL, Min))
+    return markets.values_list("symbol", "base", "last_price", "bid", "ask")
+
+
+def mark_prices(
+    *, prices: list[tuple[str, str, Decimal | None]] | None = None, known: dict[str, Decimal | None] | None = None
+) -> dict[str, Decimal]:
+    """What one unit of each currency is worth in the valuation currency: the price of its market (the first
+    by symbol), nothing for an unpriced one (valued at 0). `prices`: market_prices() read before;
+    `known`: {symbol: price} of markets whose price the caller has just set (the market it matched)."""
+    marks = {settings.CDX_VALUATION_CURRENCY: Decimal("1")}
+    for symbol, base, price in market_prices() if prices is None else prices:
+        if known and symbol in known:
+            price = known[symbol]
         if price is not None:
-            marks.setdefault(market.base, price)
+            marks.setdefault(base, price)
     return marks
 
 
@@ -83,6 +124,7 @@ class Valuation:
     available: Decimal
     reserved: Decimal
     borrowed: Decimal  # drawn on the credit line
+    in_margin_call: bool = False  # a margin_call went out and the level has not recovered since
 
     @property
     def equity(self) -> Decimal:
@@ -99,11 +141,35 @@ class Valuation:
 
 
 def account_valuation(*, account_id: str, marks: dict[str, Decimal] | None = None) -> Valuation:
-    marks = mark_prices() if marks is None else marks
-    available = reserved = borrowed = Decimal("0")
-    for balance in Balance.objects.filter(account_id=account_id):
+    return account_valuations(account_ids=[account_id], marks=marks)[account_id]
+
+
+def account_valuations(*, account_ids: list[str], marks: dict[str, Decimal] | None = None) -> dict[str, Valuation]:
+    """Several accounts' valuations from one read of their balances."""
+    margin_call = MarginState.objects.filter(account_id=OuterRef("account_id"), in_margin_call=True)
+    balances = Balance.objects.filter(account_id__in=account_ids).annotate(margin_call=Exists(margin_call))
+    return valuations_of(balances=list(balances), account_ids=account_ids, marks=mark_prices() if marks is None else marks)
+
+
+def valuations_of(*, balances, account_ids: list[str], marks: dict[str, Decimal]) -> dict[str, Valuation]:
+    """The valuations of these accounts' balance rows (each annotated with `margin_call`), in memory."""
+    sums = {account_id: [Decimal("0")] * 3 for account_id in account_ids}
+    in_margin_call = set()
+    for balance in balances:
         mark = marks.get(balance.currency, Decimal("0"))
-        available += notional(balance.available, mark)
-        reserved += notional(balance.reserved, mark)
-        borrowed += notional(balance.borrowed, mark)
-    return Valuation(total=available + reserved, available=available, reserved=reserved, borrowed=borrowed)
+        held = sums[balance.account_id]
+        held[0] += notional(balance.available, mark)
+        held[1] += notional(balance.reserved, mark)
+        held[2] += notional(balance.borrowed, mark)
+        if getattr(balance, "margin_call", False):
+            in_margin_call.add(balance.account_id)
+    return {
+        account_id: Valuation(
+            total=available + reserved,
+            available=available,
+            reserved=reserved,
+            borrowed=borrowed,
+            in_margin_call=account_id in in_margin_call,
+        )
+        for account_id, (available, reserved, borrowed) in sums.items()
+    }

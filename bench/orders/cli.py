@@ -24,8 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
-from bench import database, postgres, processes
-from bench.cli import load_average, machine_line, settings_overrides_check
+from bench import database, postgres, processes, profiling
+from bench.cli import load_average, machine_line, print_profile, settings_overrides_check
 from bench.orders import report, scenario
 from bench.orders.load import Plan
 from bench.orders.traders import markets_create, traders_create
@@ -53,8 +53,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pgbench-seconds", type=int, default=5, help="length of the pgbench reference; 0 skips it (default 5)")
     parser.add_argument("--set", action="append", default=[], metavar="CDX_NAME=VALUE", help="a setting for the project's server")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every figure to FILE")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="record the server with py-spy while the orders are posted (raw files in DIR)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with every process's log")
     args = parser.parse_args(argv)
+    if args.profile is not None:
+        reason = profiling.available()
+        if reason:
+            parser.error(f"--profile: {reason}")
+        args.profile.mkdir(parents=True, exist_ok=True)
+        args.profile = args.profile.resolve()
     if args.orders is not None and args.seconds is not None:
         parser.error("give --orders or --seconds, not both")
     if args.seconds is None and args.orders is None:
@@ -141,7 +148,7 @@ def run(args: argparse.Namespace, workdir: Path, database_url: str) -> int:
     for count in args.markets:
         plan = Plan(symbols=symbols[count], orders_per_client=args.orders, seconds=args.seconds, rate=args.rate, clients=args.clients)
         print(f"measuring {count} market(s) (load average {load_average()}) ...", flush=True)
-        setting = scenario.Setting(target, env, traders, plan, url if on_postgres else None, own_pid)
+        setting = scenario.Setting(target, env, traders, plan, url if on_postgres else None, own_pid, args.profile)
         results.append(scenario.run(setting, log=lambda line: print(line, flush=True)))
 
     reference = {"tps": None, "note": "SQLite: no PostgreSQL server to measure"}
@@ -156,6 +163,9 @@ def run(args: argparse.Namespace, workdir: Path, database_url: str) -> int:
     print()
     for line in report.lines(statements, reference, results, on_postgres):
         print(line)
+    for result in results:
+        if result["profile"]:
+            print_profile({"label": f"{result['markets']} market(s)", "orders": result}, "orders")
     print(f"\nwhole run: {time.monotonic() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(

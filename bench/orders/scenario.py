@@ -5,7 +5,9 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
+from bench import profiling
 from bench.measure import cpu_seconds
 from bench.orders import events
 from bench.orders.load import Plan, TraderLoad
@@ -26,6 +28,7 @@ class Setting:
     plan: Plan
     postgres_url: str | None  # None on SQLite: no pg_stat_activity to poll
     own_backend_pid: int | None  # the benchmark's own database connection, left out of the count
+    profile_dir: Path | None = None  # py-spy records the (first) server while the orders are posted
 
 
 def run(setting: Setting, log=print) -> dict:
@@ -46,12 +49,16 @@ def run(setting: Setting, log=print) -> dict:
         _wait_subscribed(loads)
         account_ids = [t.account_id for t in traders]
         base = events.cursors(account_ids)
+        profile_path = setting.profile_dir / f"orders{tag}.raw" if setting.profile_dir else None
+        profile = profiling.Profile(server.pids[0], profile_path, setting.env.workdir) if profile_path else None
         cpu_before, client_cpu_before = cpu_seconds(server), time.process_time()
         start = time.perf_counter() + 0.05
         for load in loads:
             load.start_orders(start)
         for load in loads:
             load.join_orders()
+        if profile:
+            profile.stop()
         posted = time.perf_counter()
         log(f"  {len(plan.symbols)} market(s): orders answered in {posted - start:.1f} s; waiting for their events ...")
         truth = events.truth(account_ids=account_ids, symbols=plan.symbols)
@@ -63,6 +70,7 @@ def run(setting: Setting, log=print) -> dict:
         connections_peak = peak.stop() if peak else None
         peak = None
         figures = _figures(setting, loads, truth, verdict, start, (server_cpu, client_cpu), connections_peak, drained)
+        figures["profile"] = str(profile_path) if profile_path else None
     finally:
         if peak is not None:
             peak.stop()

@@ -89,7 +89,7 @@ def _requests(symbol: str, maker: str, taker: str) -> tuple[list[str], list[str]
 
 def _split(captured: list[dict]) -> tuple[list[str], int]:
     """The statements the gateway would send too, and the number of relay wake-ups (NOTIFY) it would not."""
-    statements = [q["sql"] for q in captured]
+    statements = [q["sql"] for q in captured if q["sql"] not in ("BEGIN", "COMMIT")]  # Django logs these too
     kept = [sql for sql in statements if not sql.startswith("NOTIFY ")]
     return kept, len(statements) - len(kept)
 

@@ -11,6 +11,7 @@ from django.contrib.admin.utils import quote
 from accounts.models import Account
 from compliance.models import Alert, AlertType
 from compliance.services import alert_assign
+from compliance.surveillance import surveillance_run_pending
 from tests.browser import TIMEOUT_MS, browser  # noqa: F401  (fixture)
 from tests.compliance.browser_pages import officer_login, page_overflow, screenshot
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)
@@ -36,10 +37,12 @@ def place(account_id: str, side: str, quantity: str, price: str) -> None:
         account_id=account_id, symbol="AAPL/USDC", side=side, order_type="limit",
         quantity=Decimal(quantity), price=Decimal(price),
     )
+    surveillance_run_pending()  # what daphne's job thread does within half a second
 
 
 def fund(account_id: str, currency: str, amount: str) -> None:
     deposit_create(account_id=account_id, currency=currency, amount=Decimal(amount), transaction_hash="0xbrowser")
+    surveillance_run_pending()
 
 
 def flood(account_id: str, count: int) -> None:
@@ -142,6 +145,7 @@ def spoof(account_id: str, count: int) -> None:
         place(account_id, "buy", "1", "1")
     for order in Order.objects.filter(account_id=account_id, status=OrderStatus.OPEN):
         order_cancel(order_id=order.id, account_id=account_id)
+    surveillance_run_pending()
 
 
 def layer(account_id: str, counterparty_id: str) -> None:
@@ -155,6 +159,7 @@ def layer(account_id: str, counterparty_id: str) -> None:
     place(account_id, "buy", "1", "100")
     for order in Order.objects.filter(account_id=account_id, side="sell", status=OrderStatus.OPEN):
         order_cancel(order_id=order.id, account_id=account_id)
+    surveillance_run_pending()
 
 
 def assign_back_and_forth(alert_ids: list[str], officer, *, rounds: int) -> None:

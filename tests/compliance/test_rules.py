@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Account, KycTier
-from compliance.models import Alert, AlertType
+from compliance.models import Alert, AlertType, SurveillanceTask
+from compliance.surveillance import surveillance_run_pending
 from tests.compliance.conftest import compliance_events
 from tests.event_shapes import assert_event_shape
 from tests.support.kyc import kyc_set
@@ -21,11 +22,13 @@ THRESHOLD = Decimal("1000000")
 
 @pytest.fixture
 def after_commit(django_capture_on_commit_callbacks):
-    """Runs the surveillance (an on-commit callback) as a committed transaction would."""
+    """Runs `action` as a committed transaction, then the surveillance job as the server's job thread would."""
 
     def run(action, *args, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
-            return action(*args, **kwargs)
+            result = action(*args, **kwargs)
+        surveillance_run_pending()
+        return result
 
     return run
 
@@ -133,7 +136,31 @@ def test_a_rolled_back_order_raises_nothing(rules, markets, trader, django_captu
             book_sequence=1, created_at=timezone.now(), updated_at=timezone.now(),
         )
         raise RuntimeError("rolled back")
-    assert callbacks == [] and Alert.objects.count() == 0
+    assert callbacks == [] and not SurveillanceTask.objects.exists()
+    surveillance_run_pending()
+    assert Alert.objects.count() == 0
+
+
+def test_checks_owed_before_a_crash_run_when_the_job_resumes(rules, markets, trader):
+    """The order commits, the process dies before any check ran: the next job run raises the alert."""
+    rule = rules["velocity"]
+    rule.threshold = Decimal("2")
+    rule.save()
+    deposit_create(account_id=trader.account.id, currency="USDC", amount=Decimal("1000"), transaction_hash="0xcrash")
+    for _ in range(2):
+        order_place(
+            account_id=trader.account.id, symbol="AAPL/USDC", side="buy", order_type="limit",
+            quantity=Decimal("1"), price=Decimal("1"),
+        )
+    owed = list(SurveillanceTask.objects.order_by("id").values_list("kind", flat=True))
+    assert owed == ["deposit", "order_placed", "order_placed"]
+    assert alerts(trader, AlertType.UNUSUAL_TRADING_PATTERN) == []  # nothing ran in the request
+
+    assert surveillance_run_pending() == 3  # a fresh job run (another process would do the same)
+    (alert,) = alerts(trader, AlertType.UNUSUAL_TRADING_PATTERN)
+    assert alert.facts["orders_in_window"] == 2
+    assert not SurveillanceTask.objects.exists()
+    assert surveillance_run_pending() == 0  # done once: nothing owed any more
 
 
 # Large transactions

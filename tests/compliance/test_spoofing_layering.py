@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from compliance.models import Alert, AlertType, SurveillanceRule
+from compliance.models import Alert, AlertType, SurveillanceRule, SurveillanceTask
+from compliance.surveillance import surveillance_run_pending
 from tests.compliance.test_rules import after_commit, alerts, fund, place  # noqa: F401  (after_commit: fixture)
 from trading.models import Order, OrderStatus
 from trading.services import order_cancel
@@ -45,6 +46,20 @@ def test_spoofing_fires_at_its_threshold_of_cancellations_not_below(rules, marke
     assert alert.rule_id == "spoofing" and alert.severity == "high"
     assert (alert.facts["cancelled"], alert.facts["placed"]) == (5, 5)
     assert alert.description.startswith("Trader cancelled 5 of 5 orders placed in 5 minutes")
+
+
+def test_a_cancellation_is_queued_and_checked_by_the_surveillance_job(rules, markets, trader, after_commit):
+    """Like every rule, spoofing runs in the background job over the durable queue, not in the cancel request."""
+    SurveillanceRule.objects.filter(code="spoofing").update(threshold=Decimal("1"))
+    fund(after_commit, trader, "USDC", "100")
+    place(after_commit, trader, 1, price="1")
+    (order,) = resting(trader, "buy")
+    order_cancel(order_id=order.id, account_id=order.account_id)
+    assert list(SurveillanceTask.objects.values_list("kind", "subject_id")) == [("order_cancelled", order.id)]
+    assert alerts(trader, AlertType.SPOOFING) == []  # nothing ran in the request
+    assert surveillance_run_pending() == 1
+    (alert,) = alerts(trader, AlertType.SPOOFING)
+    assert (alert.facts["cancelled"], alert.facts["placed"]) == (1, 1)
 
 
 def test_cancellations_among_many_kept_orders_are_not_spoofing(rules, markets, trader, after_commit):
