@@ -5,7 +5,6 @@ its own unit tests (node --test). Node and the built SDK are required in CI (mak
 import asyncio
 import json
 import os
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.clients.support import PASSWORD, fund, place_resting_order, restartable  # noqa: F401  (fixture)
 from tests.conftest import token_for
-from tests.support.ci import required_in_ci
+from tests.support.node import node_requiring
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -25,14 +24,10 @@ TIMEOUT_S = 30
 
 @pytest.fixture
 def node() -> str:
-    executable = shutil.which("node")
-    required_in_ci(executable is not None, "node is not installed")
-    required_in_ci(
-        (JS_DIR / "dist" / "index.js").is_file(),
+    return node_requiring(
+        JS_DIR / "dist" / "index.js",
         "the TypeScript SDK is not built (npm ci --prefix clients/js && npm run build --prefix clients/js, which make test runs)",
     )
-    assert executable is not None  # required_in_ci failed or skipped otherwise
-    return executable
 
 
 class NodeScript:

@@ -15,6 +15,7 @@ from compliance.metrics import dashboard_read
 from compliance.models import Alert, AlertAuditEntry, AlertStatus, AlertType
 from compliance.selectors import alert_console_row, alert_trigger
 from compliance.services import alert_assign, alert_status_change
+from compliance.surveillance import surveillance_run_pending
 from tests.two_factor import force_login_verified
 from trading.models import Trade
 from trading.services import deposit_create, order_place
@@ -37,7 +38,7 @@ def place(account_id: str, side: str, quantity: str, price: str):
 
 
 def large_trade(seller, buyer):
-    """Fills 10 AAPL at 100000 under the surveillance (on commit): a large-transaction alert on each side.
+    """Fills 10 AAPL at 100000: once the surveillance job has run, a large-transaction alert on each side.
 
     The seller keeps 1 AAPL to rest an order with afterwards."""
     deposit_create(account_id=seller.account.id, currency="AAPL", amount=Decimal("11"), transaction_hash="0x1")
@@ -88,6 +89,7 @@ def test_the_account_page_shows_everything_an_investigation_needs(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         large_trade(trader, other_trader)
+    surveillance_run_pending()  # what the server's job does within half a second of the commits
     resting = place(trader.account.id, "sell", "1", "200000")  # still on the book
     alert = Alert.objects.get(account=trader.account, alert_type=AlertType.LARGE_TRANSACTION)
     page = officer_client.get(f"/compliance/accounts/{trader.account.id}/").content.decode()
@@ -105,6 +107,7 @@ def test_a_large_trade_alert_is_triggered_by_its_trade_and_its_order(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         large_trade(trader, other_trader)
+    surveillance_run_pending()  # what the server's job does within half a second of the commits
     # The buyer's deposits were each under the threshold: its one large alert is the trade's.
     alert = Alert.objects.get(account=other_trader.account, alert_type=AlertType.LARGE_TRANSACTION)
     assert alert.facts["transaction_type"] == "trade"
