@@ -18,6 +18,8 @@ const ACCOUNT_CHANNELS = new Set(["orders", "trades", "settlements", "account_no
 const FINAL_CLOSE_CODES = new Set([4003]);
 /** The close code this client uses when it drops a connection itself (a gap, a silent server). */
 const DROPPED = 4000;
+/** Channels of one auction, subscribed with `auction_id`. */
+const AUCTION_CHANNELS = new Set(["auction", "bids", "settlement"]);
 
 interface SocketLike {
   readyState: number;
@@ -51,11 +53,20 @@ export interface SubscribeOptions {
   /** market_data: the symbols to follow, and how they are coalesced (`raw`, `100ms`, `1s`). */
   symbols?: string[];
   aggregation?: string;
+  /** auction, bids, settlement: the auction to follow. */
+  auctionId?: string;
+}
+
+/** The server's error reply to a `request()`: its `code`, `message` and `details`. */
+export class RequestError extends Error {
+  constructor(readonly code: string, message: string, readonly details: Record<string, unknown> = {}) {
+    super(message);
+  }
 }
 
 interface Stream {
   channel: string;
-  key: string | null; // account_id (null: the caller's own), symbol, or null on broadcast channels
+  key: string | null; // account_id (null: the caller's own), symbol, auction_id, or null on broadcast channels
   aggregation?: string;
   last: number | null; // the last sequence delivered to the application
   wasLive: boolean; // subscribed on an earlier connection
@@ -78,6 +89,7 @@ export class CantonDexClient {
   private timers = new Set<ReturnType<typeof setTimeout>>();
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private correlation = 0;
+  private pending = new Map<string, { resolve: (reply: any) => void; reject: (error: Error) => void }>();
 
   constructor(private readonly options: ClientOptions) {
     this.baseUrl = (options.baseUrl ?? globalThis.location?.origin ?? "").replace(/\/$/, "");
@@ -102,22 +114,37 @@ export class CantonDexClient {
   }
 
   /** Follow a channel; kept across reconnects. */
-  subscribe(channel: string, { accountId, symbols, aggregation }: SubscribeOptions = {}): void {
+  subscribe(channel: string, { accountId, symbols, aggregation, auctionId }: SubscribeOptions = {}): void {
     const added: Stream[] = symbols
       ? symbols.map((symbol) => ({ channel, key: symbol, aggregation, last: null, wasLive: false }))
-      : [{ channel, key: accountId ?? null, last: null, wasLive: false }];
+      : [{ channel, key: auctionId ?? accountId ?? null, last: null, wasLive: false }];
     this.streams.push(...added);
     if (this.authenticated) this.send({ type: "subscribe", channels: subscribeItems(added) });
   }
 
-  unsubscribe(channel: string, { accountId, symbols }: SubscribeOptions = {}): void {
-    const keys = new Set<string | null>(symbols ?? [accountId ?? null]);
+  unsubscribe(channel: string, { accountId, symbols, auctionId }: SubscribeOptions = {}): void {
+    const keys = new Set<string | null>(symbols ?? [auctionId ?? accountId ?? null]);
     this.streams = this.streams.filter((s) => !(s.channel === channel && keys.has(s.key)));
     if (!this.authenticated) return;
     const message: Record<string, unknown> = { type: "unsubscribe", channel };
     if (symbols) message.symbols = symbols;
+    else if (auctionId) message.auction_id = auctionId;
     else if (accountId) message.account_id = accountId;
     this.send(message);
+  }
+
+  /**
+   * Send a client message (e.g. `{type: "submit_bid", auction_id, payload}`) on the open connection and resolve
+   * with the server's direct reply, matched by `correlation_id`; an `error` reply rejects with a `RequestError`.
+   * Not retried: a connection lost before the reply rejects (the message may or may not have been applied).
+   */
+  request(message: Record<string, unknown>): Promise<any> {
+    if (!this.authenticated) return Promise.reject(new Error("not connected"));
+    const correlationId = `request-${++this.correlation}`;
+    return new Promise((resolve, reject) => {
+      this.pending.set(correlationId, { resolve, reject });
+      this.send({ ...message, correlation_id: correlationId });
+    });
   }
 
   // The connection
@@ -154,6 +181,8 @@ export class CantonDexClient {
     this.socket = null;
     this.authenticated = false;
     this.stopTimers();
+    this.pending.forEach(({ reject }) => reject(new Error(`connection lost before the reply: ${reason}`)));
+    this.pending.clear();
     if (this.closed) return;
     if (code !== null && FINAL_CLOSE_CODES.has(code)) return this.stop(`the server closed the connection for good (${code}: ${reason})`);
     const delay = Math.min(this.options.backoffMaxMs ?? 30_000, (this.options.backoffInitialMs ?? 500) * 2 ** this.attempt++)
@@ -232,6 +261,13 @@ export class CantonDexClient {
   // Messages
 
   private receive(message: any): void {
+    const request = this.pending.get(message.correlation_id);
+    if (request !== undefined) {
+      this.pending.delete(message.correlation_id);
+      if (message.type === "error") request.reject(new RequestError(message.code, message.message, message.details ?? {}));
+      else request.resolve(message);
+      return;
+    }
     switch (message.type) {
       case "ping": return this.send({ type: "pong" });
       case "pong": case "unsubscribe_response": return;
@@ -252,9 +288,10 @@ export class CantonDexClient {
   }
 
   private subscribed(message: any): void {
-    const keys = message.symbols ?? [message.account_id ?? null];
+    const keys = message.symbols ?? [message.auction_id ?? message.account_id ?? null];
     for (const stream of this.streamsOf(message.channel, keys)) {
       stream.wasLive = true;
+      if (!DURABLE.has(stream.channel)) stream.last = null; // a latest-state stream counts afresh from its snapshot
       if (message.recovered === false) {
         stream.last = message.sequence ?? null;
         if (!WITH_SNAPSHOT.has(stream.channel)) { // a snapshot channel sends its current state next
@@ -299,6 +336,7 @@ function subscribeItems(streams: Stream[]): Record<string, unknown>[] {
     }
     const item: Record<string, unknown> = { channel: stream.channel };
     if (stream.key !== null && ACCOUNT_CHANNELS.has(stream.channel)) item.account_id = stream.key;
+    if (stream.key !== null && AUCTION_CHANNELS.has(stream.channel)) item.auction_id = stream.key;
     if (DURABLE.has(stream.channel) && stream.last !== null) item.since = stream.last;
     items.push(item);
   }

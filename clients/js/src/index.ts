@@ -1,4 +1,4 @@
-export { CantonDexClient, type ClientOptions, type SubscribeOptions } from "./client.js";
+export { CantonDexClient, RequestError, type ClientOptions, type SubscribeOptions } from "./client.js";
 export { Auth, AuthError, type Credentials } from "./auth.js";
 export { ApiError, Rest, request, type OrderRequest } from "./rest.js";
 export { exact, parseMessage, stringifyMessage, type Decimal } from "./json.js";

@@ -78,3 +78,48 @@ test("resume with since after a gap, resync beyond the window, stop on 4003", as
   assert.equal(FakeSocket.opened.length, 3);
   client.close();
 });
+
+test("auction channels by auction_id, counted afresh from each snapshot; a request awaits its reply", async () => {
+  const events = [];
+  const client = new CantonDexClient({
+    baseUrl: "http://gateway.test", credentials: { session: true }, WebSocket: FakeSocket,
+    backoffInitialMs: 1, backoffMaxMs: 2, heartbeatMs: 60_000,
+    onEvent: (event) => events.push(`${event.type} ${event.sequence}`),
+  });
+  const bid = (sequence, extra = {}) => ({ type: "new_bid", channel: "bids", sequence, payload: { auction_id: "auc_1" }, ...extra });
+  client.subscribe("bids", { auctionId: "auc_1" });
+  const index = FakeSocket.opened.length;
+  await client.start();
+  await assert.rejects(client.request({ type: "submit_bid" }), /not connected/);
+
+  const first = await FakeSocket.nth(index);
+  first.open(); // the session cookie authenticated it: no auth message
+  assert.deepEqual(first.last(), { type: "subscribe", channels: [{ channel: "bids", auction_id: "auc_1" }] });
+  first.push({ type: "subscription_response", channel: "bids", auction_id: "auc_1", status: "subscribed" });
+  first.push(bid(3, { snapshot: true }));
+  first.push(bid(4));
+
+  const accepted = client.request({ type: "submit_bid", auction_id: "auc_1", payload: { quantity: 1, price: 2 } });
+  const sent = first.last();
+  assert.equal(sent.type, "submit_bid");
+  first.push({ type: "bid_accepted", correlation_id: sent.correlation_id, payload: { bid_id: "bid_1", price: 2 } });
+  assert.deepEqual((await accepted).payload, { bid_id: "bid_1", price: "2" });
+  const refused = client.request({ type: "submit_bid", auction_id: "auc_1", payload: {} });
+  first.push({ type: "error", correlation_id: first.last().correlation_id, code: "RATE_LIMITED", message: "slow down" });
+  await assert.rejects(refused, { name: "Error", code: "RATE_LIMITED", message: "slow down" });
+  const unanswered = client.request({ type: "submit_bid", auction_id: "auc_1", payload: {} });
+  first.drop(1006);
+  await assert.rejects(unanswered, /connection lost before the reply/);
+
+  // Bids were placed while away and none is active now: an empty snapshot, then the next live event.
+  const second = await FakeSocket.nth(index + 1);
+  second.open();
+  assert.deepEqual(second.last(), { type: "subscribe", channels: [{ channel: "bids", auction_id: "auc_1" }] });
+  second.push({ type: "subscription_response", channel: "bids", auction_id: "auc_1", status: "subscribed" });
+  second.push(bid(9));
+  second.push(bid(10));
+
+  assert.deepEqual(events, ["new_bid 3", "new_bid 4", "new_bid 9", "new_bid 10"]);
+  assert.equal(FakeSocket.opened.length, index + 2); // no gap was seen, so no reconnect
+  client.close();
+});

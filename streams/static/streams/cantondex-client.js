@@ -806,6 +806,14 @@ var WITH_SNAPSHOT = /* @__PURE__ */ new Set(["system_health"]);
 var ACCOUNT_CHANNELS = /* @__PURE__ */ new Set(["orders", "trades", "settlements", "account_notifications"]);
 var FINAL_CLOSE_CODES = /* @__PURE__ */ new Set([4003]);
 var DROPPED = 4e3;
+var AUCTION_CHANNELS = /* @__PURE__ */ new Set(["auction", "bids", "settlement"]);
+var RequestError = class extends Error {
+  constructor(code, message, details = {}) {
+    super(message);
+    this.code = code;
+    this.details = details;
+  }
+};
 var CantonDexClient = class {
   constructor(options) {
     this.options = options;
@@ -821,6 +829,7 @@ var CantonDexClient = class {
     this.timers = /* @__PURE__ */ new Set();
     this.heartbeat = null;
     this.correlation = 0;
+    this.pending = /* @__PURE__ */ new Map();
     this.baseUrl = (options.baseUrl ?? globalThis.location?.origin ?? "").replace(/\/$/, "");
     this.wsUrl = options.wsUrl ?? this.baseUrl.replace(/^http/, "ws") + "/v1/ws";
     this.auth = new Auth(this.baseUrl, options.credentials);
@@ -840,19 +849,33 @@ var CantonDexClient = class {
     this.socket = null;
   }
   /** Follow a channel; kept across reconnects. */
-  subscribe(channel, { accountId, symbols, aggregation } = {}) {
-    const added = symbols ? symbols.map((symbol) => ({ channel, key: symbol, aggregation, last: null, wasLive: false })) : [{ channel, key: accountId ?? null, last: null, wasLive: false }];
+  subscribe(channel, { accountId, symbols, aggregation, auctionId } = {}) {
+    const added = symbols ? symbols.map((symbol) => ({ channel, key: symbol, aggregation, last: null, wasLive: false })) : [{ channel, key: auctionId ?? accountId ?? null, last: null, wasLive: false }];
     this.streams.push(...added);
     if (this.authenticated) this.send({ type: "subscribe", channels: subscribeItems(added) });
   }
-  unsubscribe(channel, { accountId, symbols } = {}) {
-    const keys = new Set(symbols ?? [accountId ?? null]);
+  unsubscribe(channel, { accountId, symbols, auctionId } = {}) {
+    const keys = new Set(symbols ?? [auctionId ?? accountId ?? null]);
     this.streams = this.streams.filter((s) => !(s.channel === channel && keys.has(s.key)));
     if (!this.authenticated) return;
     const message = { type: "unsubscribe", channel };
     if (symbols) message.symbols = symbols;
+    else if (auctionId) message.auction_id = auctionId;
     else if (accountId) message.account_id = accountId;
     this.send(message);
+  }
+  /**
+   * Send a client message (e.g. `{type: "submit_bid", auction_id, payload}`) on the open connection and resolve
+   * with the server's direct reply, matched by `correlation_id`; an `error` reply rejects with a `RequestError`.
+   * Not retried: a connection lost before the reply rejects (the message may or may not have been applied).
+   */
+  request(message) {
+    if (!this.authenticated) return Promise.reject(new Error("not connected"));
+    const correlationId = `request-${++this.correlation}`;
+    return new Promise((resolve, reject) => {
+      this.pending.set(correlationId, { resolve, reject });
+      this.send({ ...message, correlation_id: correlationId });
+    });
   }
   // The connection
   async open() {
@@ -888,6 +911,8 @@ var CantonDexClient = class {
     this.socket = null;
     this.authenticated = false;
     this.stopTimers();
+    this.pending.forEach(({ reject }) => reject(new Error(`connection lost before the reply: ${reason}`)));
+    this.pending.clear();
     if (this.closed) return;
     if (code !== null && FINAL_CLOSE_CODES.has(code)) return this.stop(`the server closed the connection for good (${code}: ${reason})`);
     const delay = Math.min(this.options.backoffMaxMs ?? 3e4, (this.options.backoffInitialMs ?? 500) * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
@@ -960,6 +985,13 @@ var CantonDexClient = class {
   }
   // Messages
   receive(message) {
+    const request2 = this.pending.get(message.correlation_id);
+    if (request2 !== void 0) {
+      this.pending.delete(message.correlation_id);
+      if (message.type === "error") request2.reject(new RequestError(message.code, message.message, message.details ?? {}));
+      else request2.resolve(message);
+      return;
+    }
     switch (message.type) {
       case "ping":
         return this.send({ type: "pong" });
@@ -987,9 +1019,10 @@ var CantonDexClient = class {
     else this.options.onEvent?.(message);
   }
   subscribed(message) {
-    const keys = message.symbols ?? [message.account_id ?? null];
+    const keys = message.symbols ?? [message.auction_id ?? message.account_id ?? null];
     for (const stream of this.streamsOf(message.channel, keys)) {
       stream.wasLive = true;
+      if (!DURABLE.has(stream.channel)) stream.last = null;
       if (message.recovered === false) {
         stream.last = message.sequence ?? null;
         if (!WITH_SNAPSHOT.has(stream.channel)) {
@@ -1029,6 +1062,7 @@ function subscribeItems(streams) {
     }
     const item = { channel: stream.channel };
     if (stream.key !== null && ACCOUNT_CHANNELS.has(stream.channel)) item.account_id = stream.key;
+    if (stream.key !== null && AUCTION_CHANNELS.has(stream.channel)) item.auction_id = stream.key;
     if (DURABLE.has(stream.channel) && stream.last !== null) item.since = stream.last;
     items.push(item);
   }
@@ -1042,6 +1076,7 @@ export {
   Auth,
   AuthError,
   CantonDexClient,
+  RequestError,
   Rest,
   exact,
   parseMessage,
