@@ -57,21 +57,21 @@ class OwnListApi(APIView):
 class FillListApi(
     OwnListApi, list_name="trades", select=history.fill_list, filters=FillQuerySerializer, rows=FillSerializer, time_field="executed_at",
     summary="The caller's fills (trades, from the caller's side), newest first",
-):  # fmt: skip
+):
     """Each fill with the caller's side and order, its fee, maker or taker, and its settlement status."""
 
 
 class SettlementListApi(
     OwnListApi, list_name="settlements", select=history.settlement_list, filters=SettlementQuerySerializer, rows=SettlementSerializer,
     summary="The settlements of the caller's trades, newest first",
-):  # fmt: skip
+):
     """Delivery versus payment of each trade the caller took part in: pending, confirmed or failed."""
 
 
 class DepositListCreateApi(
     OwnListApi, DepositCreateApi, list_name="deposits", select=history.deposit_list, filters=DepositQuerySerializer, rows=DepositSerializer,
     summary="The caller's deposits, newest first",
-):  # fmt: skip
+):
     """GET: a trader's own deposits. POST: staff credit one."""
 
     def get_permissions(self):
@@ -81,7 +81,7 @@ class DepositListCreateApi(
 class WithdrawalListCreateApi(
     OwnListApi, WithdrawalCreateApi, list_name="withdrawals", select=history.withdrawal_list, filters=WithdrawalQuerySerializer,
     rows=WithdrawalSerializer, summary="The caller's withdrawals and their status, newest first",
-):  # fmt: skip
+):
     """GET: the caller's withdrawals with their outcome. POST requests one."""
 
     api_key_scopes = {**WithdrawalCreateApi.api_key_scopes, "GET": ApiKeyScope.READ}
