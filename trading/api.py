@@ -1,15 +1,17 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ApiKeyScope
 from accounts.permissions import IsStaffRole, IsTrader
 from accounts.selectors import account_of_trader
+from kernel.inputs import query_filters
+from kernel.pagination import PAGE_PARAMETERS, page_response, page_serializer
 
 from . import selectors, services
-from .models import Deposit, OrderStatus
+from .models import Deposit
+from .read_serializers import OrderQuerySerializer
 from .serializers import (
     AccountMeSerializer,
     DepositCreateSerializer,
@@ -56,26 +58,15 @@ class OrderListCreateApi(APIView):
     api_key_scopes = {"GET": ApiKeyScope.READ, "POST": ApiKeyScope.TRADE}
 
     @extend_schema(
-        responses=OrderSerializer(many=True),
+        responses=page_serializer(OrderSerializer),
+        operation_id="orders_list",
         summary="The caller's orders, newest first",
-        parameters=[
-            OpenApiParameter("symbol", str),
-            OpenApiParameter("status", str, enum=OrderStatus.values),
-            OpenApiParameter("limit", int, description="1 to 1000, default 100"),
-        ],
+        parameters=[OrderQuerySerializer, *PAGE_PARAMETERS],
     )
     def get(self, request):
-        try:
-            limit = min(max(int(request.query_params.get("limit", 100)), 1), 1000)
-        except ValueError:
-            raise ValidationError({"limit": "Must be an integer."}) from None
-        orders = selectors.order_list(
-            account_id=_account_id(request),
-            symbol=request.query_params.get("symbol"),
-            status=request.query_params.get("status"),
-            limit=limit,
-        )
-        return Response(OrderSerializer(orders, many=True).data)
+        account_id = _account_id(request)
+        orders = selectors.order_list(account_id=account_id, **query_filters(request, OrderQuerySerializer))
+        return page_response(request, orders, OrderSerializer, list_name="orders", owner=account_id)
 
     @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer}, summary="Place an order")
     def post(self, request):

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, Exists, F, Max, Min, OuterRef, Subquery, Sum, When
+from django.db.models import Case, Exists, F, Max, Min, OuterRef, QuerySet, Subquery, Sum, When
 
 from .models import RESTING_STATUSES, Balance, MarginState, Market, Order, Side
 from .money import notional
@@ -28,13 +28,21 @@ def balance_list(*, account_id: str) -> list[Balance]:
     return list(Balance.objects.filter(account_id=account_id).order_by("currency"))
 
 
-def order_list(*, account_id: str, symbol: str | None = None, status: str | None = None, limit: int = 100):
+def order_list(
+    *, account_id: str, symbol: str | None = None, status: str | None = None, side: str | None = None, resting: bool | None = None
+) -> QuerySet[Order]:
+    """An account's orders, filtered; `resting`: True for those still on the book (open or partially filled),
+    False for the finished ones. Unordered: the caller pages it (kernel.pagination)."""
     orders = Order.objects.filter(account_id=account_id)
     if symbol:
         orders = orders.filter(market_id=symbol)
     if status:
         orders = orders.filter(status=status)
-    return list(orders.order_by("-created_at", "-book_sequence")[:limit])
+    if side:
+        orders = orders.filter(side=side)
+    if resting is not None:
+        orders = orders.filter(status__in=RESTING_STATUSES) if resting else orders.exclude(status__in=RESTING_STATUSES)
+    return orders
 
 
 def resting_orders(*, symbol: str, side: str):
@@ -45,14 +53,17 @@ def resting_orders(*, symbol: str, side: str):
     )
 
 
-def book_levels(*, symbol: str, side: str, prices=None) -> list[tuple[Decimal, Decimal]]:
-    """(price, total remaining quantity) per level of one side, best first; only `prices` if given."""
+def book_levels(*, symbol: str, side: str, prices=None, depth: int | None = None) -> list[tuple[Decimal, Decimal]]:
+    """(price, total remaining quantity) per level of one side, best first; only `prices` if given, only the
+    best `depth` levels if given."""
     orders = resting_orders(symbol=symbol, side=side)
     if prices is not None:
         orders = orders.filter(price__in=list(prices))
     rows = orders.values("price").annotate(quantity=Sum(F("quantity") - F("filled"))).order_by(
         "price" if side == Side.SELL else "-price"
     )
+    if depth is not None:
+        rows = rows[:depth]
     return [(row["price"], row["quantity"]) for row in rows]
 
 

@@ -76,9 +76,11 @@ class WithdrawalSerializer(serializers.Serializer):
     currency = serializers.CharField()
     amount = MoneyField()
     address = serializers.CharField()
-    status = serializers.CharField()
-    transaction_hash = serializers.CharField()
+    status = serializers.CharField(help_text="pending, then processed or failed.")
+    transaction_hash = serializers.CharField(help_text="Set once processed.")
+    failure_reason = serializers.CharField(help_text="Why it failed; empty otherwise.")
     created_at = serializers.DateTimeField()
+    processed_at = serializers.DateTimeField(allow_null=True, help_text="When it was processed or failed.")
 
 
 class DepositCreateSerializer(serializers.Serializer):

@@ -74,7 +74,7 @@ def test_a_bot_trades_with_a_key_that_cannot_withdraw(bot_owner):
 
     status, order = call(bot, "post", "/v1/orders", ORDER)
     assert status == 201, order
-    assert call(bot, "get", "/v1/orders")[1][0]["order_id"] == order["order_id"]
+    assert call(bot, "get", "/v1/orders")[1]["results"][0]["order_id"] == order["order_id"]
     status, cancelled = call(bot, "delete", f"/v1/orders/{order['order_id']}")
     assert status == 200 and cancelled["status"] == "cancelled"
 

@@ -1,5 +1,6 @@
 """The Python SDK (clients/python) against real daphne: a server restart in the middle of a stream loses and
-duplicates nothing, and expired access tokens are refreshed (rotating refresh tokens) without a reconnect."""
+duplicates nothing, expired access tokens are refreshed (rotating refresh tokens) without a reconnect, and
+the REST helpers walk paged lists and read public market data."""
 
 import asyncio
 import os
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from asgiref.sync import sync_to_async
 from cantondex_client import Client, Connected, Disconnected, JwtAuth, Subscribed, Tokens, events
-from cantondex_client.rest import ApiError, request
+from cantondex_client.rest import ApiError, Rest, request
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.clients.support import PASSWORD, fund, place_resting_order, restartable  # noqa: F401  (fixture)
@@ -138,3 +139,29 @@ async def test_the_example_follows_its_order_across_a_server_restart(restartable
     events_printed = [line.split() for line in lines if line[0].isdigit()]
     assert [int(fields[0]) for fields in events_printed] == list(range(1, len(events_printed) + 1))
     assert [fields[2] for fields in events_printed if fields[1] == "order_created"] == placed
+
+
+async def test_rest_lists_are_walked_page_by_page_and_market_data_needs_no_login(restartable, trader, markets):
+    account_id = await account_of(trader)
+    placed = [await place_resting_order(account_id, price=price) for price in ("150.1", "150.2", "150.3")]
+    token = await sync_to_async(token_for)(trader)
+
+    async def bearer() -> str:
+        return f"Bearer {token}"
+
+    async def nobody() -> str:
+        return ""
+
+    rest = Rest(restartable.server.base_url, bearer)
+    first = await rest.list_orders(limit=2, open=True, symbol="AAPL/USDC")
+    assert [order["order_id"] for order in first["results"]] == placed[:0:-1] and first["next_cursor"]
+    assert [order["order_id"] async for order in rest.every("/v1/orders", limit=2)] == placed[::-1]
+    assert await rest.list_orders(open=False) == {"results": [], "next_cursor": None}
+    assert await rest.list_trades(symbol="AAPL/USDC") == {"results": [], "next_cursor": None}
+    anonymous = Rest(restartable.server.base_url, nobody)
+    book = await anonymous.orderbook("AAPL/USDC", depth=2)
+    assert book["bids"] == [{"price": Decimal("150.3"), "quantity": 2}, {"price": Decimal("150.2"), "quantity": 2}] and book["asks"] == []
+    assert (await anonymous.ticker("AAPL/USDC"))["bid"] == Decimal("150.3")
+    with pytest.raises(ApiError) as unknown:
+        await anonymous.ticker("TSLA/USDC")
+    assert unknown.value.status == 404 and unknown.value.code == "MARKET_NOT_FOUND"

@@ -37,8 +37,8 @@ def test_place_list_and_cancel_an_order(buyer):
     assert status == 201, body
     assert body["order_id"].startswith("ord_") and body["status"] == "open" and body["price"] == D("150.5")
     listed = loads(client.get("/v1/orders").content)
-    assert [o["order_id"] for o in listed] == [body["order_id"]]
-    assert loads(client.get("/v1/orders?status=filled").content) == []
+    assert [o["order_id"] for o in listed["results"]] == [body["order_id"]] and listed["next_cursor"] is None
+    assert loads(client.get("/v1/orders?status=filled").content) == {"results": [], "next_cursor": None}
     bad_limit = client.get("/v1/orders?limit=ten")
     assert bad_limit.status_code == 400 and "limit" in loads(bad_limit.content)["errors"]
     response = client.delete(f"/v1/orders/{body['order_id']}")
@@ -143,3 +143,16 @@ def test_schema_documents_the_trading_endpoints(buyer):
     for path in ("/v1/markets", "/v1/orders", "/v1/orders/{order_id}", "/v1/withdrawals", "/v1/deposits"):
         assert path in schema["paths"], path
     assert "OrderCreate" in schema["components"]["schemas"]
+    paged = {
+        "/v1/orders": "OrderPage", "/v1/trades": "FillPage", "/v1/settlements": "SettlementPage", "/v1/deposits": "DepositPage",
+        "/v1/withdrawals": "WithdrawalPage", "/v1/markets/{symbol}/trades": "PublicTradePage",
+    }  # fmt: skip
+    for path, page in paged.items():
+        answer = schema["paths"][path]["get"]
+        assert answer["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(f"/{page}"), path
+        assert {"limit", "cursor"} <= {parameter["name"] for parameter in answer["parameters"]}, path
+    assert set(schema["components"]["schemas"]["OrderPage"]["properties"]) == {"results", "next_cursor"}
+    for path, schema_name in (("/v1/markets/{symbol}/orderbook", "Orderbook"), ("/v1/markets/{symbol}/ticker", "Ticker"),
+                              ("/v1/withdrawals/{withdrawal_id}", "Withdrawal")):
+        answer = schema["paths"][path]["get"]
+        assert answer["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(f"/{schema_name}"), path

@@ -35,6 +35,19 @@ export interface OrderRequest {
   [extra: string]: unknown; // fields newer servers take: client_order_id, time_in_force, post_only
 }
 
+/** A page of a REST list: pass `next_cursor` as `cursor` for the next one; null on the last page. */
+export interface Page<T = any> {
+  results: T[];
+  next_cursor: string | null;
+}
+
+export type Filters = Record<string, string | number | boolean>;
+
+function withQuery(path: string, filters: Filters): string {
+  const query = new URLSearchParams(Object.entries(filters).map(([k, v]) => [k, String(v)])).toString();
+  return path + (query ? `?${query}` : "");
+}
+
 export class Rest {
   constructor(readonly baseUrl: string, private readonly authorization: () => Promise<string | null>) {}
 
@@ -52,10 +65,31 @@ export class Rest {
 
   cancelOrder(orderId: string) { return this.call("DELETE", `/v1/orders/${encodeURIComponent(orderId)}`); }
 
-  listOrders(filters: Record<string, string | number> = {}) {
-    const query = new URLSearchParams(Object.entries(filters).map(([k, v]) => [k, String(v)])).toString();
-    return this.call("GET", "/v1/orders" + (query ? `?${query}` : ""));
+  /** GET /v1/orders: one page, newest first. Filters: symbol, status, side, open (true: on the book), limit, cursor. */
+  listOrders(filters: Filters = {}): Promise<Page> { return this.call("GET", withQuery("/v1/orders", filters)); }
+
+  /** GET /v1/trades: one page of the caller's fills. Filters: symbol, order_id, limit, cursor. */
+  listTrades(filters: Filters = {}): Promise<Page> { return this.call("GET", withQuery("/v1/trades", filters)); }
+
+  /** Every row of a paged list (/v1/orders, /v1/trades, /v1/settlements, /v1/deposits, /v1/withdrawals,
+   * /v1/markets/{symbol}/trades), newest first, page after page. */
+  async *every(path: string, filters: Filters = {}): AsyncGenerator<any> {
+    let query = filters;
+    while (true) {
+      const page: Page = await this.call("GET", withQuery(path, query));
+      yield* page.results;
+      if (!page.next_cursor) return;
+      query = { ...query, cursor: page.next_cursor };
+    }
   }
+
+  /** GET /v1/markets/{symbol}/orderbook (public): {symbol, bids, asks, timestamp}, levels best first. */
+  orderbook(symbol: string, depth?: number) {
+    return this.call("GET", withQuery(`/v1/markets/${encodeURIComponent(symbol)}/orderbook`, depth === undefined ? {} : { depth }));
+  }
+
+  /** GET /v1/markets/{symbol}/ticker (public): last price, best bid and ask, 24-hour statistics. */
+  ticker(symbol: string) { return this.call("GET", `/v1/markets/${encodeURIComponent(symbol)}/ticker`); }
 
   placeBid(auctionId: string, { quantity, price, client_bid_id }: { quantity: Decimal; price: Decimal; client_bid_id?: string }) {
     const body: Record<string, unknown> = { quantity: exact(quantity), price: exact(price) };

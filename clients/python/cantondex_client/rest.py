@@ -4,7 +4,7 @@ import asyncio
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +51,12 @@ def _send(http_request: urllib.request.Request) -> Any:
     return exact_json.loads(text) if text else None
 
 
+def _with_query(path: str, filters: dict[str, Any]) -> str:
+    """`path` with the filters that are set as its query string (booleans as true/false)."""
+    values = {key: str(value).lower() if isinstance(value, bool) else value for key, value in filters.items() if value is not None}
+    return path + (f"?{urllib.parse.urlencode(values)}" if values else "")
+
+
 class Rest:
     """Orders and bids over REST, signed with the client's current credentials (`authorization()`)."""
 
@@ -76,10 +82,33 @@ class Rest:
     async def cancel_order(self, order_id: str) -> dict[str, Any]:
         return await self.call("DELETE", f"/v1/orders/{urllib.parse.quote(order_id, safe='')}")
 
-    async def list_orders(self, **filters: Any) -> Any:
-        """GET /v1/orders with query filters (symbol, status, limit); the answer as the server gives it."""
-        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
-        return await self.call("GET", "/v1/orders" + (f"?{query}" if query else ""))
+    async def list_orders(self, **filters: Any) -> dict[str, Any]:
+        """GET /v1/orders: one page, `{results, next_cursor}`, newest first. Filters: symbol, status, side,
+        open (True: on the book), limit, cursor (the `next_cursor` of the page before)."""
+        return await self.call("GET", _with_query("/v1/orders", filters))
+
+    async def list_trades(self, **filters: Any) -> dict[str, Any]:
+        """GET /v1/trades: one page of the caller's fills. Filters: symbol, order_id, limit, cursor."""
+        return await self.call("GET", _with_query("/v1/trades", filters))
+
+    async def every(self, path: str, **filters: Any) -> AsyncIterator[dict[str, Any]]:
+        """Every row of a paged list (/v1/orders, /v1/trades, /v1/settlements, /v1/deposits, /v1/withdrawals,
+        /v1/markets/{symbol}/trades), newest first, page after page."""
+        while True:
+            page = await self.call("GET", _with_query(path, filters))
+            for row in page["results"]:
+                yield row
+            if not page["next_cursor"]:
+                return
+            filters = {**filters, "cursor": page["next_cursor"]}
+
+    async def orderbook(self, symbol: str, depth: int | None = None) -> dict[str, Any]:
+        """GET /v1/markets/{symbol}/orderbook (public): `{symbol, bids, asks, timestamp}`, levels best first."""
+        return await self.call("GET", _with_query(f"/v1/markets/{urllib.parse.quote(symbol, safe='')}/orderbook", {"depth": depth}))
+
+    async def ticker(self, symbol: str) -> dict[str, Any]:
+        """GET /v1/markets/{symbol}/ticker (public): last price, best bid and ask, 24-hour statistics."""
+        return await self.call("GET", f"/v1/markets/{urllib.parse.quote(symbol, safe='')}/ticker")
 
     async def place_bid(self, auction_id: str, *, quantity: Decimal, price: Decimal, client_bid_id: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"quantity": quantity, "price": price}

@@ -2,7 +2,7 @@ var __defProp = Object.defineProperty;
 var __defNormalProp = (obj, key, value) => key in obj ? __defProp(obj, key, { enumerable: true, configurable: true, writable: true, value }) : obj[key] = value;
 var __publicField = (obj, key, value) => __defNormalProp(obj, typeof key !== "symbol" ? key + "" : key, value);
 
-// node_modules/lossless-json/lib/esm/utils.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/utils.js
 function isInteger(value) {
   return INTEGER_REGEX.test(value);
 }
@@ -97,7 +97,7 @@ function getSignificantDigitRange(value) {
   };
 }
 
-// node_modules/lossless-json/lib/esm/LosslessNumber.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/LosslessNumber.js
 var losslessNumberMarker = /* @__PURE__ */ Symbol.for("lossless-json.LosslessNumber");
 var LosslessNumber = class {
   constructor(value) {
@@ -153,12 +153,12 @@ function isLosslessNumber(value) {
   return value !== null && typeof value === "object" && value[losslessNumberMarker] === true;
 }
 
-// node_modules/lossless-json/lib/esm/numberParsers.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/numberParsers.js
 function parseLosslessNumber(value) {
   return new LosslessNumber(value);
 }
 
-// node_modules/lossless-json/lib/esm/revive.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/revive.js
 function revive(json, reviver) {
   return reviveValue({
     "": json
@@ -196,7 +196,7 @@ function reviveArray(array, reviver) {
   return array;
 }
 
-// node_modules/lossless-json/lib/esm/parse.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/parse.js
 function parse(text, reviver, options) {
   const optionsObj = typeof options === "function" ? {
     parseNumber: options
@@ -523,7 +523,7 @@ var codeLowercaseE = 101;
 var codeUppercaseF = 70;
 var codeLowercaseF = 102;
 
-// node_modules/lossless-json/lib/esm/stringify.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/stringify.js
 function stringify(value, replacer, space, numberStringifiers) {
   const resolvedSpace = resolveSpace(space);
   const replacedValue = typeof replacer === "function" ? replacer.call({
@@ -685,6 +685,10 @@ async function request(baseUrl, method, path, { body, authorization } = {}) {
   if (!response.ok) throw new ApiError(response.status, answer);
   return answer;
 }
+function withQuery(path, filters) {
+  const query = new URLSearchParams(Object.entries(filters).map(([k, v]) => [k, String(v)])).toString();
+  return path + (query ? `?${query}` : "");
+}
 var Rest = class {
   constructor(baseUrl, authorization) {
     this.baseUrl = baseUrl;
@@ -704,9 +708,32 @@ var Rest = class {
   cancelOrder(orderId) {
     return this.call("DELETE", `/v1/orders/${encodeURIComponent(orderId)}`);
   }
+  /** GET /v1/orders: one page, newest first. Filters: symbol, status, side, open (true: on the book), limit, cursor. */
   listOrders(filters = {}) {
-    const query = new URLSearchParams(Object.entries(filters).map(([k, v]) => [k, String(v)])).toString();
-    return this.call("GET", "/v1/orders" + (query ? `?${query}` : ""));
+    return this.call("GET", withQuery("/v1/orders", filters));
+  }
+  /** GET /v1/trades: one page of the caller's fills. Filters: symbol, order_id, limit, cursor. */
+  listTrades(filters = {}) {
+    return this.call("GET", withQuery("/v1/trades", filters));
+  }
+  /** Every row of a paged list (/v1/orders, /v1/trades, /v1/settlements, /v1/deposits, /v1/withdrawals,
+   * /v1/markets/{symbol}/trades), newest first, page after page. */
+  async *every(path, filters = {}) {
+    let query = filters;
+    while (true) {
+      const page = await this.call("GET", withQuery(path, query));
+      yield* page.results;
+      if (!page.next_cursor) return;
+      query = { ...query, cursor: page.next_cursor };
+    }
+  }
+  /** GET /v1/markets/{symbol}/orderbook (public): {symbol, bids, asks, timestamp}, levels best first. */
+  orderbook(symbol, depth) {
+    return this.call("GET", withQuery(`/v1/markets/${encodeURIComponent(symbol)}/orderbook`, depth === void 0 ? {} : { depth }));
+  }
+  /** GET /v1/markets/{symbol}/ticker (public): last price, best bid and ask, 24-hour statistics. */
+  ticker(symbol) {
+    return this.call("GET", `/v1/markets/${encodeURIComponent(symbol)}/ticker`);
   }
   placeBid(auctionId, { quantity, price, client_bid_id }) {
     const body = { quantity: exact(quantity), price: exact(price) };

@@ -1,0 +1,97 @@
+"""Keyset pagination of REST lists: newest first, `limit` and an opaque `cursor` in, `{results, next_cursor}` out.
+
+Not DRF's CursorPagination: its cursor is base64 a client can edit at will, its answer is `{next, previous,
+results}` with whole URLs, and it breaks ties of its one ordering field with an offset. Here a page ends at the
+key (time, id) of its last row; the next page is every row strictly older than that key, so rows inserted
+meanwhile (newer, at the front) neither repeat nor shift anything. The cursor is that key signed with
+django.core.signing (SECRET_KEY) under a salt naming the list and whose list it is (the account, the market):
+an edited cursor, or one from another list or another account, is 400 INVALID_CURSOR.
+"""
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core import signing
+from django.db.models import Model, Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from .errors import ServiceError
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Page:
+    results: list[Any]
+    next_cursor: str | None  # None on the last page
+
+
+class _PageQuery(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    cursor = serializers.CharField(required=False)
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("limit", int, description=f"Rows per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
+    OpenApiParameter("cursor", str, description="The `next_cursor` of the page before; absent for the first page."),
+]
+
+
+def _salt(list_name: str, owner: str) -> str:
+    return f"kernel.pagination:{list_name}:{owner}"
+
+
+def paginate(queryset: QuerySet, *, query_params, list_name: str, owner: str, time_field: str = "created_at") -> Page:
+    """One page of `queryset`, newest first by (`time_field`, id), as `query_params` (limit, cursor) ask.
+    `list_name` and `owner` (an account id, a symbol) bind the cursors this list hands out to it.
+    Bad limit: ValidationError (400 VALIDATION_ERROR); bad cursor: 400 INVALID_CURSOR."""
+    query = _PageQuery(data=query_params)
+    query.is_valid(raise_exception=True)
+    limit: int = query.validated_data["limit"]
+    salt = _salt(list_name, owner)
+    if cursor := query.validated_data.get("cursor"):
+        moment, last_id = _cursor_key(cursor, salt=salt)
+        queryset = queryset.filter(Q(**{f"{time_field}__lt": moment}) | Q(**{time_field: moment, "id__lt": last_id}))
+    rows: list[Model] = list(queryset.order_by(f"-{time_field}", "-id")[: limit + 1])
+    if len(rows) <= limit:
+        return Page(results=rows, next_cursor=None)
+    last = rows[limit - 1]
+    next_cursor = signing.dumps([getattr(last, time_field).isoformat(), last.pk], salt=salt)
+    return Page(results=rows[:limit], next_cursor=next_cursor)
+
+
+def _cursor_key(cursor: str, *, salt: str) -> tuple[datetime, str]:
+    try:
+        moment, last_id = signing.loads(cursor, salt=salt)
+        return datetime.fromisoformat(moment), last_id
+    except (signing.BadSignature, ValueError, TypeError):
+        raise ServiceError(
+            "INVALID_CURSOR",
+            "The cursor is not one this list handed out: start again without it.",
+            details={"parameter": "cursor"},
+        ) from None
+
+
+def page_response(
+    request, queryset: QuerySet, serializer_class: type[serializers.Serializer], *, list_name: str, owner: str, time_field: str = "created_at"
+) -> Response:
+    """The REST answer of a list: the page the request asks for, `{results, next_cursor}`."""
+    page = paginate(queryset, query_params=request.query_params, list_name=list_name, owner=owner, time_field=time_field)
+    return Response({"results": serializer_class(page.results, many=True).data, "next_cursor": page.next_cursor})
+
+
+@functools.cache
+def page_serializer(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The schema of a page of `serializer_class` rows (`OrderSerializer` -> `OrderPage`), for extend_schema. Name
+    the operation too (`operation_id="orders_list"`): a page is one object, which spectacular calls `_retrieve`."""
+    name = serializer_class.__name__.removesuffix("Serializer") + "PageSerializer"
+    fields = {
+        "results": serializer_class(many=True),
+        "next_cursor": serializers.CharField(allow_null=True, help_text="Pass as `cursor` for the next page; null on the last."),
+    }
+    return type(name, (serializers.Serializer,), fields)
