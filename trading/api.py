@@ -95,6 +95,7 @@ class OrderListCreateApi(APIView):
         request=None,
         responses=OrdersCancelledSerializer,
         summary="Cancel all the caller's open orders, or one market's",
+        operation_id="orders_cancel_all",
         parameters=[OpenApiParameter("symbol", str, description="Only this market's orders")],
     )
     def delete(self, request):
