@@ -11,8 +11,11 @@ class TradingConfig(AppConfig):
 
         from . import (
             channels,  # noqa: F401  (registers the trading channels)
+            client_messages,
             services,
         )
+
+        client_messages.register_all()
 
         jobs.register("trading.settlement", services.settlements_process_pending, interval_setting="CDX_SETTLEMENT_INTERVAL_S")
         jobs.register("trading.withdrawals", services.withdrawals_process_pending, interval_setting="CDX_WITHDRAWAL_INTERVAL_S")
