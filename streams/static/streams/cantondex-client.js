@@ -2,7 +2,7 @@ var __defProp = Object.defineProperty;
 var __defNormalProp = (obj, key, value) => key in obj ? __defProp(obj, key, { enumerable: true, configurable: true, writable: true, value }) : obj[key] = value;
 var __publicField = (obj, key, value) => __defNormalProp(obj, typeof key !== "symbol" ? key + "" : key, value);
 
-// node_modules/lossless-json/lib/esm/utils.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/utils.js
 function isInteger(value) {
   return INTEGER_REGEX.test(value);
 }
@@ -97,7 +97,7 @@ function getSignificantDigitRange(value) {
   };
 }
 
-// node_modules/lossless-json/lib/esm/LosslessNumber.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/LosslessNumber.js
 var losslessNumberMarker = /* @__PURE__ */ Symbol.for("lossless-json.LosslessNumber");
 var LosslessNumber = class {
   constructor(value) {
@@ -153,12 +153,12 @@ function isLosslessNumber(value) {
   return value !== null && typeof value === "object" && value[losslessNumberMarker] === true;
 }
 
-// node_modules/lossless-json/lib/esm/numberParsers.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/numberParsers.js
 function parseLosslessNumber(value) {
   return new LosslessNumber(value);
 }
 
-// node_modules/lossless-json/lib/esm/revive.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/revive.js
 function revive(json, reviver) {
   return reviveValue({
     "": json
@@ -196,7 +196,7 @@ function reviveArray(array, reviver) {
   return array;
 }
 
-// node_modules/lossless-json/lib/esm/parse.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/parse.js
 function parse(text, reviver, options) {
   const optionsObj = typeof options === "function" ? {
     parseNumber: options
@@ -523,7 +523,7 @@ var codeLowercaseE = 101;
 var codeUppercaseF = 70;
 var codeLowercaseF = 102;
 
-// node_modules/lossless-json/lib/esm/stringify.js
+// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/stringify.js
 function stringify(value, replacer, space, numberStringifiers) {
   const resolvedSpace = resolveSpace(space);
   const replacedValue = typeof replacer === "function" ? replacer.call({
@@ -685,6 +685,11 @@ async function request(baseUrl, method, path, { body, authorization } = {}) {
   if (!response.ok) throw new ApiError(response.status, answer);
   return answer;
 }
+function orderBody({ quantity, price, order_type = "limit", ...rest }) {
+  const body = { ...rest, order_type, quantity: exact(quantity) };
+  if (price !== void 0) body.price = exact(price);
+  return body;
+}
 var Rest = class {
   constructor(baseUrl, authorization) {
     this.baseUrl = baseUrl;
@@ -696,13 +701,26 @@ var Rest = class {
   me() {
     return this.call("GET", "/v1/accounts/me");
   }
-  placeOrder({ quantity, price, order_type = "limit", ...rest }) {
-    const body = { ...rest, order_type, quantity: exact(quantity) };
-    if (price !== void 0) body.price = exact(price);
-    return this.call("POST", "/v1/orders", body);
+  /** 201 with a new order, 200 with the original one for a retry with its client_order_id. */
+  placeOrder(order) {
+    return this.call("POST", "/v1/orders", orderBody(order));
+  }
+  getOrder(orderId) {
+    return this.call("GET", `/v1/orders/${encodeURIComponent(orderId)}`);
+  }
+  getOrderByClientId(clientOrderId) {
+    return this.call("GET", `/v1/orders/by-client-id/${encodeURIComponent(clientOrderId)}`);
   }
   cancelOrder(orderId) {
     return this.call("DELETE", `/v1/orders/${encodeURIComponent(orderId)}`);
+  }
+  /** Cancel every open order, or one market's: `{cancelled: [order ids], count}`. */
+  cancelAll(symbol) {
+    return this.call("DELETE", "/v1/orders" + (symbol ? `?symbol=${encodeURIComponent(symbol)}` : ""));
+  }
+  /** The dead-man's switch: cancel all unless called again within `timeoutS` seconds; 0 turns it off. */
+  cancelAllAfter(timeoutS) {
+    return this.call("POST", "/v1/orders/cancel-all-after", { timeout_s: timeoutS });
   }
   listOrders(filters = {}) {
     const query = new URLSearchParams(Object.entries(filters).map(([k, v]) => [k, String(v)])).toString();
@@ -876,6 +894,10 @@ var CantonDexClient = class {
       this.pending.set(correlationId, { resolve, reject });
       this.send({ ...message, correlation_id: correlationId });
     });
+  }
+  /** place_order on the socket: resolves with `order_accepted` (`order`, `created`) or `order_rejected` (`code`). */
+  placeOrder(order) {
+    return this.request({ type: "place_order", ...orderBody(order) });
   }
   // The connection
   async open() {
@@ -1079,6 +1101,7 @@ export {
   RequestError,
   Rest,
   exact,
+  orderBody,
   parseMessage,
   request,
   stringifyMessage
