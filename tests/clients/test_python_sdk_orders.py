@@ -21,10 +21,15 @@ async def test_place_an_order_twice_by_client_id_find_it_and_cancel_everything(d
         return f"Bearer {token}"
 
     rest = Rest(daphne.base_url, authorization)
-    order = {"symbol": "AAPL/USDC", "side": "buy", "quantity": Decimal("2"), "price": Decimal("1.5"), "client_order_id": "sdk-1"}
-    placed = await rest.place_order(**order, time_in_force="gtc", post_only=True)
+
+    async def place() -> dict:
+        return await rest.place_order(
+            symbol="AAPL/USDC", side="buy", quantity=Decimal("2"), price=Decimal("1.5"), client_order_id="sdk-1", post_only=True
+        )
+
+    placed = await place()
     assert (placed["client_order_id"], placed["post_only"], placed["price"]) == ("sdk-1", True, Decimal("1.5"))
-    assert await rest.place_order(**order, time_in_force="gtc", post_only=True) == placed
+    assert await place() == placed
     assert await rest.get_order_by_client_id("sdk-1") == placed == await rest.get_order(placed["order_id"])
     with pytest.raises(ApiError) as refused:
         await rest.cancel_all_after(86401)
