@@ -2,7 +2,8 @@
 
 Counted as the order benchmark counts them (bench/orders/statements.py): CaptureQueriesContext around
 trading.services.order_enter (what REST and the socket call: order_place, plus one lookup with a
-client_order_id), after one uncounted pair, on a market with an empty book. The test's own makes the service's BEGIN/COMMIT a SAVEPOINT/RELEASE pair, which is left out like them.
+client_order_id), after one uncounted pair, on a market with an empty book. The test's own transaction
+makes the service's BEGIN/COMMIT a SAVEPOINT/RELEASE pair, which is left out like them.
 """
 
 from decimal import Decimal
