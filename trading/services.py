@@ -172,7 +172,7 @@ def order_cancel_all(*, account_id: str, symbol: str | None = None, reason: str 
     changes = ChangeSet()
     touched: dict[str, set[tuple[str, Decimal]]] = {name: set() for name in markets}
     cancelled = []
-    for order in resting.filter(market_id__in=markets).order_by("market_id", "book_sequence"):  # read again under the locks
+    for order in resting.filter(market_id__in=list(markets)).order_by("market_id", "book_sequence"):  # read again under the locks
         order.market = markets[order.market_id]
         matching.cancel(order=order, reason=reason, changes=changes)
         touched[order.market_id].add((order.side, order.limit_price))
