@@ -3,6 +3,7 @@ cancel-all and the dead-man's switch (cancel-all-after)."""
 
 from datetime import timedelta
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -11,11 +12,13 @@ from kernel.json import loads
 from tests.support.event_log import published
 from tests.trading.conftest import balance
 from tests.trading.test_api import client_for, post
+from trading import services
 from trading.models import CancelAllAfter, Order, Trade
 from trading.services import cancel_all_after_run, cancel_all_after_set, order_place
 
 AAPL = "AAPL/USDC"
 BID = {"symbol": AAPL, "side": "buy", "order_type": "limit", "quantity": 10, "price": 150}
+ORDER_FIELDS: dict[str, Any] = {"symbol": AAPL, "side": "buy", "order_type": "limit", "quantity": D("10"), "price": D("150")}
 
 
 def rest(user, side="sell", quantity="10", price="150", symbol=AAPL):
@@ -56,6 +59,18 @@ def test_client_order_ids_are_per_account_and_absent_ones_are_null(buyer, seller
     assert status == 201 and body["client_order_id"] == "same"
     status, plain_order = post(client_for(buyer), "/v1/orders", {**BID, "price": 2})
     assert status == 201 and plain_order["client_order_id"] is None
+
+
+def test_a_request_that_lost_the_race_for_its_client_order_id_is_answered_as_a_retry(buyer, monkeypatch):
+    first = order_place(account_id=buyer.account.id, client_order_id="race", **ORDER_FIELDS)
+    lookups = iter([None])  # the lookup before placing misses, as when the other request had not committed yet
+    real_lookup = services.order_by_client_id
+    monkeypatch.setattr(services, "order_by_client_id", lambda **ids: next(lookups, None) or real_lookup(**ids))
+
+    entry = services.order_enter(account_id=buyer.account.id, client_order_id="race", **ORDER_FIELDS)
+
+    assert (entry.order.id, entry.created) == (first.id, False)
+    assert Order.objects.filter(account=buyer.account).count() == 1
 
 
 @pytest.mark.parametrize("client_order_id", ["x" * 65, "", "has space", "semi;colon", "é", "ok\n"])
