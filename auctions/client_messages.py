@@ -16,12 +16,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from accounts.models import ApiKeyScope
 from kernel.errors import ServiceError
 from streams.client_messages import Description, Reply, register
 from streams.events import wire
 from streams.principals import Principal
 from streams.protocol import ErrorCode, ProtocolError
+from trading.client_messages import trader_account_id
 
 from . import services
 from .events import BIDS, BidAccepted
@@ -45,11 +45,7 @@ def _number(payload: dict[str, Any], name: str) -> Decimal:
 
 def _account_id(principal: Principal) -> str:
     """The bidder's account: a trader, signed in with a password or an API key with the trade scope."""
-    if principal.account_id is None:
-        raise ProtocolError(PERMISSION_DENIED, "Only traders may bid", {"reason": "no_account"})
-    if principal.scopes is not None and ApiKeyScope.TRADE not in principal.scopes:
-        raise ProtocolError(PERMISSION_DENIED, "This API key lacks the 'trade' scope", {"reason": "insufficient_scope"})
-    return principal.account_id
+    return trader_account_id(principal, code=PERMISSION_DENIED, may="bid")
 
 
 def _bid_reply(reply_type: str, bid) -> Reply:

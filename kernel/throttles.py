@@ -5,6 +5,7 @@ process; local memory otherwise. Rates are REST_FRAMEWORK["DEFAULT_THROTTLE_RATE
 """
 
 import ipaddress
+from types import SimpleNamespace
 
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
@@ -47,6 +48,17 @@ class WriteRateThrottle(_LiveRates, UserRateThrottle):
         if request.method in SAFE_METHODS or not request.user.is_authenticated:
             return True
         return super().allow_request(request, view)
+
+
+def write_throttle_take(*, user_id: int) -> float | None:
+    """Count one change by this user that came another way than REST (an order over the WebSocket)
+    against the same `write` rate and counter as REST's, so a client cannot pass the limit by mixing the
+    two. None: allowed; else the seconds until one more would be."""
+    throttle = WriteRateThrottle()
+    caller = SimpleNamespace(method="POST", user=SimpleNamespace(pk=user_id, is_authenticated=True))
+    if throttle.allow_request(caller, None):
+        return None
+    return throttle.wait() or 1.0
 
 
 def client_ip(request) -> str | None:

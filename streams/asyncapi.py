@@ -80,12 +80,21 @@ def _client_messages() -> dict[str, dict[str, Any]]:
 
 
 def _domain_replies() -> dict[str, dict[str, Any]]:
-    """The direct replies of the domain apps' messages: `payload` under a channel, no sequence (no stream)."""
-    replies = {reply for described in client_messages.described().values() for reply in described.replies}
-    properties = {"channel": {"type": "string"}, "payload": {"type": "object"}, "timestamp": _TIMESTAMP, "correlation_id": _CORRELATION_ID}
+    """The direct replies of the domain apps' messages, no sequence (no stream): the fields their messages
+    describe, else `payload` under a channel (the auction seed's form)."""
+    fields: dict[str, dict[str, Any]] = {}
+    for described in client_messages.described().values():
+        for reply in described.replies:
+            fields.setdefault(reply, {}).update(described.reply_fields)
+    seed_form = {"channel": {"type": "string"}, "payload": {"type": "object"}}
     return {
-        f"{kind}_reply": _message(kind, "A direct reply: no sequence, it belongs to no stream", properties, ["timestamp"])
-        for kind in sorted(replies)
+        f"{kind}_reply": _message(
+            kind,
+            "A direct reply: no sequence, it belongs to no stream",
+            {**(fields[kind] or seed_form), "timestamp": _TIMESTAMP, "correlation_id": _CORRELATION_ID},
+            ["timestamp"],
+        )
+        for kind in sorted(fields)
     }
 
 

@@ -78,6 +78,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     # Life cycle
 
     async def connect(self):
+        self.disconnect_hooks: dict[str, Callable[[], object]] = {}  # set by client message replies, run on close
         self.hub = await get_hub()
         self.connection_id = new_connection_id()
         self.state = AWAITING_AUTH
@@ -112,6 +113,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self.hub.connection_remove(self)
             await connection_counter().release(self.counted_owner, self.connection_id)
             self.counted_owner = None
+        hooks, self.disconnect_hooks = self.disconnect_hooks, {}
+        for name, callback in hooks.items():
+            try:
+                await database_sync_to_async(callback)()
+            except Exception:
+                log.exception("disconnect hook %s of connection %s failed", name, self.connection_id)
 
     def _open(self) -> bool:
         return self.state is AWAITING_AUTH or self.state is AUTHENTICATED
@@ -365,6 +372,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         """A message a domain app registered (streams/client_messages.py): its handler answers directly."""
         handler = client_messages.get(message["type"])
         reply = await database_sync_to_async(handler)(message, self.principal)
+        hook = reply.disconnect_hook
+        if hook is not None:
+            if hook.callback is None:
+                self.disconnect_hooks.pop(hook.name, None)
+            else:
+                self.disconnect_hooks[hook.name] = hook.callback
         await self.send(text_data=encode(reply.type, correlation_id, **reply.fields))
 
     HANDLERS: dict[str, Callable] = {

@@ -37,8 +37,8 @@ class BalanceAdmin(ReadOnlyAdmin):
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = ("id", "account", "market", "side", "order_type", "quantity", "price", "filled", "status", "created_at")
-    list_filter = ("market", "status", "side", "order_type")
-    search_fields = ("id", "account__id", "account__user__username")
+    list_filter = ("market", "status", "side", "order_type", "time_in_force")
+    search_fields = ("id", "client_order_id", "account__id", "account__user__username")
     actions = ["cancel_orders"]
 
     @admin.action(description="Cancel selected orders", permissions=["cancel"])

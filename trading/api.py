@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,11 +14,14 @@ from .models import Deposit
 from .read_serializers import OrderQuerySerializer
 from .serializers import (
     AccountMeSerializer,
+    CancelAllAfterSerializer,
+    CancelAllAfterStateSerializer,
     DepositCreateSerializer,
     DepositSerializer,
     MarketSerializer,
     OrderCancelledSerializer,
     OrderCreateSerializer,
+    OrdersCancelledSerializer,
     OrderSerializer,
     WithdrawalCreateSerializer,
     WithdrawalSerializer,
@@ -55,7 +58,7 @@ class MarketListApi(APIView):
 
 class OrderListCreateApi(APIView):
     permission_classes = [IsTrader]
-    api_key_scopes = {"GET": ApiKeyScope.READ, "POST": ApiKeyScope.TRADE}
+    api_key_scopes = {"GET": ApiKeyScope.READ, "POST": ApiKeyScope.TRADE, "DELETE": ApiKeyScope.TRADE}
 
     @extend_schema(
         responses=page_serializer(OrderSerializer),
@@ -68,22 +71,61 @@ class OrderListCreateApi(APIView):
         orders = selectors.order_list(account_id=account_id, **query_filters(request, OrderQuerySerializer))
         return page_response(request, orders, OrderSerializer, list_name="orders", owner=account_id)
 
-    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer}, summary="Place an order")
+    @extend_schema(
+        request=OrderCreateSerializer,
+        responses={201: OrderSerializer, 200: OrderSerializer},
+        summary="Place an order (200 and the original order for a retry with a used client_order_id)",
+    )
     def post(self, request):
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = services.order_place(account_id=_account_id(request), **serializer.validated_data)
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        entry = services.order_enter(account_id=_account_id(request), **serializer.validated_data)
+        return Response(OrderSerializer(entry.order).data, status=status.HTTP_201_CREATED if entry.created else status.HTTP_200_OK)
+
+    @extend_schema(
+        request=None,
+        responses=OrdersCancelledSerializer,
+        summary="Cancel all the caller's open orders, or one market's",
+        operation_id="orders_cancel_all",
+        parameters=[OpenApiParameter("symbol", str, description="Only this market's orders")],
+    )
+    def delete(self, request):
+        cancelled = services.order_cancel_all(account_id=_account_id(request), symbol=request.query_params.get("symbol"))
+        return Response(OrdersCancelledSerializer({"cancelled": cancelled, "count": len(cancelled)}).data)
 
 
-class OrderCancelApi(APIView):
+class OrderApi(APIView):
+    """One of the caller's orders, by its order_id, or by its client_order_id under /v1/orders/by-client-id/."""
+
     permission_classes = [IsTrader]
-    api_key_scopes = {"DELETE": ApiKeyScope.TRADE}
+    api_key_scopes = {"GET": ApiKeyScope.READ, "DELETE": ApiKeyScope.TRADE}
+
+    @extend_schema(responses=OrderSerializer, summary="One of the caller's orders (404 for anyone else's)")
+    def get(self, request, **order_ref: str):
+        return Response(OrderSerializer(selectors.order_of_account(account_id=_account_id(request), **order_ref)).data)
 
     @extend_schema(request=None, responses=OrderCancelledSerializer, summary="Cancel one of the caller's orders")
-    def delete(self, request, order_id: str):
-        order = services.order_cancel(order_id=order_id, account_id=_account_id(request))
+    def delete(self, request, **order_ref: str):
+        account_id = _account_id(request)
+        order = selectors.order_of_account(account_id=account_id, **order_ref)
+        order = services.order_cancel(order_id=order.id, account_id=account_id)
         return Response(OrderCancelledSerializer(order).data)
+
+
+class CancelAllAfterApi(APIView):
+    permission_classes = [IsTrader]
+    api_key_scopes = {"POST": ApiKeyScope.TRADE}
+
+    @extend_schema(
+        request=CancelAllAfterSerializer,
+        responses=CancelAllAfterStateSerializer,
+        summary="Dead-man's switch: cancel all open orders unless called again within timeout_s (0: off)",
+    )
+    def post(self, request):
+        serializer = CancelAllAfterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        state = services.cancel_all_after_set(account_id=_account_id(request), **serializer.validated_data)
+        return Response(CancelAllAfterStateSerializer(state).data)
 
 
 class WithdrawalCreateApi(APIView):

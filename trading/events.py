@@ -30,6 +30,9 @@ class OrderCreated(Event, type="order_created", channel=ORDERS):
     quantity: Decimal
     price: Decimal | None
     status: str
+    client_order_id: str | None = None
+    time_in_force: str = "gtc"
+    post_only: bool = False
 
     @classmethod
     def of(cls, order: Order) -> "OrderCreated":
@@ -42,7 +45,15 @@ class OrderCreated(Event, type="order_created", channel=ORDERS):
             quantity=order.quantity,
             price=order.price,
             status=order.status,
+            client_order_id=client_order_id_of(order),
+            time_in_force=order.time_in_force,
+            post_only=order.post_only,
         )
+
+
+def client_order_id_of(order: Order) -> str | None:
+    """The client's id as clients read it: null when the order has none."""
+    return order.client_order_id or None
 
 
 class OrderUpdated(Event, type="order_updated", channel=ORDERS):
@@ -51,6 +62,7 @@ class OrderUpdated(Event, type="order_updated", channel=ORDERS):
     status: str
     filled: Decimal
     average_fill_price: Decimal | None
+    client_order_id: str | None = None
 
     @classmethod
     def of(cls, order: Order) -> "OrderUpdated":
@@ -60,6 +72,7 @@ class OrderUpdated(Event, type="order_updated", channel=ORDERS):
             status=order.status,
             filled=order.filled,
             average_fill_price=order.average_fill_price,
+            client_order_id=client_order_id_of(order),
         )
 
 
@@ -70,6 +83,7 @@ class OrderFilled(Event, type="order_filled", channel=ORDERS):
     price: Decimal | None
     fill_time: datetime
     trade_id: str
+    client_order_id: str | None = None
 
     @classmethod
     def of(cls, order: Order, trade: Trade) -> "OrderFilled":
@@ -80,6 +94,7 @@ class OrderFilled(Event, type="order_filled", channel=ORDERS):
             price=order.average_fill_price,
             fill_time=trade.executed_at,
             trade_id=trade.id,
+            client_order_id=client_order_id_of(order),
         )
 
 
@@ -87,10 +102,16 @@ class OrderCancelled(Event, type="order_cancelled", channel=ORDERS):
     account_id: str
     order_id: str
     reason: str
+    client_order_id: str | None = None
 
     @classmethod
     def of(cls, order: Order) -> "OrderCancelled":
-        return cls(account_id=order.account_id, order_id=order.id, reason=order.status_reason)
+        return cls(
+            account_id=order.account_id,
+            order_id=order.id,
+            reason=order.status_reason,
+            client_order_id=client_order_id_of(order),
+        )
 
 
 # trades

@@ -6,6 +6,11 @@ processes take orders. It plans the fills first, holds the funds the plan needs,
 them; the holds are checked when the caller applies the ChangeSet, and a refusal
 (INSUFFICIENT_FUNDS) rolls the whole order back.
 
+Time in force: a gtc limit order rests what it does not fill; an ioc order (market orders always) ends
+there, its remainder cancelled (`ioc_remainder`; market orders `no_liquidity`); a fok order that the book
+cannot fill in full at once ends before anything is held or traded (`fok_unfillable`). A post-only
+order that would cross the book is refused (POST_ONLY_WOULD_CROSS), so it never takes liquidity.
+
 Self-trade prevention: an incoming order never trades with a resting order of its own account;
 that resting order is cancelled (reason `self_trade_prevented`) and matching goes on past it.
 
@@ -19,6 +24,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from kernel.errors import ServiceError
+
 from .changeset import ChangeSet
 from .events import (
     OrderbookUpdate,
@@ -30,11 +37,23 @@ from .events import (
     SettlementCreated,
     TradeExecuted,
 )
-from .models import SELF_TRADE_PREVENTED, Market, Order, OrderStatus, OrderType, Settlement, Side, Trade
+from .models import (
+    SELF_TRADE_PREVENTED,
+    Market,
+    Order,
+    OrderStatus,
+    OrderType,
+    Settlement,
+    Side,
+    TimeInForce,
+    Trade,
+)
 from .money import commission, notional
 from .selectors import book_depth, resting_orders
 
 ZERO = Decimal("0")
+IOC_REMAINDER = "ioc_remainder"
+FOK_UNFILLABLE = "fok_unfillable"
 
 
 @dataclass
@@ -45,6 +64,9 @@ class Plan:
     def cost(self) -> Decimal:
         """What a buyer pays for these fills, commission included."""
         return sum((_cost(notional(quantity, maker.limit_price)) for maker, quantity in self.fills), ZERO)
+
+    def quantity(self) -> Decimal:
+        return sum((quantity for _, quantity in self.fills), ZERO)
 
 
 def _cost(gross: Decimal) -> Decimal:
@@ -59,7 +81,15 @@ def submit(*, order: Order, changes: ChangeSet) -> dict[str, dict[Decimal, Decim
     """Match and rest or end the order; returns the market's book depth after it."""
     market = order.market
     depth = book_depth(symbol=market.symbol)
+    if order.post_only:
+        _refuse_if_crossing(order, depth)
     plan = _plan(order, depth)
+    if order.time_in_force == TimeInForce.FOK and plan.quantity() < order.quantity:
+        changes.emit(OrderCreated.of(order), key=order.account_id)
+        _cancelled(order=order, reason=FOK_UNFILLABLE, changes=changes)  # nothing was held, nothing trades
+        order.save(force_insert=True)
+        market.save(update_fields=["order_sequence"])
+        return depth
     order.reserved = _reservation(order, plan)
     changes.hold(order.account_id, held_currency(order), order.reserved, may_borrow=True)
     changes.emit(OrderCreated.of(order), key=order.account_id)
@@ -142,11 +172,27 @@ def _depth_add(depth: dict[str, dict[Decimal, Decimal]], order: Order, quantity:
         del level[order.limit_price]
 
 
+def _best_opposite(order: Order, depth: dict[str, dict[Decimal, Decimal]]) -> Decimal | None:
+    best_bid, best_ask = best_prices(depth)
+    return best_ask if order.side == Side.BUY else best_bid
+
+
+def _refuse_if_crossing(order: Order, depth: dict[str, dict[Decimal, Decimal]]) -> None:
+    """A post-only order must add liquidity: refused (nothing placed) if it would trade on arrival."""
+    best_opposite = _best_opposite(order, depth)
+    if best_opposite is not None and _crosses(order, best_opposite):
+        raise ServiceError(
+            "POST_ONLY_WOULD_CROSS",
+            f"A post-only {order.side} at {order.limit_price.normalize():f} would trade against the book at "
+            f"{best_opposite.normalize():f}; nothing was placed.",
+            details={"price": order.limit_price, "best_opposite_price": best_opposite},
+        )
+
+
 def _plan(order: Order, depth: dict[str, dict[Decimal, Decimal]]) -> Plan:
     plan = Plan()
     opposite = Side.SELL if order.side == Side.BUY else Side.BUY
-    best_bid, best_ask = best_prices(depth)
-    best_opposite = best_ask if order.side == Side.BUY else best_bid
+    best_opposite = _best_opposite(order, depth)
     if best_opposite is None or (order.order_type == OrderType.LIMIT and not _crosses(order, best_opposite)):
         return plan  # nothing to trade with: the resting orders are not read at all
     remaining = order.quantity
@@ -222,11 +268,14 @@ def _execute(*, taker: Order, maker: Order, quantity: Decimal, changes: ChangeSe
 
 
 def _rest_or_end(order: Order, changes: ChangeSet) -> None:
-    """After matching: a limit order rests on the book; a market order's unfilled part ends."""
-    if order.order_type == OrderType.LIMIT:
+    """After matching: a gtc limit order rests on the book; an ioc order's or a market order's unfilled part ends."""
+    if order.order_type == OrderType.LIMIT and order.time_in_force == TimeInForce.GTC:
         if order.status == OrderStatus.PENDING:
             order.status = OrderStatus.OPEN
             changes.emit(OrderUpdated.of(order), key=order.account_id)
+        return
+    if order.order_type == OrderType.LIMIT:
+        _cancelled(order=order, reason=IOC_REMAINDER, changes=changes)  # saved by submit
         return
     if order.filled:
         _cancelled(order=order, reason="no_liquidity", changes=changes)  # saved by submit

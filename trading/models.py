@@ -68,9 +68,17 @@ class OrderStatus(models.TextChoices):
     REJECTED = "rejected"
 
 
+class TimeInForce(models.TextChoices):
+    GTC = "gtc", "good till cancelled"
+    IOC = "ioc", "immediate or cancel"
+    FOK = "fok", "fill or kill"
+
+
 RESTING_STATUSES = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
 # The status_reason of a resting order cancelled by self-trade prevention (compliance counts these).
 SELF_TRADE_PREVENTED = "self_trade_prevented"
+# Client order ids: chosen by the client, unique per account, so a retried request places nothing twice.
+CLIENT_ORDER_ID_PATTERN = r"\A[A-Za-z0-9_-]{1,64}\Z"
 
 
 class Order(models.Model):
@@ -88,6 +96,11 @@ class Order(models.Model):
     )
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     status_reason = models.CharField(max_length=32, blank=True)
+    client_order_id = models.CharField(
+        max_length=64, blank=True, help_text="The client's own id for the order, unique per account; empty if none."
+    )
+    time_in_force = models.CharField(max_length=3, choices=TimeInForce.choices, default=TimeInForce.GTC)
+    post_only = models.BooleanField(default=False, help_text="Refused rather than taking liquidity.")
     book_sequence = models.BigIntegerField(help_text="Arrival order within the market: time priority.")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -101,6 +114,11 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(filled__lte=models.F("quantity")), name="order_not_overfilled"),
             models.CheckConstraint(condition=models.Q(reserved__gte=0), name="order_reserved_not_negative"),
+            models.UniqueConstraint(
+                fields=["account", "client_order_id"],
+                condition=~models.Q(client_order_id=""),
+                name="order_unique_client_order_id",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -216,6 +234,17 @@ class Withdrawal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} {self.amount} {self.currency} ({self.status})"
+
+
+class CancelAllAfter(models.Model):
+    """An account's dead-man's switch: when `trigger_at` passes without being pushed back, a job cancels
+    every open order of the account (reason cancel_all_after) and removes the row."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="cancel_all_after")
+    trigger_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.account_id} at {self.trigger_at:%Y-%m-%d %H:%M:%S}"
 
 
 class MarginState(models.Model):

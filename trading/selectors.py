@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Case, Exists, F, Max, Min, OuterRef, QuerySet, Subquery, Sum, When
 
+from kernel.errors import ServiceError
+
 from .models import RESTING_STATUSES, Balance, MarginState, Market, Order, Side
 from .money import notional
 
@@ -43,6 +45,26 @@ def order_list(
     if resting is not None:
         orders = orders.filter(status__in=RESTING_STATUSES) if resting else orders.exclude(status__in=RESTING_STATUSES)
     return orders
+
+
+def order_by_client_id(*, account_id: str, client_order_id: str) -> Order | None:
+    """The account's order with this client_order_id (unique per account), or None."""
+    if not client_order_id:
+        return None
+    return Order.objects.filter(account_id=account_id, client_order_id=client_order_id).first()
+
+
+def order_of_account(*, account_id: str, order_id: str | None = None, client_order_id: str | None = None) -> Order:
+    """One of the account's orders, by its id or by its client_order_id: ORDER_NOT_FOUND (404) when the
+    account has no such order, someone else's included (their ids are not revealed by a 403)."""
+    if order_id is not None:
+        order = Order.objects.filter(pk=order_id, account_id=account_id).first()
+    else:
+        order = order_by_client_id(account_id=account_id, client_order_id=client_order_id or "")
+    if order is None:
+        details: dict[str, str | None] = {"order_id": order_id} if order_id is not None else {"client_order_id": client_order_id}
+        raise ServiceError("ORDER_NOT_FOUND", "No such order.", details=details, status_code=404)
+    return order
 
 
 def resting_orders(*, symbol: str, side: str):

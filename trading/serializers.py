@@ -2,8 +2,9 @@ from rest_framework import serializers
 
 from kernel.errors import MoneyField
 
-from .models import OrderType, Side
-from .services import MAX_AMOUNT
+from .events import client_order_id_of
+from .models import CLIENT_ORDER_ID_PATTERN, OrderType, Side, TimeInForce
+from .services import MAX_AMOUNT, MAX_CANCEL_ALL_AFTER_S
 
 
 def _input_amount(**kwargs) -> MoneyField:
@@ -41,6 +42,20 @@ class OrderCreateSerializer(serializers.Serializer):
     order_type = serializers.ChoiceField(choices=OrderType.choices)
     quantity = _input_amount()
     price = _input_amount(required=False, allow_null=True, help_text="Required for limit orders, absent for market orders.")
+    client_order_id = serializers.RegexField(
+        CLIENT_ORDER_ID_PATTERN,
+        max_length=64,
+        required=False,
+        trim_whitespace=False,
+        error_messages={"invalid": "1 to 64 characters of A-Z, a-z, 0-9, _ and -."},
+        help_text="Your id for the order, unique per account: a retry with it answers the original order (200).",
+    )
+    time_in_force = serializers.ChoiceField(
+        choices=TimeInForce.choices, required=False, help_text="gtc (default; market orders: ioc), ioc or fok."
+    )
+    post_only = serializers.BooleanField(
+        required=False, help_text="Refused with POST_ONLY_WOULD_CROSS, nothing placed, if it would trade on arrival."
+    )
 
 
 class OrderSerializer(serializers.Serializer):
@@ -53,15 +68,37 @@ class OrderSerializer(serializers.Serializer):
     price = MoneyField(allow_null=True)
     status = serializers.CharField()
     status_reason = serializers.CharField(help_text="Why the order was cancelled or rejected; empty otherwise.")
+    client_order_id = serializers.SerializerMethodField()
+    time_in_force = serializers.CharField()
+    post_only = serializers.BooleanField()
     filled = MoneyField()
     average_fill_price = MoneyField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
+    def get_client_order_id(self, order) -> str | None:
+        return client_order_id_of(order)
+
 
 class OrderCancelledSerializer(serializers.Serializer):
     order_id = serializers.CharField(source="id")
     status = serializers.CharField()
+
+
+class OrdersCancelledSerializer(serializers.Serializer):
+    cancelled = serializers.ListField(child=serializers.CharField(), help_text="The ids of the orders cancelled.")
+    count = serializers.IntegerField()
+
+
+class CancelAllAfterSerializer(serializers.Serializer):
+    timeout_s = serializers.IntegerField(
+        min_value=0, max_value=MAX_CANCEL_ALL_AFTER_S, help_text="Seconds until every open order is cancelled; 0 turns it off."
+    )
+
+
+class CancelAllAfterStateSerializer(serializers.Serializer):
+    current_time = serializers.DateTimeField()
+    trigger_time = serializers.DateTimeField(allow_null=True, help_text="null: the switch is off.")
 
 
 class WithdrawalCreateSerializer(serializers.Serializer):

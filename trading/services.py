@@ -2,10 +2,13 @@
 change, and so the one place their events come from (through ChangeSet, inside the transaction)."""
 
 import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.selectors import account_exists
@@ -19,8 +22,10 @@ from .changeset import ChangeSet, margin_review
 from .events import DepositReceived, SettlementConfirmed, SettlementFailed, TradeCancelled, WithdrawalProcessed
 from .ledger import DvpInstruction, LedgerRejected, LedgerUnavailable, TransferInstruction, ledger
 from .models import (
+    CLIENT_ORDER_ID_PATTERN,
     RESTING_STATUSES,
     Balance,
+    CancelAllAfter,
     Deposit,
     MarginState,
     Market,
@@ -29,26 +34,80 @@ from .models import (
     Settlement,
     SettlementStatus,
     Side,
+    TimeInForce,
     TradeStatus,
     Withdrawal,
     WithdrawalStatus,
 )
 from .money import QUANTUM, is_multiple, notional
-from .selectors import account_valuation, known_currencies, mark_prices, market_prices
+from .selectors import account_valuation, known_currencies, mark_prices, market_prices, order_by_client_id
 from .withdrawal_checks import withdrawal_checks_run
 
 log = logging.getLogger(__name__)
 
 MAX_AMOUNT = Decimal("1e12")  # quantities, prices and transfers: below 10^12 each
 MAX_NOTIONAL = Decimal("1e18")  # quantity x price stays well inside the 22 integer digits stored
+MAX_CANCEL_ALL_AFTER_S = 86400  # the dead-man's switch reaches at most a day ahead (as Kraken's)
+# What a retry with a used client_order_id must repeat to be answered with the original order.
+_RETRY_FIELDS = ("symbol", "side", "order_type", "quantity", "price", "time_in_force", "post_only")
 
 
 # Orders
 
 
+@dataclass(frozen=True)
+class OrderEntry:
+    order: Order
+    created: bool  # False: a retry with a known client_order_id, answered with the original order
+
+
+def order_enter(*, account_id: str, client_order_id: str = "", **fields) -> OrderEntry:
+    """Order entry for clients (REST, WebSocket): order_place, made idempotent by client_order_id.
+
+    A client_order_id the account used already answers that order and places nothing, when the retry
+    asks for the same order; a different order under a used id is refused (409 CLIENT_ORDER_ID_IN_USE)."""
+    if client_order_id:
+        existing = order_by_client_id(account_id=account_id, client_order_id=client_order_id)
+        if existing is not None:
+            return OrderEntry(_retry_checked(existing, fields), created=False)
+    try:
+        return OrderEntry(order_place(account_id=account_id, client_order_id=client_order_id, **fields), created=True)
+    except IntegrityError:
+        # A concurrent request with the same id committed first: answer as a retry of it.
+        existing = order_by_client_id(account_id=account_id, client_order_id=client_order_id) if client_order_id else None
+        if existing is None:
+            raise
+        return OrderEntry(_retry_checked(existing, fields), created=False)
+
+
+def _retry_checked(order: Order, fields: dict) -> Order:
+    placed = {"symbol": order.market_id, **{name: getattr(order, name) for name in _RETRY_FIELDS if name != "symbol"}}
+    asked = {"time_in_force": TimeInForce.GTC, "post_only": False, "price": None, **fields}
+    if order.order_type == OrderType.MARKET and asked["time_in_force"] == TimeInForce.GTC:
+        asked["time_in_force"] = TimeInForce.IOC  # as order_place records it
+    differing = sorted(name for name in _RETRY_FIELDS if asked.get(name) != placed[name])
+    if differing:
+        raise ServiceError(
+            "CLIENT_ORDER_ID_IN_USE",
+            f"client_order_id {order.client_order_id!r} names another order ({order.id}); nothing was placed.",
+            details={"client_order_id": order.client_order_id, "order_id": order.id, "differing_fields": differing},
+            status_code=409,
+        )
+    return order
+
+
 @transaction.atomic
 def order_place(
-    *, account_id: str, symbol: str, side: str, order_type: str, quantity: Decimal, price: Decimal | None = None
+    *,
+    account_id: str,
+    symbol: str,
+    side: str,
+    order_type: str,
+    quantity: Decimal,
+    price: Decimal | None = None,
+    client_order_id: str = "",
+    time_in_force: str = TimeInForce.GTC,
+    post_only: bool = False,
 ) -> Order:
     """Validate, hold the funds, match against the book (price-time priority) and rest or end."""
     ensure_service_open(service="matching_engine")
@@ -57,7 +116,15 @@ def order_place(
     prices = market_prices()
     market = _market_locked(symbol)
     order = _order_new(
-        market=market, account_id=account_id, side=side, order_type=order_type, quantity=quantity, price=price
+        market=market,
+        account_id=account_id,
+        side=side,
+        order_type=order_type,
+        quantity=quantity,
+        price=price,
+        client_order_id=client_order_id,
+        time_in_force=time_in_force,
+        post_only=post_only,
     )
     changes = ChangeSet()
     with matching_latency_timer():
@@ -90,6 +157,71 @@ def order_cancel(*, order_id: str, account_id: str | None = None, reason: str = 
     return order
 
 
+@transaction.atomic
+def order_cancel_all(*, account_id: str, symbol: str | None = None, reason: str = "cancel_all") -> list[str]:
+    """Cancel every resting order of the account (of one market with `symbol`); returns their ids.
+
+    The markets are locked in symbol order, as order_place locks one, so this never deadlocks with it."""
+    if symbol is not None and not Market.objects.filter(symbol=symbol).exists():
+        raise ValidationError({"symbol": f"Unknown market {symbol!r}."})
+    resting = Order.objects.filter(account_id=account_id, status__in=RESTING_STATUSES)
+    if symbol is not None:
+        resting = resting.filter(market_id=symbol)
+    symbols = sorted(set(resting.values_list("market_id", flat=True)))
+    markets = {market.symbol: market for market in Market.objects.select_for_update(no_key=True).filter(symbol__in=symbols).order_by("symbol")}
+    changes = ChangeSet()
+    touched: dict[str, set[tuple[str, Decimal]]] = {name: set() for name in markets}
+    cancelled = []
+    for order in resting.filter(market_id__in=list(markets)).order_by("market_id", "book_sequence"):  # read again under the locks
+        order.market = markets[order.market_id]
+        matching.cancel(order=order, reason=reason, changes=changes)
+        touched[order.market_id].add((order.side, order.limit_price))
+        cancelled.append(order.id)
+    for name, market in markets.items():
+        matching.announce_book(market=market, touched=touched[name], changes=changes)
+    changes.apply()
+    return cancelled
+
+
+@dataclass(frozen=True)
+class CancelAllAfterState:
+    current_time: datetime
+    trigger_time: datetime | None  # None: the switch is off
+
+
+@transaction.atomic
+def cancel_all_after_set(*, account_id: str, timeout_s: int) -> CancelAllAfterState:
+    """The dead-man's switch: cancel every open order of the account unless called again within
+    `timeout_s` seconds (0 turns it off). Kept in the database, so any server process may be called."""
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int) or not 0 <= timeout_s <= MAX_CANCEL_ALL_AFTER_S:
+        raise ValidationError({"timeout_s": f"Must be a whole number of seconds from 0 (off) to {MAX_CANCEL_ALL_AFTER_S}."})
+    now = timezone.now()
+    if timeout_s == 0:
+        CancelAllAfter.objects.filter(account_id=account_id).delete()
+        return CancelAllAfterState(current_time=now, trigger_time=None)
+    trigger_at = now + timedelta(seconds=timeout_s)
+    CancelAllAfter.objects.update_or_create(account_id=account_id, defaults={"trigger_at": trigger_at})
+    return CancelAllAfterState(current_time=now, trigger_time=trigger_at)
+
+
+def cancel_all_after_run() -> int:
+    """The dead-man's switch job: cancel everything of the accounts whose switch ran out, then turn their
+    switch off; returns how many accounts it fired for."""
+    due = CancelAllAfter.objects.filter(trigger_at__lte=timezone.now()).values_list("account_id", flat=True)
+    return sum(_cancel_all_after_fire(account_id=account_id) for account_id in list(due))
+
+
+@transaction.atomic
+def _cancel_all_after_fire(*, account_id: str) -> bool:
+    # Locked and read again: the owner may have pushed the deadline back since it was listed.
+    switch = CancelAllAfter.objects.select_for_update().filter(account_id=account_id, trigger_at__lte=timezone.now()).first()
+    if switch is None:
+        return False
+    order_cancel_all(account_id=account_id, reason="cancel_all_after")
+    switch.delete()
+    return True
+
+
 def _market_locked(symbol: str) -> Market:
     """The market's row, locked until the transaction ends: one order of a market is matched at a time."""
     market = Market.objects.select_for_update(no_key=True).filter(symbol=symbol, active=True).first()
@@ -98,8 +230,20 @@ def _market_locked(symbol: str) -> Market:
     return market
 
 
-def _order_new(*, market: Market, account_id: str, side: str, order_type: str, quantity, price) -> Order:
+def _order_new(
+    *, market: Market, account_id: str, side: str, order_type: str, quantity, price, client_order_id, time_in_force, post_only
+) -> Order:
     errors = {}
+    if not isinstance(client_order_id, str) or (client_order_id and not re.fullmatch(CLIENT_ORDER_ID_PATTERN, client_order_id)):
+        errors["client_order_id"] = "1 to 64 characters of A-Z, a-z, 0-9, _ and -."
+    if time_in_force not in TimeInForce.values:
+        errors["time_in_force"] = f"Must be one of {', '.join(TimeInForce.values)}."
+    elif order_type == OrderType.MARKET and time_in_force == TimeInForce.GTC:
+        time_in_force = TimeInForce.IOC  # a market order never rests: recorded as what it does
+    if not isinstance(post_only, bool):
+        errors["post_only"] = "Must be true or false."
+    elif post_only and (order_type != OrderType.LIMIT or time_in_force != TimeInForce.GTC):
+        errors["post_only"] = "Only gtc limit orders can be post-only."
     if side not in Side.values:
         errors["side"] = f"Must be one of {', '.join(Side.values)}."
     if order_type not in OrderType.values:
@@ -130,6 +274,9 @@ def _order_new(*, market: Market, account_id: str, side: str, order_type: str, q
         order_type=order_type,
         quantity=quantity,
         price=price,
+        client_order_id=client_order_id,
+        time_in_force=time_in_force,
+        post_only=post_only,
         book_sequence=market.order_sequence,
         created_at=now,
         updated_at=now,

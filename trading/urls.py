@@ -1,6 +1,12 @@
 from django.urls import path
 
-from .api import AccountMeApi, MarketListApi, OrderCancelApi, OrderListCreateApi
+from .api import (
+    AccountMeApi,
+    CancelAllAfterApi,
+    MarketListApi,
+    OrderApi,
+    OrderListCreateApi,
+)
 from .history_api import DepositListCreateApi, FillListApi, SettlementListApi, WithdrawalDetailApi, WithdrawalListCreateApi
 from .market_data_api import OrderbookApi, PublicTradeListApi, TickerApi
 
@@ -12,7 +18,9 @@ urlpatterns = [
     path("markets/<path:symbol>/trades", PublicTradeListApi.as_view(), name="market_trades"),
     path("markets/<path:symbol>/ticker", TickerApi.as_view(), name="market_ticker"),
     path("orders", OrderListCreateApi.as_view(), name="order_list_create"),
-    path("orders/<str:order_id>", OrderCancelApi.as_view(), name="order_cancel"),
+    path("orders/cancel-all-after", CancelAllAfterApi.as_view(), name="order_cancel_all_after"),
+    path("orders/by-client-id/<str:client_order_id>", OrderApi.as_view(), name="order_by_client_id"),
+    path("orders/<str:order_id>", OrderApi.as_view(), name="order"),
     path("trades", FillListApi.as_view(), name="fill_list"),
     path("settlements", SettlementListApi.as_view(), name="settlement_list"),
     path("withdrawals", WithdrawalListCreateApi.as_view(), name="withdrawal_list_create"),

@@ -45,6 +45,17 @@ def test_every_client_message_type_the_consumer_handles_is_a_send_operation():
     assert {name.removeprefix("send_") for name in spec["operations"] if name.startswith("send_")} == handled
     assert spec["components"]["messages"]["submit_bid"]["payload"]["required"] == ["type", "auction_id", "payload"]
     assert {"$ref": "#/channels/connection/messages/bid_rejected_reply"} in spec["operations"]["send_submit_bid"]["reply"]["messages"]
+    assert {"place_order", "cancel_order", "cancel_all", "cancel_all_after", "set_cancel_on_disconnect"} <= handled  # trading's
+    place_order = spec["components"]["messages"]["place_order"]["payload"]
+    assert place_order["required"] == ["type", "symbol", "side", "order_type", "quantity"]
+    assert place_order["properties"]["time_in_force"]["enum"] == ["gtc", "ioc", "fok"]
+    assert [reply["$ref"] for reply in spec["operations"]["send_place_order"]["reply"]["messages"]] == [
+        f"#/channels/connection/messages/{kind}" for kind in ("order_accepted_reply", "order_rejected_reply", "error")
+    ]
+    accepted = spec["components"]["messages"]["order_accepted_reply"]["payload"]["properties"]
+    assert {"request", "order", "created", "cancelled", "trigger_time", "cancel_on_disconnect"} <= set(accepted)
+    assert "payload" not in accepted  # trading's replies are flat; the auction seed's keep their payload
+    assert "payload" in spec["components"]["messages"]["bid_accepted_reply"]["payload"]["properties"]
     subscribe = spec["components"]["messages"]["subscribe"]["payload"]["properties"]
     assert subscribe["channel"]["enum"] == registry.names()
     errors = spec["components"]["messages"]["error"]["payload"]["properties"]["code"]["examples"]

@@ -86,7 +86,7 @@ def test_the_encoder_writes_plain_numbers_iso_times_and_keeps_none():
     assert dumps(message) == (
         '{"type":"order_created","account_id":"acc_0123456789abcdef","order_id":"ord_0123456789abcdef",'
         '"symbol":"AAPL/USDC","side":"buy","order_type":"limit","quantity":1.5,"price":null,"status":"open",'
-        '"timestamp":"2026-01-02T03:04:05.000Z"}'
+        '"client_order_id":null,"time_in_force":"gtc","post_only":false,"timestamp":"2026-01-02T03:04:05.000Z"}'
     )
     assert dumps(wire(order_created())["price"]) == "100000"
     book = OrderbookUpdate.of("AAPL/USDC", {"bids": [(Decimal("150.50"), Decimal("0"))]})

@@ -7,7 +7,7 @@
 import { Auth, AuthError, type Credentials } from "./auth.js";
 import type { Notice, StreamEvent } from "./events.js";
 import { parseMessage, stringifyMessage } from "./json.js";
-import { Rest } from "./rest.js";
+import { orderBody, Rest, type OrderRequest } from "./rest.js";
 
 /** Streams the server can replay from its event log (`since`); the others are latest-state. */
 const DURABLE = new Set(["orders", "trades", "settlements", "account_notifications", "compliance_events", "system_health"]);
@@ -145,6 +145,11 @@ export class CantonDexClient {
       this.pending.set(correlationId, { resolve, reject });
       this.send({ ...message, correlation_id: correlationId });
     });
+  }
+
+  /** place_order on the socket: resolves with `order_accepted` (`order`, `created`) or `order_rejected` (`code`). */
+  placeOrder(order: OrderRequest): Promise<any> {
+    return this.request({ type: "place_order", ...orderBody(order) });
   }
 
   // The connection

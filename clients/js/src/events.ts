@@ -12,10 +12,10 @@ export interface Envelope {
 type E<T extends string, F> = Envelope & { type: T } & F;
 type Level = { price: Decimal; quantity: Decimal; action?: "update" | "delete" };
 
-export type OrderCreated = E<"order_created", { account_id: string; order_id: string; symbol: string; side: string; order_type: string; quantity: Decimal; price: Decimal | null; status: string }>;
-export type OrderUpdated = E<"order_updated", { account_id: string; order_id: string; status: string; filled: Decimal; average_fill_price: Decimal | null }>;
-export type OrderFilled = E<"order_filled", { account_id: string; order_id: string; quantity: Decimal; price: Decimal | null; fill_time: string; trade_id: string }>;
-export type OrderCancelled = E<"order_cancelled", { account_id: string; order_id: string; reason: string }>;
+export type OrderCreated = E<"order_created", { account_id: string; order_id: string; symbol: string; side: string; order_type: string; quantity: Decimal; price: Decimal | null; status: string; client_order_id?: string | null; time_in_force?: "gtc" | "ioc" | "fok"; post_only?: boolean }>;
+export type OrderUpdated = E<"order_updated", { account_id: string; order_id: string; status: string; filled: Decimal; average_fill_price: Decimal | null; client_order_id?: string | null }>;
+export type OrderFilled = E<"order_filled", { account_id: string; order_id: string; quantity: Decimal; price: Decimal | null; fill_time: string; trade_id: string; client_order_id?: string | null }>;
+export type OrderCancelled = E<"order_cancelled", { account_id: string; order_id: string; reason: string; client_order_id?: string | null }>;
 export type TradeExecuted = E<"trade_executed", { account_id: string; trade_id: string; order_id: string; symbol: string; side: string; quantity: Decimal; price: Decimal; commission: Decimal; gross_amount: Decimal; net_amount: Decimal; executed_at: string }>;
 export type TradeCancelled = E<"trade_cancelled", { trade_id: string; reason: string }>;
 export type SettlementCreated = E<"settlement_created", { settlement_id: string; trade_id: string; symbol: string; quantity: Decimal; amount: Decimal; settlement_date: string }>;

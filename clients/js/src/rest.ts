@@ -32,7 +32,17 @@ export interface OrderRequest {
   quantity: Decimal;
   order_type?: "limit" | "market";
   price?: Decimal;
-  [extra: string]: unknown; // fields newer servers take: client_order_id, time_in_force, post_only
+  client_order_id?: string; // 1-64 of A-Z a-z 0-9 _ -: a retry with it answers the original order
+  time_in_force?: "gtc" | "ioc" | "fok";
+  post_only?: boolean;
+  [extra: string]: unknown; // fields newer servers take
+}
+
+/** The body of POST /v1/orders, and of the socket's place_order: decimals exact. */
+export function orderBody({ quantity, price, order_type = "limit", ...rest }: OrderRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...rest, order_type, quantity: exact(quantity) };
+  if (price !== undefined) body.price = exact(price);
+  return body;
 }
 
 /** A page of a REST list: pass `next_cursor` as `cursor` for the next one; null on the last page. */
@@ -57,13 +67,24 @@ export class Rest {
 
   me() { return this.call("GET", "/v1/accounts/me"); }
 
-  placeOrder({ quantity, price, order_type = "limit", ...rest }: OrderRequest) {
-    const body: Record<string, unknown> = { ...rest, order_type, quantity: exact(quantity) };
-    if (price !== undefined) body.price = exact(price);
-    return this.call("POST", "/v1/orders", body);
+  /** 201 with a new order, 200 with the original one for a retry with its client_order_id. */
+  placeOrder(order: OrderRequest) { return this.call("POST", "/v1/orders", orderBody(order)); }
+
+  getOrder(orderId: string) { return this.call("GET", `/v1/orders/${encodeURIComponent(orderId)}`); }
+
+  getOrderByClientId(clientOrderId: string) {
+    return this.call("GET", `/v1/orders/by-client-id/${encodeURIComponent(clientOrderId)}`);
   }
 
   cancelOrder(orderId: string) { return this.call("DELETE", `/v1/orders/${encodeURIComponent(orderId)}`); }
+
+  /** Cancel every open order, or one market's: `{cancelled: [order ids], count}`. */
+  cancelAll(symbol?: string) {
+    return this.call("DELETE", "/v1/orders" + (symbol ? `?symbol=${encodeURIComponent(symbol)}` : ""));
+  }
+
+  /** The dead-man's switch: cancel all unless called again within `timeoutS` seconds; 0 turns it off. */
+  cancelAllAfter(timeoutS: number) { return this.call("POST", "/v1/orders/cancel-all-after", { timeout_s: timeoutS }); }
 
   /** GET /v1/orders: one page, newest first. Filters: symbol, status, side, open (true: on the book), limit, cursor. */
   listOrders(filters: Filters = {}): Promise<Page> { return this.call("GET", withQuery("/v1/orders", filters)); }

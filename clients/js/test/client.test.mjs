@@ -123,3 +123,25 @@ test("auction channels by auction_id, counted afresh from each snapshot; a reque
   assert.equal(FakeSocket.opened.length, index + 2); // no gap was seen, so no reconnect
   client.close();
 });
+
+test("placeOrder sends place_order with exact decimals and resolves with the direct reply", async () => {
+  const client = new CantonDexClient({
+    baseUrl: "http://gateway.test", credentials: { session: true }, WebSocket: FakeSocket,
+    backoffInitialMs: 1, backoffMaxMs: 2, heartbeatMs: 60_000,
+  });
+  const index = FakeSocket.opened.length;
+  await client.start();
+  const socket = await FakeSocket.nth(index);
+  socket.open();
+  const placed = client.placeOrder({ symbol: "AAPL/USDC", side: "buy", quantity: "1.10", price: "150.25", client_order_id: "bot-1", time_in_force: "ioc" });
+  const sent = socket.last();
+  assert.deepEqual({ ...sent, correlation_id: undefined }, {
+    type: "place_order", symbol: "AAPL/USDC", side: "buy", order_type: "limit", quantity: 1.1, price: 150.25,
+    client_order_id: "bot-1", time_in_force: "ioc", correlation_id: undefined,
+  });
+  socket.push({ type: "order_accepted", correlation_id: sent.correlation_id, request: "place_order", created: true, order: { order_id: "ord_1" } });
+  const reply = await placed;
+  assert.equal(reply.type, "order_accepted");
+  assert.equal(reply.order.order_id, "ord_1");
+  client.close();
+});

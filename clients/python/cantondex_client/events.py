@@ -38,6 +38,9 @@ class OrderCreated(Event):
     quantity: Decimal
     price: Decimal | None
     status: str
+    client_order_id: str | None = None  # defaults: servers before the bot API sent none of these three
+    time_in_force: str = "gtc"
+    post_only: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +51,7 @@ class OrderUpdated(Event):
     status: str
     filled: Decimal
     average_fill_price: Decimal | None
+    client_order_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +63,7 @@ class OrderFilled(Event):
     price: Decimal | None
     fill_time: datetime
     trade_id: str
+    client_order_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +72,7 @@ class OrderCancelled(Event):
     account_id: str
     order_id: str
     reason: str
+    client_order_id: str | None = None
 
 
 # trades

@@ -71,16 +71,42 @@ class Rest:
         return await self.call("GET", "/v1/accounts/me")
 
     async def place_order(
-        self, *, symbol: str, side: str, quantity: Decimal, order_type: str = "limit", price: Decimal | None = None, **extra: Any
+        self,
+        *,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        order_type: str = "limit",
+        price: Decimal | None = None,
+        client_order_id: str | None = None,
+        time_in_force: str | None = None,
+        post_only: bool | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
-        """POST /v1/orders; `extra` passes fields newer servers take (client_order_id, time_in_force, post_only)."""
+        """POST /v1/orders; a retry with the same client_order_id answers the original order and places nothing.
+        `extra` passes fields newer servers take."""
+        optional = {"price": price, "client_order_id": client_order_id, "time_in_force": time_in_force, "post_only": post_only}
         body = {"symbol": symbol, "side": side, "order_type": order_type, "quantity": quantity, **extra}
-        if price is not None:
-            body["price"] = price
+        body.update({name: value for name, value in optional.items() if value is not None})
         return await self.call("POST", "/v1/orders", body)
+
+    async def get_order(self, order_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"/v1/orders/{urllib.parse.quote(order_id, safe='')}")
+
+    async def get_order_by_client_id(self, client_order_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"/v1/orders/by-client-id/{urllib.parse.quote(client_order_id, safe='')}")
 
     async def cancel_order(self, order_id: str) -> dict[str, Any]:
         return await self.call("DELETE", f"/v1/orders/{urllib.parse.quote(order_id, safe='')}")
+
+    async def cancel_all(self, symbol: str | None = None) -> dict[str, Any]:
+        """Cancel every open order, or one market's: `{"cancelled": [order ids], "count": n}`."""
+        query = f"?{urllib.parse.urlencode({'symbol': symbol})}" if symbol else ""
+        return await self.call("DELETE", f"/v1/orders{query}")
+
+    async def cancel_all_after(self, timeout_s: int) -> dict[str, Any]:
+        """The dead-man's switch: cancel all unless called again within `timeout_s` seconds; 0 turns it off."""
+        return await self.call("POST", "/v1/orders/cancel-all-after", {"timeout_s": timeout_s})
 
     async def list_orders(self, **filters: Any) -> dict[str, Any]:
         """GET /v1/orders: one page, `{results, next_cursor}`, newest first. Filters: symbol, status, side,

@@ -685,6 +685,11 @@ async function request(baseUrl, method, path, { body, authorization } = {}) {
   if (!response.ok) throw new ApiError(response.status, answer);
   return answer;
 }
+function orderBody({ quantity, price, order_type = "limit", ...rest }) {
+  const body = { ...rest, order_type, quantity: exact(quantity) };
+  if (price !== void 0) body.price = exact(price);
+  return body;
+}
 function withQuery(path, filters) {
   const query = new URLSearchParams(Object.entries(filters).map(([k, v]) => [k, String(v)])).toString();
   return path + (query ? `?${query}` : "");
@@ -700,13 +705,26 @@ var Rest = class {
   me() {
     return this.call("GET", "/v1/accounts/me");
   }
-  placeOrder({ quantity, price, order_type = "limit", ...rest }) {
-    const body = { ...rest, order_type, quantity: exact(quantity) };
-    if (price !== void 0) body.price = exact(price);
-    return this.call("POST", "/v1/orders", body);
+  /** 201 with a new order, 200 with the original one for a retry with its client_order_id. */
+  placeOrder(order) {
+    return this.call("POST", "/v1/orders", orderBody(order));
+  }
+  getOrder(orderId) {
+    return this.call("GET", `/v1/orders/${encodeURIComponent(orderId)}`);
+  }
+  getOrderByClientId(clientOrderId) {
+    return this.call("GET", `/v1/orders/by-client-id/${encodeURIComponent(clientOrderId)}`);
   }
   cancelOrder(orderId) {
     return this.call("DELETE", `/v1/orders/${encodeURIComponent(orderId)}`);
+  }
+  /** Cancel every open order, or one market's: `{cancelled: [order ids], count}`. */
+  cancelAll(symbol) {
+    return this.call("DELETE", "/v1/orders" + (symbol ? `?symbol=${encodeURIComponent(symbol)}` : ""));
+  }
+  /** The dead-man's switch: cancel all unless called again within `timeoutS` seconds; 0 turns it off. */
+  cancelAllAfter(timeoutS) {
+    return this.call("POST", "/v1/orders/cancel-all-after", { timeout_s: timeoutS });
   }
   /** GET /v1/orders: one page, newest first. Filters: symbol, status, side, open (true: on the book), limit, cursor. */
   listOrders(filters = {}) {
@@ -903,6 +921,10 @@ var CantonDexClient = class {
       this.pending.set(correlationId, { resolve, reject });
       this.send({ ...message, correlation_id: correlationId });
     });
+  }
+  /** place_order on the socket: resolves with `order_accepted` (`order`, `created`) or `order_rejected` (`code`). */
+  placeOrder(order) {
+    return this.request({ type: "place_order", ...orderBody(order) });
   }
   // The connection
   async open() {
@@ -1106,6 +1128,7 @@ export {
   RequestError,
   Rest,
   exact,
+  orderBody,
   parseMessage,
   request,
   stringifyMessage
