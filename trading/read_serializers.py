@@ -23,6 +23,7 @@ class OrderQuerySerializer(serializers.Serializer):
     open = serializers.BooleanField(
         required=False, source="resting", help_text="true: only orders on the book (open, partially_filled); false: only finished ones."
     )
+    client_order_id = serializers.CharField(required=False, max_length=64, help_text="Only the order with this client_order_id.")
 
 
 class FillQuerySerializer(serializers.Serializer):

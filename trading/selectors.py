@@ -31,7 +31,13 @@ def balance_list(*, account_id: str) -> list[Balance]:
 
 
 def order_list(
-    *, account_id: str, symbol: str | None = None, status: str | None = None, side: str | None = None, resting: bool | None = None
+    *,
+    account_id: str,
+    symbol: str | None = None,
+    status: str | None = None,
+    side: str | None = None,
+    resting: bool | None = None,
+    client_order_id: str | None = None,
 ) -> QuerySet[Order]:
     """An account's orders, filtered; `resting`: True for those still on the book (open or partially filled),
     False for the finished ones. Unordered: the caller pages it (kernel.pagination)."""
@@ -44,6 +50,8 @@ def order_list(
         orders = orders.filter(side=side)
     if resting is not None:
         orders = orders.filter(status__in=RESTING_STATUSES) if resting else orders.exclude(status__in=RESTING_STATUSES)
+    if client_order_id:
+        orders = orders.filter(client_order_id=client_order_id)
     return orders
 
 

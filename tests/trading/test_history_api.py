@@ -58,6 +58,15 @@ def test_orders_page_newest_first_and_filter_by_symbol_status_side_and_open(buye
     assert ids("side=buy&symbol=AAPL/USDC&open=true") == {o.id for o in resting[1:]}
 
 
+def test_orders_filter_by_client_order_id(buyer, seller):
+    tagged, untagged = place(buyer, "buy", "1", "90"), place(buyer, "buy", "1", "91")
+    theirs = place(seller, "sell", "1", "200")
+    Order.objects.filter(pk__in=[tagged.pk, theirs.pk]).update(client_order_id="grid-1")  # the same id, two accounts
+    status, page = get(client_for(buyer), "/v1/orders?client_order_id=grid-1")
+    assert status == 200 and [o["order_id"] for o in page["results"]] == [tagged.id] and untagged.id != tagged.id
+    assert get(client_for(buyer), "/v1/orders?client_order_id=grid-2")[1]["results"] == []
+
+
 @pytest.mark.parametrize("query, field", [("status=done", "status"), ("side=long", "side"), ("open=maybe", "open")])
 def test_an_unknown_order_filter_value_is_a_validation_error(trader, query, field):
     status, body = get(client_for(trader), f"/v1/orders?{query}")

@@ -110,7 +110,7 @@ class Rest:
 
     async def list_orders(self, **filters: Any) -> dict[str, Any]:
         """GET /v1/orders: one page, `{results, next_cursor}`, newest first. Filters: symbol, status, side,
-        open (True: on the book), limit, cursor (the `next_cursor` of the page before)."""
+        open (True: on the book), client_order_id, limit, cursor (the `next_cursor` of the page before)."""
         return await self.call("GET", _with_query("/v1/orders", filters))
 
     async def list_trades(self, **filters: Any) -> dict[str, Any]:
