@@ -11,6 +11,7 @@ from accounts.permissions import HasApiKeyScope, IsStaffRole, IsTrader
 from accounts.roles import OFFICER_ROLES, user_roles
 from accounts.selectors import account_of_trader
 from kernel.json import isoformat, plain
+from kernel.schema import ERROR
 from streams.events import wire
 
 from . import selectors, services
@@ -100,7 +101,7 @@ class AuctionCancelApi(APIView):
 
 class AuctionResultApi(APIView):
     @extend_schema(
-        responses=AuctionResultSerializer,
+        responses={200: AuctionResultSerializer, 409: ERROR},  # RESULT_NOT_AVAILABLE before the end
         summary="The public result: anonymised book and demand curve, ladder, clearing price, end proof",
     )
     def get(self, request, auction_id: str):

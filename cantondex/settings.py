@@ -181,7 +181,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["kernel.json.ExactJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["kernel.json.ExactJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kernel.schema.AutoSchema",  # every answer, errors included
     "COERCE_DECIMAL_TO_STRING": False,
     "EXCEPTION_HANDLER": "kernel.errors.exception_handler",
 }
