@@ -20,13 +20,19 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 class ErrorSerializer(serializers.Serializer):
     """The error envelope (kernel.errors): every refusal, whatever its status."""
 
-    code = serializers.CharField(help_text="Stable, for programs: INSUFFICIENT_FUNDS, AUTH_REQUIRED, ...")
-    message = serializers.CharField(help_text="For people")
-    details = serializers.DictField(help_text="What the code needs said (a field, a limit, ...); {} when nothing")
-    errors = serializers.DictField(required=False, help_text="VALIDATION_ERROR only: the reasons per field, as in details.errors")
-
     class Meta:
         ref_name = "Error"
+
+    def get_fields(self):
+        # Here, not as attributes: a field named `errors` would hide Serializer.errors.
+        return {
+            "code": serializers.CharField(help_text="Stable, for programs: INSUFFICIENT_FUNDS, AUTH_REQUIRED, ..."),
+            "message": serializers.CharField(help_text="For people"),
+            "details": serializers.DictField(help_text="What the code needs said (a field, a limit, ...); {} when nothing"),
+            "errors": serializers.DictField(
+                required=False, help_text="VALIDATION_ERROR only: the reasons per field, as in details.errors"
+            ),
+        }
 
 
 ERROR = OpenApiResponse(ErrorSerializer, description="Refused: see `code`")
