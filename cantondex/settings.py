@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's and ReDoc's files, served by us (no CDN): /v1/docs works offline
     "channels",
     "accounts",
     "streams",
@@ -202,6 +203,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of the CantonDEX gateway. The WebSocket protocol: /v1/asyncapi.json (AsyncAPI 3.0).",
     "VERSION": API_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # WebSocket protocol limits (CONTRACT.md): every one is a setting.
