@@ -10,6 +10,7 @@ from accounts.models import ApiKeyScope
 from accounts.permissions import HasApiKeyScope, IsStaffRole, IsTrader
 from accounts.roles import OFFICER_ROLES, user_roles
 from accounts.selectors import account_of_trader
+from kernel.inputs import query_choice
 from kernel.json import isoformat, plain
 from kernel.schema import ERROR
 from streams.events import wire
@@ -65,10 +66,10 @@ class AuctionListCreateApi(APIView):
         parameters=[OpenApiParameter("status", str, enum=AuctionStatus.values), OpenApiParameter("symbol", str)],
     )
     def get(self, request):
-        auctions = selectors.auction_list(status=request.query_params.get("status"), symbol=request.query_params.get("symbol"))
-        for auction in auctions:
+        wanted, symbol = query_choice(request, "status", AuctionStatus.values), request.query_params.get("symbol")
+        for auction in selectors.auction_list(status=wanted, symbol=symbol):
             services.auction_step(auction_id=auction.id)
-        auctions = selectors.auction_list(status=request.query_params.get("status"), symbol=request.query_params.get("symbol"))
+        auctions = selectors.auction_list(status=wanted, symbol=symbol)
         return Response([_auction_body(auction) for auction in auctions])
 
     @extend_schema(

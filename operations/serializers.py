@@ -36,7 +36,7 @@ class ServiceViewSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=SERVICE_STATES)
     message = serializers.CharField()
     since = serializers.DateTimeField(allow_null=True)
-    maintenance_notice_id = serializers.CharField(source="notice.id", default=None)
+    maintenance_notice_id = serializers.CharField(source="notice.id", default=None, allow_null=True)
 
 
 class SystemStatusSerializer(serializers.Serializer):

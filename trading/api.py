@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from accounts.models import ApiKeyScope
 from accounts.permissions import IsStaffRole, IsTrader
 from accounts.selectors import account_of_trader
+from kernel.inputs import query_choice
 
 from . import selectors, services
 from .models import Deposit, OrderStatus
@@ -72,7 +73,7 @@ class OrderListCreateApi(APIView):
         orders = selectors.order_list(
             account_id=_account_id(request),
             symbol=request.query_params.get("symbol"),
-            status=request.query_params.get("status"),
+            status=query_choice(request, "status", OrderStatus.values),
             limit=limit,
         )
         return Response(OrderSerializer(orders, many=True).data)
