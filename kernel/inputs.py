@@ -130,9 +130,9 @@ class CheckedJSONParser(ExactJSONParser):
 
 
 def query_choice(request, name: str, choices: Iterable[str]) -> str | None:
-    """Query parameter `name`, which must be one of `choices` (as the schema's enum says), or None when absent
-    or empty; anything else is 400 VALIDATION_ERROR naming it, not a filter that quietly matches nothing."""
-    value = request.query_params.get(name) or None
+    """Query parameter `name`, which must be one of `choices` (as the schema's enum says), or None when absent;
+    anything else, empty included, is 400 VALIDATION_ERROR naming it, not a filter that quietly matches nothing."""
+    value = request.query_params.get(name)
     allowed = list(choices)
     if value is not None and value not in allowed:
         raise ValidationError({name: [f"Must be one of {', '.join(allowed)}."]})

@@ -39,6 +39,9 @@ def test_place_list_and_cancel_an_order(buyer):
     listed = loads(client.get("/v1/orders").content)
     assert [o["order_id"] for o in listed] == [body["order_id"]]
     assert loads(client.get("/v1/orders?status=filled").content) == []
+    for unknown in ("bogus", ""):  # not an order status: refused, not an empty list
+        refused = client.get(f"/v1/orders?status={unknown}")
+        assert refused.status_code == 400 and "status" in loads(refused.content)["details"]["errors"]
     bad_limit = client.get("/v1/orders?limit=ten")
     assert bad_limit.status_code == 400 and "limit" in loads(bad_limit.content)["errors"]
     response = client.delete(f"/v1/orders/{body['order_id']}")
