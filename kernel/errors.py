@@ -187,3 +187,13 @@ class MoneyField(serializers.DecimalField):
     def to_representation(self, value):
         # COERCE_DECIMAL_TO_STRING is off, so DRF gives a Decimal; the stubs say str.
         return plain(super().to_representation(value))  # type: ignore[arg-type]
+
+
+class TextField(serializers.CharField):
+    """Text that must arrive as a JSON string, as the schema says (type string): DRF's CharField also takes a
+    number and keeps it as text (0 becomes "0"), so a client's type mistake would pass unnoticed."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)

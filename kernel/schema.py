@@ -54,6 +54,18 @@ ERROR_HEADERS = {"401": _WWW_AUTHENTICATE, "429": _RETRY_AFTER, "503": _RETRY_AF
 
 
 class AutoSchema(openapi.AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and not field.allow_blank
+            and schema.get("type") == "string"
+            and "minLength" not in schema
+        ):
+            schema["minLength"] = 1  # DRF refuses "" unless allow_blank (drf-spectacular does not say so)
+        return schema
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         declared = self.get_response_serializers()
         if self.method == "DELETE" and declared is not None and not isinstance(declared, dict):

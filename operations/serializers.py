@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from kernel.errors import TextField
+
 from .models import HealthStatus, Service
 from .selectors import MAINTENANCE
 
@@ -11,7 +13,7 @@ class MaintenanceNoticeInputSerializer(serializers.Serializer):
     service = serializers.ChoiceField(choices=Service.values)
     start_time = serializers.DateTimeField()
     end_time = serializers.DateTimeField()
-    description = serializers.CharField(max_length=500)
+    description = TextField(max_length=500)
 
 
 class MaintenanceNoticeSerializer(serializers.Serializer):
@@ -28,7 +30,7 @@ class MaintenanceNoticeSerializer(serializers.Serializer):
 
 class ServiceStatusInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=HealthStatus.values)
-    message = serializers.CharField(max_length=500, allow_blank=True, default="")
+    message = TextField(max_length=500, allow_blank=True, default="")
 
 
 class ServiceViewSerializer(serializers.Serializer):
