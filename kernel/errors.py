@@ -119,8 +119,10 @@ def _code_and_message(exc: exceptions.APIException) -> tuple[str, str]:
         message, reason = str(detail.get("detail", "")), str(detail.get("code", ""))
     else:
         message, reason = str(detail), str(getattr(detail, "code", ""))
-    if reason == TOKEN_EXPIRED_REASON or isinstance(exc.__cause__, ExpiredTokenError):
-        return "TOKEN_EXPIRED", "The token has expired: refresh it (POST /v1/auth/token/refresh) or sign in again."
+    if reason == TOKEN_EXPIRED_REASON:  # an access token (accounts.authentication.JwtAuthentication)
+        return "TOKEN_EXPIRED", "The access token has expired: refresh it (POST /v1/auth/token/refresh) or sign in again."
+    if isinstance(exc.__cause__, ExpiredTokenError):  # a refresh token, refused by simplejwt's token views
+        return "TOKEN_EXPIRED", "The refresh token has expired: sign in again (POST /v1/auth/token)."
     if reason in TOKEN_REASONS:
         return "INVALID_TOKEN", message
     code = next((code for kind, code in API_EXCEPTION_CODES if isinstance(exc, kind)), None)

@@ -46,7 +46,8 @@ def test_an_expired_or_used_refresh_token_says_which(trader):
     expired = RefreshToken.for_user(trader)
     expired.set_exp(lifetime=timedelta(seconds=-1))
     response = APIClient().post("/v1/auth/token/refresh", {"refresh": str(expired)}, format="json")
-    assert response.status_code == 401 and envelope_of(response)["code"] == "TOKEN_EXPIRED"
+    body = envelope_of(response)
+    assert response.status_code == 401 and body["code"] == "TOKEN_EXPIRED" and "sign in again" in body["message"]
     used = str(RefreshToken.for_user(trader))
     assert APIClient().post("/v1/auth/token/refresh", {"refresh": used}, format="json").status_code == 200
     response = APIClient().post("/v1/auth/token/refresh", {"refresh": used}, format="json")
