@@ -388,9 +388,22 @@ if not DEBUG:
     if _proxy_ssl_header:
         SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 
-# Several serializers have a `status` of different choices; the schema (built by the deploy checks too)
-# warns unless this one is named.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ServiceStateEnum": "operations.serializers.SERVICE_STATES"}
+# Many serializers have a `status` (or `tier`) of different choices: each choice set is named once here, so
+# the schema (built by the deploy checks too, tests/kernel/test_schema.py) has no enum name collision to warn
+# about, whichever serializer uses it, new ones included.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "ServiceStateEnum": "operations.serializers.SERVICE_STATES",
+    "HealthStatusEnum": "operations.models.HealthStatus.values",
+    "NoticeStateEnum": "operations.models.NoticeState.values",
+    "KycStatusEnum": "accounts.models.KycStatus.values",
+    "KycTierEnum": "accounts.models.KycTier.values",
+    "OrderStatusEnum": "trading.models.OrderStatus.values",
+    "TradeStatusEnum": "trading.models.TradeStatus.values",
+    "SettlementStatusEnum": "trading.models.SettlementStatus.values",
+    "WithdrawalStatusEnum": "trading.models.WithdrawalStatus.values",
+    "AuctionStatusEnum": "auctions.models.AuctionStatus.values",
+    "BidStatusEnum": "auctions.models.BidStatus.values",
+}
 
 # --- Compliance cases: evidence files and the history of configuration changes ---
 INSTALLED_APPS += ["simple_history"]
