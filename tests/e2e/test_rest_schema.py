@@ -67,7 +67,9 @@ def demo(markets):
     call_command("seed_demo", stdout=StringIO())  # alice, bob and the others, funded; a resting book; an auction
 
 
-@pytest.mark.parametrize("username, operations", [("alice", TRADER_OPERATIONS), ("admin", STAFF_OPERATIONS)])
+@pytest.mark.parametrize(
+    "username, operations", [("alice", TRADER_OPERATIONS), ("admin", STAFF_OPERATIONS)], ids=["trader", "staff"]
+)
 def test_every_answer_of_the_live_api_is_the_one_its_schema_states(daphne_servers, demo, username, operations, tmp_path):
     user = get_user_model().objects.get(username=username)
     required_in_ci(shutil.which(SCHEMATHESIS) is not None, f"{SCHEMATHESIS} is missing: pip install -r requirements.txt")
