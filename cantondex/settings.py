@@ -57,7 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
-    "drf_spectacular_sidecar",  # Swagger UI's and ReDoc's files, served by us (no CDN): /v1/docs works offline
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by us (no CDN): /v1/docs works offline
     "channels",
     "accounts",
     "streams",
@@ -205,7 +205,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
 
 # WebSocket protocol limits (CONTRACT.md): every one is a setting.
