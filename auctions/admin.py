@@ -15,6 +15,7 @@ from accounts.roles import ADMIN, user_roles
 from kernel.admin import admin_bulk_apply, admin_object_adopt
 from kernel.errors import ServiceError
 from kernel.json import isoformat
+from kernel.numbers import decimal_text
 from trading.models import Market
 
 from . import services
@@ -172,7 +173,7 @@ class AuctionAdmin(admin.ModelAdmin):
         admin_object_adopt(obj, form.created)
 
     def response_add(self, request, obj, post_url_continue=None):
-        self.message_user(request, f"Scheduled {obj.id}: {obj.supply_quantity.normalize():f} {obj.market_id}, {obj.status}.", messages.SUCCESS)
+        self.message_user(request, f"Scheduled {obj.id}: {decimal_text(obj.supply_quantity)} {obj.market_id}, {obj.status}.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:auctions_auction_change", args=[quote(obj.pk)]))  # its ladder and commitment
 
     def has_add_permission(self, request):

@@ -10,7 +10,9 @@ from accounts.models import ApiKeyScope
 from accounts.permissions import HasApiKeyScope, IsStaffRole, IsTrader
 from accounts.roles import OFFICER_ROLES, user_roles
 from accounts.selectors import account_of_trader
+from kernel.inputs import query_choice
 from kernel.json import isoformat, plain
+from kernel.schema import ERROR
 from streams.events import wire
 
 from . import selectors, services
@@ -64,10 +66,10 @@ class AuctionListCreateApi(APIView):
         parameters=[OpenApiParameter("status", str, enum=AuctionStatus.values), OpenApiParameter("symbol", str)],
     )
     def get(self, request):
-        auctions = selectors.auction_list(status=request.query_params.get("status"), symbol=request.query_params.get("symbol"))
-        for auction in auctions:
+        wanted, symbol = query_choice(request, "status", AuctionStatus.values), request.query_params.get("symbol")
+        for auction in selectors.auction_list(status=wanted, symbol=symbol):
             services.auction_step(auction_id=auction.id)
-        auctions = selectors.auction_list(status=request.query_params.get("status"), symbol=request.query_params.get("symbol"))
+        auctions = selectors.auction_list(status=wanted, symbol=symbol)
         return Response([_auction_body(auction) for auction in auctions])
 
     @extend_schema(
@@ -100,7 +102,7 @@ class AuctionCancelApi(APIView):
 
 class AuctionResultApi(APIView):
     @extend_schema(
-        responses=AuctionResultSerializer,
+        responses={200: AuctionResultSerializer, 409: ERROR},  # RESULT_NOT_AVAILABLE before the end
         summary="The public result: anonymised book and demand curve, ladder, clearing price, end proof",
     )
     def get(self, request, auction_id: str):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import Account
 from kernel.errors import ServiceError
 from kernel.json import isoformat, plain
+from kernel.numbers import decimal_text
 from trading.models import Market
 from trading.money import QUANTUM, is_multiple, notional
 
@@ -129,19 +130,19 @@ def check_bid(auction: Auction, *, price, quantity) -> None:
     check_amount(errors, "price", price, auction.tick_size, "tick size")
     check_amount(errors, "quantity", quantity, auction.lot_size, "lot size")
     if not errors and notional(quantity, price) >= MAX_NOTIONAL:
-        errors["price"] = f"quantity x price must be below {MAX_NOTIONAL:f}."
+        errors["price"] = f"quantity x price must be below {decimal_text(MAX_NOTIONAL)}."
     if errors:
         raise ValidationError(errors)
     if price < auction.reserve_price:
         raise ServiceError(
             "BID_TOO_LOW",
-            f"The price is below the reserve price {plain(auction.reserve_price)}.",
+            f"The price is below the reserve price {decimal_text(auction.reserve_price)}.",
             details={"price": plain(price), "reserve_price": plain(auction.reserve_price)},
         )
     if quantity < auction.min_bid_quantity:
         raise ServiceError(
             "QUANTITY_TOO_SMALL",
-            f"The minimum bid quantity is {plain(auction.min_bid_quantity)}.",
+            f"The minimum bid quantity is {decimal_text(auction.min_bid_quantity)}.",
             details={"quantity": plain(quantity), "min_bid_quantity": plain(auction.min_bid_quantity)},
         )
 
@@ -153,7 +154,7 @@ def check_account_cap(auction: Auction, standing, *, extra: Decimal) -> None:
     if total > auction.max_quantity_per_account:
         raise ServiceError(
             "ACCOUNT_CAP_EXCEEDED",
-            f"At most {plain(auction.max_quantity_per_account)} in standing bids per account.",
+            f"At most {decimal_text(auction.max_quantity_per_account)} in standing bids per account.",
             details={"limit": plain(auction.max_quantity_per_account), "requested": plain(total)},
         )
 
@@ -165,11 +166,11 @@ def check_amount(errors: dict[str, str], field: str, value, step: Decimal, step_
     elif value <= 0:
         errors[field] = "Must be greater than zero."
     elif value >= MAX_AMOUNT:
-        errors[field] = f"Must be below {MAX_AMOUNT:f}."
+        errors[field] = f"Must be below {decimal_text(MAX_AMOUNT)}."
     elif value != value.quantize(QUANTUM):
         errors[field] = "At most 8 decimal places."
     elif not is_multiple(value, step):
-        errors[field] = f"Must be a multiple of the {step_name} {step.normalize()}."
+        errors[field] = f"Must be a multiple of the {step_name} {decimal_text(step)}."
 
 
 def check_schedule(errors: dict[str, str], schedule: SupplySchedule, market: Market) -> None:

@@ -26,6 +26,7 @@ from compliance.services import alert_raise
 from kernel import jobs
 from kernel.errors import ServiceError
 from kernel.json import isoformat, plain
+from kernel.numbers import decimal_text
 from trading.changeset import ChangeSet
 from trading.ledger import LedgerRejected, LedgerUnavailable
 from trading.models import Market
@@ -104,7 +105,7 @@ def auction_create(
     )
     supply = sum((t.quantity for t in ladder), ZERO)
     if not 0 < supply < MAX_AMOUNT:
-        raise ValidationError({"supply_schedule": f"The schedule must offer at least one lot and less than {MAX_AMOUNT:f}."})
+        raise ValidationError({"supply_schedule": f"The schedule must offer at least one lot and less than {decimal_text(MAX_AMOUNT)}."})
     auction = Auction.objects.create(
         market=market,
         seller_id=seller_account_id,

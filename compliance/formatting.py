@@ -5,6 +5,8 @@ from typing import Any
 
 from django.utils.text import capfirst
 
+from kernel.numbers import decimal_text
+
 # Labels for the facts the rules record (compliance.rules); any other key is shown as its words.
 FACT_LABELS = {
     "orders_in_window": "Orders in the window",
@@ -19,13 +21,15 @@ FACT_LABELS = {
 
 
 def number_text(value: Decimal | int | float) -> str:
-    """1000000 -> "1,000,000"; 1234.5678 -> "1,234.57"; 0.0301647... -> "0.0302" (three significant digits)."""
+    """1000000 -> "1,000,000"; 1234.5678 -> "1,234.57"; 0.0301647... -> "0.0302", 0.00001234 -> "0.0000123"
+    (three significant digits)."""
     number = Decimal(str(value))
     if number == number.to_integral_value():
         return f"{number:,.0f}"
     if abs(number) >= 1:
         return f"{number:,.2f}".rstrip("0").rstrip(".")
-    return f"{float(number):.3g}"
+    # Three significant digits, written plainly (float's "g" would write 0.0000123 as 1.23e-05).
+    return decimal_text(number.quantize(Decimal(1).scaleb(number.adjusted() - 2)))
 
 
 def duration_text(seconds: int) -> str:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import Account, KycStatus
 from kernel.errors import ServiceError
 from kernel.json import plain
+from kernel.numbers import decimal_text
 from trading.models import Withdrawal, WithdrawalStatus
 
 from .defaults import DAILY_WITHDRAWAL_LIMITS
@@ -51,8 +52,8 @@ def ensure_withdrawal_allowed(*, account_id: str, currency: str, amount: Decimal
         remaining = max(limit - used, Decimal("0"))
         raise ServiceError(
             "WITHDRAWAL_LIMIT_EXCEEDED",
-            f"KYC {account.kyc_tier} allows withdrawing {plain(limit)!s} {currency} per 24 hours; "
-            f"{plain(remaining)!s} {currency} remain.",
+            f"KYC {account.kyc_tier} allows withdrawing {decimal_text(limit)} {currency} per 24 hours; "
+            f"{decimal_text(remaining)} {currency} remain.",
             details={
                 "kyc_tier": account.kyc_tier,
                 "currency": currency,

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from kernel.json import plain
+from kernel.numbers import decimal_text
 from trading.models import SELF_TRADE_PREVENTED, Deposit, Order, OrderStatus, Trade, Withdrawal
 from trading.money import notional
 from trading.selectors import mark_prices
@@ -27,11 +27,6 @@ from .services import alert_raise
 
 def _rules(kind: str) -> list[SurveillanceRule]:
     return list(SurveillanceRule.objects.filter(kind=kind, enabled=True))
-
-
-def _text(value: Decimal) -> str:
-    """Decimals in an alert's facts (JSON): exact, as text."""
-    return str(plain(value))
 
 
 def large_threshold() -> Decimal:
@@ -53,14 +48,14 @@ def orders_velocity_check(*, account_id: str) -> None:
     for rule in _rules(RuleKind.VELOCITY):
         window = timedelta(seconds=rule.window_seconds)
         count = Order.objects.filter(account_id=account_id, created_at__gte=now - window).count()
-        facts = {"orders_in_window": count, "window_seconds": rule.window_seconds, "threshold": _text(rule.required_threshold())}
+        facts = {"orders_in_window": count, "window_seconds": rule.window_seconds, "threshold": decimal_text(rule.required_threshold())}
         if count >= rule.required_threshold():
-            reason = f"at or above the limit of {_text(rule.required_threshold())}"
+            reason = f"at or above the limit of {decimal_text(rule.required_threshold())}"
         else:
             usual = _usual_orders_per_window(rule, account_id=account_id, count=count, now=now)
             if usual is None:
                 continue
-            facts["usual_orders_per_window"] = _text(usual)
+            facts["usual_orders_per_window"] = decimal_text(usual)
             reason = f"unusual for this account, which averages {usual:.1f}"
         alert_raise(
             rule=rule,
@@ -124,7 +119,7 @@ def transfer_surveil(*, transaction_type: str, transaction_id: str, account_id: 
     """A deposit or withdrawal: large on its own, or one of several just under the threshold."""
     marks = mark_prices()
     value = _usdc_value(amount, currency, marks)
-    facts = {"transaction_id": transaction_id, "currency": currency, "amount": _text(amount)}
+    facts = {"transaction_id": transaction_id, "currency": currency, "amount": decimal_text(amount)}
     _large_check(transaction_type=transaction_type, account_id=account_id, value=value, facts=facts)
     _structuring_check(account_id=account_id, marks=marks)
 
@@ -138,9 +133,9 @@ def trade_check(*, trade_id: str) -> None:
     facts = {
         "transaction_id": trade.id,
         "symbol": trade.market_id,
-        "quantity": _text(trade.quantity),
-        "price": _text(trade.price),
-        "gross_amount": _text(trade.gross_amount),
+        "quantity": decimal_text(trade.quantity),
+        "price": decimal_text(trade.price),
+        "gross_amount": decimal_text(trade.gross_amount),
     }
     for account_id in dict.fromkeys([trade.buyer_id, trade.seller_id]):
         _large_check(transaction_type="trade", account_id=account_id, value=value, facts=facts)
@@ -160,7 +155,7 @@ def _large_check(*, transaction_type: str, account_id: str, value: Decimal, fact
             alert_type=AlertType.LARGE_TRANSACTION,
             # Not on the wire (large_transaction_alert carries the numbers): written for the officer.
             description=f"{transaction_type.capitalize()} worth {number_text(value)} USDC, at or above {number_text(threshold)}",
-            facts={**facts, "transaction_type": transaction_type, "usdc_value": _text(value), "threshold": _text(threshold)},
+            facts={**facts, "transaction_type": transaction_type, "usdc_value": decimal_text(value), "threshold": decimal_text(threshold)},
             transaction_type=transaction_type,
             amount=value,
             threshold=threshold,
@@ -189,13 +184,13 @@ def _structuring_check(*, account_id: str, marks: dict[str, Decimal]) -> None:
             account_id=account_id,
             alert_type=AlertType.STRUCTURING,
             description=(
-                f"{len(near)} deposits or withdrawals between {_text(floor)} and {_text(ceiling)} USDC "
+                f"{len(near)} deposits or withdrawals between {decimal_text(floor)} and {decimal_text(ceiling)} USDC "
                 f"in {_duration(rule.window_seconds)}, just under the large-transaction threshold"
             ),
             facts={
-                "transfers": [{"type": kind, "id": transfer_id, "usdc_value": _text(value)} for kind, transfer_id, value in near],
-                "floor": _text(floor),
-                "threshold": _text(ceiling),
+                "transfers": [{"type": kind, "id": transfer_id, "usdc_value": decimal_text(value)} for kind, transfer_id, value in near],
+                "floor": decimal_text(floor),
+                "threshold": decimal_text(ceiling),
                 "window_seconds": rule.window_seconds,
             },
         )
@@ -296,13 +291,13 @@ def _spoofing_check(*, account_id: str) -> None:
             alert_type=AlertType.SPOOFING,
             description=(
                 f"Trader cancelled {cancelled} of {placed} orders placed in {_duration(rule.window_seconds)} "
-                f"(at or above {_text(rule.required_threshold())} cancellations)"
+                f"(at or above {decimal_text(rule.required_threshold())} cancellations)"
             ),
             facts={
                 "cancelled": cancelled,
                 "placed": placed,
-                "cancel_ratio": _text(ratio),
-                "threshold": _text(rule.required_threshold()),
+                "cancel_ratio": decimal_text(ratio),
+                "threshold": decimal_text(rule.required_threshold()),
                 "window_seconds": rule.window_seconds,
             },
         )
@@ -335,9 +330,9 @@ def _layering_check(*, account_id: str, market_id: str, side: str) -> None:
                     "trade_id": trade.id,
                     "symbol": market_id,
                     "side": side,
-                    "levels": [_text(level) for level in levels],
+                    "levels": [decimal_text(level) for level in levels],
                     "order_ids": list(layers.values_list("id", flat=True)[:50]),
-                    "threshold": _text(rule.required_threshold()),
+                    "threshold": decimal_text(rule.required_threshold()),
                     "window_seconds": rule.window_seconds,
                 },
             )

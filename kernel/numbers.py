@@ -26,3 +26,12 @@ def decimal_parse(value: object, *, field: str) -> Decimal:
     if isinstance(value, str) and _PLAIN_DECIMAL.fullmatch(value):
         return Decimal(value)
     raise InvalidDecimal(f"{field} must be {PLAIN_DECIMAL_RULE}.")
+
+
+def decimal_text(value: Decimal | int) -> str:
+    """A number as a person reads it in a message: 15015000, 0.0001, 150.5; never an exponent (1.5015E+7),
+    never trailing zeros, every digit kept (no rounding to the context's 28 digits, as normalize() does)."""
+    text = format(Decimal(value), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text

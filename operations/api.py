@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsStaffRole
 
+from .models import Service
 from .selectors import system_overview
 from .serializers import (
     MaintenanceNoticeInputSerializer,
@@ -57,6 +58,7 @@ class ServiceStatusApi(APIView):
         request=ServiceStatusInputSerializer,
         responses=ServiceViewSerializer,
         summary="Set a service's status (broadcast as service_degraded and system_status)",
+        parameters=[OpenApiParameter("service", str, OpenApiParameter.PATH, enum=Service.values)],
     )
     def put(self, request, service: str):
         serializer = ServiceStatusInputSerializer(data=request.data)

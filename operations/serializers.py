@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from kernel.errors import TextField
+
 from .models import HealthStatus, Service
 from .selectors import MAINTENANCE
 
@@ -11,7 +13,7 @@ class MaintenanceNoticeInputSerializer(serializers.Serializer):
     service = serializers.ChoiceField(choices=Service.values)
     start_time = serializers.DateTimeField()
     end_time = serializers.DateTimeField()
-    description = serializers.CharField(max_length=500)
+    description = TextField(max_length=500)
 
 
 class MaintenanceNoticeSerializer(serializers.Serializer):
@@ -28,7 +30,7 @@ class MaintenanceNoticeSerializer(serializers.Serializer):
 
 class ServiceStatusInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=HealthStatus.values)
-    message = serializers.CharField(max_length=500, allow_blank=True, default="")
+    message = TextField(max_length=500, allow_blank=True, default="")
 
 
 class ServiceViewSerializer(serializers.Serializer):
@@ -36,7 +38,7 @@ class ServiceViewSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=SERVICE_STATES)
     message = serializers.CharField()
     since = serializers.DateTimeField(allow_null=True)
-    maintenance_notice_id = serializers.CharField(source="notice.id", default=None)
+    maintenance_notice_id = serializers.CharField(source="notice.id", default=None, allow_null=True)
 
 
 class SystemStatusSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef
 from accounts.models import Account
 from kernel.errors import ServiceError
 from kernel.json import plain
+from kernel.numbers import decimal_text
 from streams.events import Event
 from streams.publishing import publish_all
 
@@ -38,7 +39,7 @@ class InsufficientFunds(ServiceError):
     def __init__(self, currency: str, required: Decimal, available: Decimal):
         super().__init__(
             "INSUFFICIENT_FUNDS",
-            f"Insufficient funds: this needs {plain(required)} {currency} and {plain(available)} {currency} is available.",
+            f"Insufficient funds: this needs {decimal_text(required)} {currency} and {decimal_text(available)} {currency} is available.",
             details={"currency": currency, "required": plain(required), "available": plain(available)},
         )
 

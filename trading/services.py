@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.selectors import account_exists
 from kernel import jobs
 from kernel.errors import ServiceError
+from kernel.numbers import decimal_text
 from operations.gates import ensure_service_open
 from operations.metrics import matching_latency_timer
 
@@ -249,7 +250,7 @@ def _order_new(
     if order_type not in OrderType.values:
         errors["order_type"] = f"Must be one of {', '.join(OrderType.values)}."
     quantity_error = _amount_error(quantity) or (
-        None if is_multiple(quantity, market.lot_size) else f"Must be a multiple of the lot size {market.lot_size.normalize()}."
+        None if is_multiple(quantity, market.lot_size) else f"Must be a multiple of the lot size {decimal_text(market.lot_size)}."
     )
     if quantity_error:
         errors["quantity"] = quantity_error
@@ -258,9 +259,9 @@ def _order_new(
     elif order_type == OrderType.LIMIT:
         price_error = "Required for limit orders." if price is None else _amount_error(price)
         if not price_error and not is_multiple(price, market.tick_size):
-            price_error = f"Must be a multiple of the tick size {market.tick_size.normalize()}."
+            price_error = f"Must be a multiple of the tick size {decimal_text(market.tick_size)}."
         if not price_error and not quantity_error and notional(quantity, price) >= MAX_NOTIONAL:
-            price_error = f"quantity x price must be below {MAX_NOTIONAL:f}."
+            price_error = f"quantity x price must be below {decimal_text(MAX_NOTIONAL)}."
         if price_error:
             errors["price"] = price_error
     if errors:
@@ -289,7 +290,7 @@ def _amount_error(value) -> str | None:
     if value <= 0:
         return "Must be greater than zero."
     if value >= MAX_AMOUNT:
-        return f"Must be below {MAX_AMOUNT:f}."
+        return f"Must be below {decimal_text(MAX_AMOUNT)}."
     if value != value.quantize(QUANTUM):
         return "At most 8 decimal places."
     return None

@@ -41,6 +41,8 @@ def test_staff_create_and_anyone_reads(administrator, seller, bidders, officer):
     auction_id = created["auction_id"]
     status, listed = call(officer, "get", f"/v1/auctions?status=active&symbol={AAPL}")
     assert status == 200 and [a["auction_id"] for a in listed] == [auction_id]
+    status, refused = call(officer, "get", "/v1/auctions?status=opened")
+    assert (status, refused["code"]) == (400, "VALIDATION_ERROR") and "status" in refused["details"]["errors"]
     status, missing = call(officer, "get", "/v1/auctions/auc_0000000000000000")
     assert (status, missing["code"]) == (404, "AUCTION_NOT_FOUND")
     assert call(None, "get", f"/v1/auctions/{auction_id}")[0] == 401

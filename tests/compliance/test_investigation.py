@@ -130,6 +130,7 @@ def test_facts_read_as_labelled_rounded_values():
         "Usual orders per window": "0.0302", "Value (USDC)": "1,234,567.89",
     }
     assert number_text(Decimal("1000000")) == "1,000,000"
+    assert number_text(Decimal("0.00001234")) == "0.0000123" and number_text(Decimal("-0.5")) == "-0.5"
 
 
 def test_the_dashboard_counts_volume_ageing_breaches_and_time_to_close(make_alert, trader, other_trader, officer):

@@ -3,10 +3,12 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from kernel.json import loads
-from kernel.numbers import InvalidDecimal, decimal_parse
+from kernel.numbers import InvalidDecimal, decimal_parse, decimal_text
 from tests.conftest import token_for
 from tests.trading.conftest import approve, fund
 from trading.models import Order, Withdrawal
@@ -78,3 +80,18 @@ def test_deposits_refuse_lenient_amounts(make_user, administrator):
     deposit = {"account_id": user.account.id, "currency": "USDC", "amount": " 100 ", "transaction_hash": "0x1"}
     response = client.post("/v1/deposits", deposit, format="json")
     assert response.status_code == 400 and list(loads(response.content)["errors"]) == ["amount"]
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [(Decimal("1.5015E+7"), "15015000"), (Decimal("0.00010"), "0.0001"), (Decimal("150.50"), "150.5"), (Decimal("1E+1"), "10"),
+     (Decimal("-0.00"), "0"), (Decimal("-2.5"), "-2.5"), (100, "100")],
+)
+def test_decimal_text_writes_a_number_as_people_read_it(value, text):
+    assert decimal_text(value) == text
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_decimal_text_never_uses_an_exponent_and_keeps_every_digit(value):
+    text = decimal_text(value)
+    assert "E" not in text.upper() and decimal_parse(text, field="value") == value

@@ -61,6 +61,7 @@ def test_only_administrators_may_post(who, request):
         ({"description": ""}, "description"),
         ({"description": "x" * 501}, "description"),
         ({"description": ["a"]}, "description"),
+        ({"description": 0}, "description"),  # text is a JSON string, not a number turned into one
     ],
 )
 def test_bad_input_is_400_with_the_field(administrator, changes, field):
@@ -126,5 +127,7 @@ def test_set_service_status(administrator, trader):
     assert response.json() == {**response.json(), "service": "market_data", "status": "degraded", "message": "Slow feed"}
     assert [e["type"] for e in system_health_events()] == ["service_degraded", "system_status"]
     assert client_for(administrator).put(url, {"status": "maintenance"}, format="json").status_code == 400
+    not_text = client_for(administrator).put(url, {"status": "down", "message": 0}, format="json")
+    assert not_text.status_code == 400 and "message" in not_text.json()["details"]["errors"]
     bad = client_for(administrator).put("/v1/system/services/toaster", {"status": "down"}, format="json")
     assert bad.status_code == 400 and "service" in bad.json()["errors"]

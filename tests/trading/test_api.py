@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from kernel.json import loads
 from tests.conftest import token_for
-from tests.trading.conftest import balance, fund
+from tests.trading.conftest import approve, balance, fund
 from trading.models import Deposit, Order, Withdrawal
 
 
@@ -39,6 +39,9 @@ def test_place_list_and_cancel_an_order(buyer):
     listed = loads(client.get("/v1/orders").content)
     assert [o["order_id"] for o in listed["results"]] == [body["order_id"]] and listed["next_cursor"] is None
     assert loads(client.get("/v1/orders?status=filled").content) == {"results": [], "next_cursor": None}
+    for unknown in ("bogus", ""):  # not an order status: refused, not an empty list
+        refused = client.get(f"/v1/orders?status={unknown}")
+        assert refused.status_code == 400 and "status" in loads(refused.content)["details"]["errors"]
     bad_limit = client.get("/v1/orders?limit=ten")
     assert bad_limit.status_code == 400 and "limit" in loads(bad_limit.content)["errors"]
     response = client.delete(f"/v1/orders/{body['order_id']}")
@@ -67,6 +70,18 @@ def test_insufficient_funds_is_a_400_that_says_so(make_user, markets):
     assert status == 400 and body["code"] == "INSUFFICIENT_FUNDS"
     assert "Insufficient funds" in body["message"] and body["details"]["currency"] == "USDC"
     assert not Order.objects.exists()
+
+
+def test_insufficient_funds_message_writes_amounts_without_an_exponent(make_user, markets):
+    # 100000 x 150 plus the 0.1 % fee is 15015000, which Decimal prints as 1.5015E+7.
+    poor = make_user()
+    approve(poor)
+    fund(poor, USDC="0.0001")
+    status, body = post(
+        client_for(poor), "/v1/orders", {"symbol": "AAPL/USDC", "side": "buy", "order_type": "limit", "quantity": 100000, "price": 150}
+    )
+    assert status == 400 and body["code"] == "INSUFFICIENT_FUNDS", body
+    assert body["message"] == "Insufficient funds: this needs 15015000 USDC and 0.0001 USDC is available."
 
 
 @pytest.mark.parametrize(
