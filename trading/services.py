@@ -18,6 +18,7 @@ from . import matching
 from .changeset import ChangeSet, margin_review
 from .events import DepositReceived, SettlementConfirmed, SettlementFailed, TradeCancelled, WithdrawalProcessed
 from .ledger import DvpInstruction, LedgerRejected, LedgerUnavailable, TransferInstruction, ledger
+from .metrics import ORDER_PLACE_SECONDS
 from .models import (
     RESTING_STATUSES,
     Balance,
@@ -46,6 +47,7 @@ MAX_NOTIONAL = Decimal("1e18")  # quantity x price stays well inside the 22 inte
 # Orders
 
 
+@ORDER_PLACE_SECONDS.time()  # outside the transaction: the commit counts
 @transaction.atomic
 def order_place(
     *, account_id: str, symbol: str, side: str, order_type: str, quantity: Decimal, price: Decimal | None = None

@@ -153,6 +153,9 @@ class Recorder:
     def write_failed(self) -> None:
         raise AssertionError("a write failed")
 
+    def queued_bytes(self) -> int:
+        return 0
+
 
 async def test_the_hub_measures_each_text_once_for_all_its_sockets(monkeypatch):
     measured = []
@@ -162,7 +165,7 @@ async def test_the_hub_measures_each_text_once_for_all_its_sockets(monkeypatch):
         return utf8_size(text)
 
     monkeypatch.setattr("streams.hub.utf8_size", counting_utf8_size)
-    hub, state, ref = Hub(layer=None), StreamState("group"), StreamRef("system_health", "")
+    hub, state, ref = Hub(layer=None), StreamState("group", "system_health"), StreamRef("system_health", "")
     connections = [Recorder() for _ in range(3)]
     state.raw = {Subscription(conn, ref, buffering=False) for conn in connections}
     await hub._fan_out(state, [(1, "prix: 5 €"), (2, "ok")])
