@@ -208,7 +208,7 @@ async def test_a_client_that_does_not_answer_pings_is_closed_as_a_slow_consumer(
     settings.CDX_WS_SEND_QUEUE_BYTES = limit
     settings.CDX_WS_SLOW_CONSUMER_S = patience_s
     client = await subscribed(authed, trader)
-    disconnects = REGISTRY.get_sample_value("cantondex_ws_slow_consumer_disconnects_total")
+    disconnects = REGISTRY.get_sample_value("cantondex_ws_slow_consumer_disconnects_total") or 0.0
     await sync_to_async(publish_notices)(20, 1000)  # 20 KB: more than the window and the first limit
     error = await client.wait_for("error")
     assert assert_error(error, "CONNECTION_CLOSED") == {"reason": "slow_consumer", "closing": True}
