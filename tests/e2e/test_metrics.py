@@ -89,7 +89,7 @@ async def test_each_series_moves_with_what_clients_do(daphne_servers, make_trade
 
     during = await scrape_until(
         server.base_url,
-        lambda s: value(s, "cantondex_job_runs_total", job="trading.settlement") > value(before, "cantondex_job_runs_total", job="trading.settlement"),
+        lambda s: value(s, "cantondex_job_runs_total", job_name="trading.settlement") > value(before, "cantondex_job_runs_total", job_name="trading.settlement"),
         "a settlement job run",
     )
     moved = {
@@ -122,8 +122,8 @@ async def test_each_series_moves_with_what_clients_do(daphne_servers, make_trade
     assert value(during, "cantondex_event_log_newest_age_seconds") >= 0  # NaN (an empty log) fails this
     assert value(during, "cantondex_event_log_oldest_unrelayed_age_seconds") >= 0
     assert value(during, "cantondex_ws_send_queue_bytes") == 0, "a client that reads leaves nothing waiting"
-    assert value(during, "cantondex_job_duration_seconds_count", job="trading.settlement") > value(
-        before, "cantondex_job_duration_seconds_count", job="trading.settlement"
+    assert value(during, "cantondex_job_duration_seconds_count", job_name="trading.settlement") > value(
+        before, "cantondex_job_duration_seconds_count", job_name="trading.settlement"
     )
     assert total(during, "django_http_requests_latency_seconds_by_view_method_count") > total(
         before, "django_http_requests_latency_seconds_by_view_method_count"

@@ -39,7 +39,7 @@ def test_run_due_runs_each_job_and_survives_a_failing_one(monkeypatch):
 
 def test_each_run_is_counted_and_timed_and_a_failure_counted_too(monkeypatch):
     def sample(name: str, job: str) -> float:
-        return REGISTRY.get_sample_value(name, {"job": job}) or 0.0
+        return REGISTRY.get_sample_value(name, {"job_name": job}) or 0.0
 
     monkeypatch.setattr(jobs, "_jobs", {})
     jobs.register("metered_fails", lambda: 1 / 0, interval_setting="CDX_EVENT_LOG_PRUNE_INTERVAL_S")
