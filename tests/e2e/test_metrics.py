@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 # Small limits, so one test reaches them: two anonymous REST calls a minute, five WebSocket messages a second.
 LIMITS = {"CDX_RATE_ANON": "2/min", "CDX_WS_RATE_LIMIT_PER_S": "5"}
 SCRAPE_TIMEOUT_S = 20.0
+SETTLEMENT = "trading.settlement"  # a job that runs every second
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -89,7 +90,7 @@ async def test_each_series_moves_with_what_clients_do(daphne_servers, make_trade
 
     during = await scrape_until(
         server.base_url,
-        lambda s: value(s, "cantondex_job_runs_total", job_name="trading.settlement") > value(before, "cantondex_job_runs_total", job_name="trading.settlement"),
+        lambda s: value(s, "cantondex_job_runs_total", job_name=SETTLEMENT) > value(before, "cantondex_job_runs_total", job_name=SETTLEMENT),
         "a settlement job run",
     )
     moved = {
@@ -122,8 +123,8 @@ async def test_each_series_moves_with_what_clients_do(daphne_servers, make_trade
     assert value(during, "cantondex_event_log_newest_age_seconds") >= 0  # NaN (an empty log) fails this
     assert value(during, "cantondex_event_log_oldest_unrelayed_age_seconds") >= 0
     assert value(during, "cantondex_ws_send_queue_bytes") == 0, "a client that reads leaves nothing waiting"
-    assert value(during, "cantondex_job_duration_seconds_count", job_name="trading.settlement") > value(
-        before, "cantondex_job_duration_seconds_count", job_name="trading.settlement"
+    assert value(during, "cantondex_job_duration_seconds_count", job_name=SETTLEMENT) > value(
+        before, "cantondex_job_duration_seconds_count", job_name=SETTLEMENT
     )
     assert total(during, "django_http_requests_latency_seconds_by_view_method_count") > total(
         before, "django_http_requests_latency_seconds_by_view_method_count"
