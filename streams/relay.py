@@ -122,8 +122,8 @@ class Relay:
             for stream, events in _runs(batch):
                 await self.layer.group_send(stream, {"type": "hub.events", "stream": stream, "events": events})
             handed_over = time.time()
-            for row in batch:
-                metrics.RELAY_LAG.observe(handed_over - row[4].timestamp())
+            for *_, created_at in batch:
+                metrics.RELAY_LAG.observe(handed_over - created_at.timestamp())
             await database_sync_to_async(_mark_relayed)([row[0] for row in batch])
             if len(batch) < BATCH_SIZE:
                 return
