@@ -36,6 +36,7 @@ from . import checks, closing
 from .checks import MAX_AMOUNT
 from .clearing import PRO_RATA, SupplySchedule, ladder_compile
 from .events import BidAccepted, BidCancelled, BidUpdated, BidWithdrawn, NewBid, own_bids_key
+from .metrics import BID_SUBMIT_SECONDS
 from .models import BIDDING_STATUSES, OPEN_STATUSES, Auction, AuctionStatus, Bid, BidStatus, SupplyTranche
 from .selectors import auction_state
 
@@ -190,6 +191,7 @@ def auction_close(*, auction_id: str, closed_by: User) -> Auction:
 # Bids (traders)
 
 
+@BID_SUBMIT_SECONDS.time()
 def bid_submit(
     *, account_id: str, auction_id: str, price: Decimal, quantity: Decimal, client_bid_id: str | None = None
 ) -> tuple[Bid, bool]:

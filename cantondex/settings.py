@@ -4,6 +4,7 @@ The rest of the code reads `django.conf.settings.<NAME>` when it needs a value, 
 test's `settings` fixture changes what the code sees.
 """
 
+import ipaddress
 import os
 import tempfile
 from datetime import timedelta
@@ -404,6 +405,23 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "AuctionStatusEnum": "auctions.models.AuctionStatus.values",
     "BidStatusEnum": "auctions.models.BidStatus.values",
 }
+
+# --- Monitoring (operations/monitoring.py): /healthz, /readyz and /metrics, answered before any other middleware ---
+# Callers of /metrics, as CIDRs (comma-separated); behind a proxy, deny /metrics there (see docs/deployment.md).
+CDX_METRICS_ALLOWED_IPS = [c.strip() for c in env.list("CDX_METRICS_ALLOWED_IPS", default=["127.0.0.0/8", "::1/128"]) if c.strip()]
+# A bearer token that admits a caller of /metrics from any address (empty: none).
+CDX_METRICS_TOKEN = env.str("CDX_METRICS_TOKEN", default="")
+for _cidr in CDX_METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"CDX_METRICS_ALLOWED_IPS: {_cidr!r} is not an address or a network") from None
+# HTTP request metrics by view (django-prometheus' two middlewares, around all the others); not its database
+# wrappers (docs/operations.md says why).
+INSTALLED_APPS.append("django_prometheus")
+MIDDLEWARE = ["operations.monitoring.MonitoringEndpoints", "django_prometheus.middleware.PrometheusBeforeMiddleware", *MIDDLEWARE]
+MIDDLEWARE.append("django_prometheus.middleware.PrometheusAfterMiddleware")
+# --- end monitoring ---
 
 # --- Compliance cases: evidence files and the history of configuration changes ---
 INSTALLED_APPS += ["simple_history"]

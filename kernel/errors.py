@@ -16,6 +16,7 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError
 
 from .inputs import REST_PREFIX
 from .json import dumps, plain
+from .metrics import REST_RATE_LIMIT_HITS
 from .numbers import InvalidDecimal, decimal_parse
 
 
@@ -89,6 +90,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ParseError):
         exc = ServiceError("INVALID_REQUEST", str(exc.detail), details=getattr(exc, "details", None))
     if isinstance(exc, exceptions.Throttled):
+        REST_RATE_LIMIT_HITS.inc()
         retry_after_s = max(math.ceil(getattr(exc, "wait", None) or 0), 1)
         message = f"Too many requests: retry in {retry_after_s} s."
         exc = TooManyRequests("RATE_LIMITED", message, retry_after_s=retry_after_s)

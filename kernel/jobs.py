@@ -23,6 +23,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 
+from .metrics import job_run_recorded
+
 log = logging.getLogger(__name__)
 
 LEASE_S = 5.0
@@ -71,7 +73,8 @@ def run_due(*, force: bool = False) -> None:
         if force or job.next_run <= now:
             job.next_run = now + job.interval_s
             try:
-                job.func()
+                with job_run_recorded(job.name):
+                    job.func()
             except Exception:
                 log.exception("job %s failed", job.name)
 

@@ -69,7 +69,7 @@ def redis_reading() -> Reading | None:
     return _latency(time.perf_counter() - started, settings.CDX_PROBE_REDIS_MS, "Redis latency high ({})")
 
 
-async def _channel_layer_round_trip() -> float:
+async def channel_layer_round_trip() -> float:
     layer = get_channel_layer()
     # A plain (not process-specific) channel name: channels-redis lets any event loop receive on it.
     channel = f"cdx.probe.{secrets.token_hex(8)}"
@@ -81,7 +81,7 @@ async def _channel_layer_round_trip() -> float:
 
 def channel_layer_reading() -> Reading:
     try:
-        seconds = async_to_sync(_channel_layer_round_trip)()
+        seconds = async_to_sync(channel_layer_round_trip)()
     except Exception as exc:  # any failure of the layer (timeout, connection refused) means no delivery
         return Reading(HealthStatus.DOWN, f"Channel layer unreachable ({type(exc).__name__})")
     return _latency(seconds, settings.CDX_PROBE_CHANNEL_LAYER_MS, "Channel layer round trip slow ({})")

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from kernel.json import dumps, loads, utcnow_iso
 
+from . import metrics
 from .flow import utf8_size
 from .registry import AGGREGATION_SECONDS, StreamRef
 
@@ -29,6 +30,7 @@ class Coalescer(Generic[Subscriber]):
         self.ref = ref
         self.spawn = spawn  # the hub's: it keeps the flush task until the task ends
         self.deliver = deliver
+        self.deliveries = metrics.deliveries(ref.channel)
         self.interval = AGGREGATION_SECONDS[ref.aggregation]
         self.subscribers: set[Subscriber] = set()
         self.sequence = 0
@@ -93,6 +95,8 @@ class Coalescer(Generic[Subscriber]):
                 }
             )
             size = utf8_size(text)
-            for sub in list(self.subscribers):
+            subs = list(self.subscribers)
+            for sub in subs:
                 await self.deliver(sub, self.sequence, text, size)
+            self.deliveries.inc(len(subs))
 

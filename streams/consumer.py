@@ -12,7 +12,9 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import client_messages, registry
+from kernel.metrics import WEBSOCKET_RATE_LIMIT_HITS
+
+from . import client_messages, metrics, registry
 from .auth import Authenticated, AuthError, authenticate_message, authenticate_session
 from .flow import SendWindow, TransportAcks, utf8_size
 from .hub import Hub, Subscription, get_hub
@@ -81,7 +83,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.disconnect_hooks: dict[str, Callable[[], object]] = {}  # set by client message replies, run on close
         self.hub = await get_hub()
         self.connection_id = new_connection_id()
-        self.state = AWAITING_AUTH
+        self.state = AWAITING_AUTH  # from here on, disconnect() counts the close
+        metrics.CONNECTIONS_OPENED.inc()
+        metrics.CONNECTIONS_OPEN.inc()
         self.auth: Authenticated | None = None
         self.counted_owner: str | None = None
         self.subscriptions: dict[tuple[str, str], Subscription] = {}
@@ -105,7 +109,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             self.timers.schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
 
     async def disconnect(self, code):
+        if self.state is CLOSED:
+            return  # counted and released already (a failed handler's disconnect, then daphne's)
         self.state = CLOSED
+        metrics.CONNECTIONS_OPEN.dec()
+        metrics.connection_closed(code).inc()
         self.timers.cancel_all()
         await self.hub.unsubscribe(self.subscriptions.values())
         self.subscriptions.clear()
@@ -153,6 +161,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._too_slow()
 
     async def _too_slow(self) -> None:
+        if self._open():
+            metrics.SLOW_CONSUMER_DISCONNECTS.inc()
         await self._close_with_error(
             ErrorCode.CONNECTION_CLOSED,
             "Connection closed: the client does not read fast enough",
@@ -162,6 +172,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _write(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})  # what super().send does, two calls less
+
+    def queued_bytes(self) -> int:
+        return self.window.waiting_size
 
     def write_failed(self) -> None:
         """The hub could not write to this socket (it is closing, or broken): nothing more is written to
@@ -188,6 +201,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._message_too_large(size)
             return
         if retry_after_ms and not self.window.answers_a_ping(text_data):
+            WEBSOCKET_RATE_LIMIT_HITS.inc()
             await self._error(
                 ErrorCode.RATE_LIMITED,
                 "Rate limit exceeded",
@@ -225,6 +239,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         try:
             authenticated = await authenticate_message(message)
         except AuthError as error:
+            metrics.AUTH_INVALID_CREDENTIALS.inc()
             await self.send(
                 text_data=encode(
                     "auth_response",
@@ -236,6 +251,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             )
             return
         if self.state is AUTHENTICATED and authenticated.principal.user_id != self.principal.user_id:
+            metrics.AUTH_USER_MISMATCH.inc()
             raise ProtocolError(
                 ErrorCode.AUTH_FAILED, "A connection cannot change user; open a new one", {"reason": "user_mismatch"}
             )
@@ -412,6 +428,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.timers.schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
 
     async def _auth_timeout(self) -> None:
+        metrics.AUTH_TIMEOUT.inc()
         await self._close_with_error(
             ErrorCode.AUTH_REQUIRED,
             f"Not authenticated within {settings.CDX_WS_AUTH_TIMEOUT_S:g} s",
@@ -420,6 +437,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         )
 
     async def _token_expired(self) -> None:
+        metrics.AUTH_TOKEN_EXPIRED.inc()
         await self._close_with_error(
             ErrorCode.AUTH_FAILED, "Token expired and was not replaced", {"reason": "token_expired"}, CloseCode.AUTH
         )

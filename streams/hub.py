@@ -23,7 +23,7 @@ from typing import Protocol
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from . import wakeup
+from . import metrics, wakeup
 from .coalesce import Coalescer
 from .flow import utf8_size
 from .limits import connection_counter_close
@@ -47,6 +47,9 @@ class Connection(Protocol):
 
     def write_failed(self) -> None: ...
 
+    def queued_bytes(self) -> int:
+        """Bytes of events waiting for the client to read what was sent before (streams/flow.py)."""
+
 
 class Subscription:
     """One stream followed by one connection. While `pending` is a list, events (sequence, text, UTF-8 size)
@@ -62,10 +65,11 @@ class Subscription:
 
 
 class StreamState:
-    __slots__ = ("coalescers", "group", "last_seq", "raw")
+    __slots__ = ("coalescers", "deliveries", "group", "last_seq", "raw")
 
-    def __init__(self, group: str):
+    def __init__(self, group: str, channel: str):
         self.group = group
+        self.deliveries = metrics.deliveries(channel)
         self.last_seq = 0  # 0: not known yet, take the first event as it comes
         self.raw: set[Subscription] = set()
         self.coalescers: dict[str, Coalescer[Subscription]] = {}
@@ -134,7 +138,7 @@ class Hub:
         state = self.streams.get(group)
         new_stream = state is None
         if state is None:
-            state = self.streams[group] = StreamState(group)
+            state = self.streams[group] = StreamState(group, sub.ref.channel)
         base = 0
         if sub.ref.aggregation == "raw":
             state.raw.add(sub)
@@ -271,9 +275,11 @@ class Hub:
         # batch in this one loop pass and the transport flushes it with one send per socket.
         if state.raw:
             sized = [(seq, text, utf8_size(text)) for seq, text in events]  # once per text, not per socket
-            for sub in list(state.raw):
+            subs = list(state.raw)
+            for sub in subs:
                 for seq, text, size in sized:
                     await self.deliver(sub, seq, text, size)
+            state.deliveries.inc(len(subs) * len(sized))  # once per run, not per socket
         for coalescer in state.coalescers.values():
             for _, text in events:
                 coalescer.add(text)
@@ -301,11 +307,20 @@ _hubs: dict[asyncio.AbstractEventLoop, "asyncio.Future[Hub]"] = {}
 async def get_hub() -> Hub:
     loop = asyncio.get_running_loop()
     starting = _hubs.get(loop)
-    if starting is None:
+    if starting is None or _failed(starting):  # a hub that could not start (the layer was away) is tried again
         starting = _hubs[loop] = asyncio.ensure_future(_start_hub())
     if starting.done():
         return starting.result()  # every connection asks: no shield, no suspension once the hub runs
     return await asyncio.shield(starting)
+
+
+def _failed(starting: "asyncio.Future[Hub]") -> bool:
+    return starting.done() and (starting.cancelled() or starting.exception() is not None)
+
+
+def hubs_started() -> list[Hub]:
+    """The hubs of this process that started (one per event loop: one in a server)."""
+    return [starting.result() for starting in list(_hubs.values()) if starting.done() and not _failed(starting)]
 
 
 async def _start_hub() -> Hub:

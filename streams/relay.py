@@ -10,13 +10,15 @@ is harmless.
 import asyncio
 import logging
 import threading
+import time
+from datetime import datetime
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from . import wakeup
+from . import metrics, wakeup
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +52,13 @@ def send_control(*, user_id: int, action: str, reason: str, api_key_id: str | No
     )
 
 
-def _pending_batch() -> list[tuple[int, str, int, str]]:
+def _pending_batch() -> list[tuple[int, str, int, str, datetime]]:
     from .models import StreamEvent
 
     return list(
         StreamEvent.objects.filter(relayed=False)
         .order_by("id")
-        .values_list("id", "stream", "sequence", "text")[:BATCH_SIZE]
+        .values_list("id", "stream", "sequence", "text", "created_at")[:BATCH_SIZE]
     )
 
 
@@ -66,7 +68,7 @@ def _mark_relayed(ids: list[int]) -> None:
     StreamEvent.objects.filter(id__in=ids).update(relayed=True)
 
 
-def _runs(batch: list[tuple[int, str, int, str]]) -> list[tuple[str, list[list]]]:
+def _runs(batch: list[tuple[int, str, int, str, datetime]]) -> list[tuple[str, list[list]]]:
     """The batch as runs of consecutive events of one stream, in log order.
 
     One layer message per run lets the hub write a whole run to each socket in one loop pass (the
@@ -74,7 +76,7 @@ def _runs(batch: list[tuple[int, str, int, str]]) -> list[tuple[str, list[list]]
     still reach a client in the order they were committed.
     """
     runs: list[tuple[str, list[list]]] = []
-    for _, stream, sequence, text in batch:
+    for _, stream, sequence, text, _ in batch:
         if not runs or runs[-1][0] != stream:
             runs.append((stream, []))
         runs[-1][1].append([sequence, text])
@@ -119,6 +121,9 @@ class Relay:
                 return
             for stream, events in _runs(batch):
                 await self.layer.group_send(stream, {"type": "hub.events", "stream": stream, "events": events})
+            handed_over = time.time()
+            for *_, created_at in batch:
+                metrics.RELAY_LAG.observe(handed_over - created_at.timestamp())
             await database_sync_to_async(_mark_relayed)([row[0] for row in batch])
             if len(batch) < BATCH_SIZE:
                 return

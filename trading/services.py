@@ -22,6 +22,7 @@ from . import matching
 from .changeset import ChangeSet, margin_review
 from .events import DepositReceived, SettlementConfirmed, SettlementFailed, TradeCancelled, WithdrawalProcessed
 from .ledger import DvpInstruction, LedgerRejected, LedgerUnavailable, TransferInstruction, ledger
+from .metrics import ORDER_PLACE_SECONDS
 from .models import (
     CLIENT_ORDER_ID_PATTERN,
     RESTING_STATUSES,
@@ -97,6 +98,7 @@ def _retry_checked(order: Order, fields: dict) -> Order:
     return order
 
 
+@ORDER_PLACE_SECONDS.time()  # outside the transaction: the commit counts
 @transaction.atomic
 def order_place(
     *,

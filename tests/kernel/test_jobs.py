@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from kernel import jobs
 from kernel.models import Lease
@@ -34,6 +35,29 @@ def test_run_due_runs_each_job_and_survives_a_failing_one(monkeypatch):
     assert ran == ["works"]
     jobs.run_due()
     assert ran == ["works"], "not due again before its interval"
+
+
+def test_each_run_is_counted_and_timed_and_a_failure_counted_too(monkeypatch):
+    def sample(name: str, job: str) -> float:
+        return REGISTRY.get_sample_value(name, {"job_name": job}) or 0.0
+
+    monkeypatch.setattr(jobs, "_jobs", {})
+    jobs.register("metered_fails", lambda: 1 / 0, interval_setting="CDX_EVENT_LOG_PRUNE_INTERVAL_S")
+    jobs.register("metered_works", lambda: None, interval_setting="CDX_EVENT_LOG_PRUNE_INTERVAL_S")
+    before = {(name, job): sample(name, job) for name in METERED for job in ("metered_fails", "metered_works")}
+    jobs.run_due(force=True)
+    moved = {key: sample(*key) - value for key, value in before.items()}
+    assert moved == {
+        ("cantondex_job_runs_total", "metered_fails"): 1,
+        ("cantondex_job_runs_total", "metered_works"): 1,
+        ("cantondex_job_failures_total", "metered_fails"): 1,
+        ("cantondex_job_failures_total", "metered_works"): 0,
+        ("cantondex_job_duration_seconds_count", "metered_fails"): 1,
+        ("cantondex_job_duration_seconds_count", "metered_works"): 1,
+    }
+
+
+METERED = ("cantondex_job_runs_total", "cantondex_job_failures_total", "cantondex_job_duration_seconds_count")
 
 
 def test_a_job_runs_at_the_interval_its_setting_holds_when_it_runs(monkeypatch, settings):

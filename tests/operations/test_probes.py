@@ -90,7 +90,7 @@ def test_a_failing_channel_layer_is_down(monkeypatch):
     async def broken():
         raise ConnectionError("refused")
 
-    monkeypatch.setattr(probes, "_channel_layer_round_trip", broken)
+    monkeypatch.setattr(probes, "channel_layer_round_trip", broken)
     probes.probes_run()
     down = [e for e in system_health_events() if e["type"] == "service_degraded"]
     assert {e["service"] for e in down} == {"websocket_gateway", "market_data"}

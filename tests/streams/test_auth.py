@@ -8,6 +8,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.test import Client
+from prometheus_client import REGISTRY
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.services import user_deactivate
@@ -15,6 +16,10 @@ from cantondex.asgi import application
 from streams.protocol import CloseCode
 from tests.conftest import token_for
 from tests.streams.wire import ISO_UTC, assert_error
+
+
+def auth_failures(reason: str) -> float:
+    return REGISTRY.get_sample_value("cantondex_ws_auth_failures_total", {"reason": reason}) or 0.0
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -118,17 +123,21 @@ async def test_token_of_a_deleted_user_fails(ws, trader):
 
 async def test_a_failed_auth_leaves_the_connection_open_for_another_try(ws, trader):
     client = await ws()
+    counted = auth_failures("invalid_credentials")
     assert_failed(await client.request({"type": "auth", "token": "nope"}))
+    assert auth_failures("invalid_credentials") == counted + 1
     reply = await client.request({"type": "auth", "token": token_for(trader)})
     assert reply["status"] == "authenticated"
 
 
 async def test_no_auth_within_the_window_closes_with_auth_required(ws, settings):
     settings.CDX_WS_AUTH_TIMEOUT_S = 0.2
+    counted = auth_failures("auth_timeout")
     client = await ws()
     error = await client.wait_for("error")
     details = assert_error(error, "AUTH_REQUIRED")
     assert details == {"reason": "auth_timeout", "closing": True}
+    assert auth_failures("auth_timeout") == counted + 1
     assert await client.wait_closed() == CloseCode.AUTH
 
 
@@ -204,8 +213,10 @@ async def test_reauth_with_a_fresh_token_keeps_the_subscriptions(ws, trader):
 async def test_reauth_as_another_user_is_refused_and_the_connection_stays(ws, trader, other_trader):
     client = await ws()
     await client.request({"type": "auth", "token": token_for(trader)})
+    counted = auth_failures("user_mismatch")
     reply = await client.request({"type": "auth", "token": token_for(other_trader), "correlation_id": "swap"})
     assert assert_error(reply, "AUTH_FAILED", "swap") == {"reason": "user_mismatch"}
+    assert auth_failures("user_mismatch") == counted + 1
     sub = await client.request({"type": "subscribe", "channel": "orders"})
     assert sub["account_id"] == trader.account.id
 
@@ -220,9 +231,11 @@ async def test_a_failed_reauth_keeps_the_earlier_authentication(ws, trader):
 async def test_an_expiring_token_not_replaced_closes_the_connection(ws, settings, trader):
     settings.CDX_WS_PING_INTERVAL_S = 60
     client = await ws()
+    counted = auth_failures("token_expired")
     await client.request({"type": "auth", "token": token_for(trader, lifetime_s=1)})
     error = await client.wait_for("error", timeout=3)
     assert assert_error(error, "AUTH_FAILED") == {"reason": "token_expired", "closing": True}
+    assert auth_failures("token_expired") == counted + 1
     assert await client.wait_closed() == CloseCode.AUTH
 
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from prometheus_client import REGISTRY
 
 from operations.events import MaintenanceNotice
 from streams.flow import SendWindow, TransportAcks, utf8_size
@@ -153,6 +154,9 @@ class Recorder:
     def write_failed(self) -> None:
         raise AssertionError("a write failed")
 
+    def queued_bytes(self) -> int:
+        return 0
+
 
 async def test_the_hub_measures_each_text_once_for_all_its_sockets(monkeypatch):
     measured = []
@@ -162,7 +166,7 @@ async def test_the_hub_measures_each_text_once_for_all_its_sockets(monkeypatch):
         return utf8_size(text)
 
     monkeypatch.setattr("streams.hub.utf8_size", counting_utf8_size)
-    hub, state, ref = Hub(layer=None), StreamState("group"), StreamRef("system_health", "")
+    hub, state, ref = Hub(layer=None), StreamState("group", "system_health"), StreamRef("system_health", "")
     connections = [Recorder() for _ in range(3)]
     state.raw = {Subscription(conn, ref, buffering=False) for conn in connections}
     await hub._fan_out(state, [(1, "prix: 5 €"), (2, "ok")])
@@ -204,10 +208,12 @@ async def test_a_client_that_does_not_answer_pings_is_closed_as_a_slow_consumer(
     settings.CDX_WS_SEND_QUEUE_BYTES = limit
     settings.CDX_WS_SLOW_CONSUMER_S = patience_s
     client = await subscribed(authed, trader)
+    disconnects = REGISTRY.get_sample_value("cantondex_ws_slow_consumer_disconnects_total") or 0.0
     await sync_to_async(publish_notices)(20, 1000)  # 20 KB: more than the window and the first limit
     error = await client.wait_for("error")
     assert assert_error(error, "CONNECTION_CLOSED") == {"reason": "slow_consumer", "closing": True}
     assert await client.wait_closed() == CloseCode.SLOW_CONSUMER
+    assert REGISTRY.get_sample_value("cantondex_ws_slow_consumer_disconnects_total") == disconnects + 1
     notices = [m for m in client.received if m["type"] == "maintenance_notice"]
     assert 0 < len(notices) < 20
 

@@ -1,0 +1,86 @@
+"""/healthz, /readyz and /metrics, answered ahead of every other middleware.
+
+They are for load balancers and Prometheus, which call a server by its address: so no host check
+(ALLOWED_HOSTS), no redirect to HTTPS, no session, and they stay out of the request metrics. /healthz
+says the process answers (nothing else is touched); /readyz runs the readiness checks
+(operations/readiness.py), 503 when one fails. /metrics is this process's Prometheus exposition, for
+the addresses in CDX_METRICS_ALLOWED_IPS or a caller with the bearer token CDX_METRICS_TOKEN.
+"""
+
+import hmac
+import ipaddress
+
+from asgiref.sync import markcoroutinefunction, sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from kernel.throttles import client_ip
+from streams.monitoring import scrape_prepare
+
+from .readiness import readiness_checks
+
+
+def metrics_access_allowed(request: HttpRequest) -> bool:
+    """The caller's address is in CDX_METRICS_ALLOWED_IPS, or it sends `Authorization: Bearer <CDX_METRICS_TOKEN>`."""
+    token = settings.CDX_METRICS_TOKEN
+    if token:
+        sent = request.headers.get("Authorization", "")
+        if hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return True
+    ip = client_ip(request)
+    if ip is None:
+        return False
+    address = ipaddress.ip_address(ip)
+    return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in settings.CDX_METRICS_ALLOWED_IPS)
+
+
+async def healthz(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"status": "alive"})
+
+
+async def readyz(request: HttpRequest) -> HttpResponse:
+    checks = await readiness_checks()
+    if all(check["state"] == "ok" for check in checks.values()):
+        return JsonResponse({"status": "ready", "checks": checks})
+    failing = sorted(name for name, check in checks.items() if check["state"] != "ok")
+    body = {
+        "code": "SERVICE_UNAVAILABLE",
+        "message": f"Not ready: {', '.join(failing)} failing.",
+        "details": {"reason": "not_ready", "checks": checks},
+    }
+    return JsonResponse(body, status=503)
+
+
+async def metrics(request: HttpRequest) -> HttpResponse:
+    if not metrics_access_allowed(request):
+        body = {
+            "code": "PERMISSION_DENIED",
+            "message": "Metrics are served to the monitoring addresses, or with the metrics token.",
+            "details": {"reason": "metrics_not_allowed"},
+        }
+        return JsonResponse(body, status=403)
+    await scrape_prepare()  # on the event loop, where the hub's sockets are
+    # Rendering every series takes milliseconds: off the event loop, so no socket waits for it.
+    exposition = await sync_to_async(generate_latest, thread_sensitive=False)()
+    return HttpResponse(exposition, content_type=CONTENT_TYPE_LATEST)
+
+
+ENDPOINTS = {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics}
+
+
+class MonitoringEndpoints:
+    """The first middleware: serves ENDPOINTS itself and hands every other request on."""
+
+    sync_capable = False
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        markcoroutinefunction(self)
+
+    async def __call__(self, request: HttpRequest) -> HttpResponse:
+        endpoint = ENDPOINTS.get(request.path_info)
+        if endpoint is None:
+            return await self.get_response(request)
+        return await endpoint(request)
