@@ -269,6 +269,10 @@ CDX_PROBE_MATCHING_WINDOW_S = env.float("CDX_PROBE_MATCHING_WINDOW_S", default=6
 # Seconds between the status page's re-reads of GET /v1/system/status when it has no live socket.
 CDX_STATUS_PAGE_POLL_S = env.float("CDX_STATUS_PAGE_POLL_S", default=5.0)
 
+# Seconds a server given SIGTERM spends draining (cantondex/drain.py): its clients told to reconnect elsewhere
+# and gone, its relay pass and its jobs' runs in progress finished. Then it exits regardless.
+CDX_DRAIN_TIMEOUT_S = env.float("CDX_DRAIN_TIMEOUT_S", default=10.0)
+
 # Background jobs (kernel/jobs.py).
 # Run the jobs in each server process (the holder of the jobs lease runs them); off: `manage.py run_jobs` does.
 CDX_IN_PROCESS_JOBS = env.bool("CDX_IN_PROCESS_JOBS", default=True)

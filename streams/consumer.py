@@ -96,6 +96,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.speaks_heartbeat = False  # has answered a JSON ping: the JSON heartbeat's timeout applies
         self.timers = Timers(active=self._open)
         await self.accept()
+        if self.hub.draining:  # accepted while this process shuts down: off to another server at once
+            await self._close_for_restart()
+            return
+        self.hub.socket_open(self)
         self.timers.schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
         session = await authenticate_session(self.scope.get("user"))
         if session is not None:
@@ -104,6 +108,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             self.timers.schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
 
     async def disconnect(self, code):
+        self.hub.socket_closed(self)
+        await self._release()
+
+    async def _release(self) -> None:
+        """Give back what the connection holds: its subscriptions, its place in the hub and its count."""
         self.state = CLOSED
         self.timers.cancel_all()
         await self.hub.unsubscribe(self.subscriptions.values())
@@ -162,6 +171,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self._open():
             self.state = CLOSING
             self.hub.spawn(self.close(code=1011))
+
+    async def close_for_restart(self) -> None:
+        """The hub drains (SIGTERM): the client reconnects elsewhere; the count goes before the client answers."""
+        await self._close_for_restart()
+        await self._release()
+
+    async def _close_for_restart(self) -> None:
+        await self._close_with_error(
+            ErrorCode.CONNECTION_CLOSED,
+            "The server is restarting: reconnect (any server will do) and resume with since",
+            {"reason": "server_restart"},
+            CloseCode.SERVICE_RESTART,
+        )
 
     async def close_for(self, reason: str) -> None:
         """The hub asks: the user was disabled, or the API key this socket signed in with was revoked."""
@@ -238,7 +260,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self.state is AWAITING_AUTH:
             owner = authenticated.principal.connection_owner
             limit = settings.CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT
-            if not await connection_counter().acquire(owner, self.connection_id, limit):
+            counter = connection_counter()
+            if not await counter.acquire(owner, self.connection_id, limit):
                 await self._close_with_error(
                     ErrorCode.CONNECTION_LIMIT,
                     f"At most {limit} connections per account",
@@ -246,6 +269,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                     CloseCode.CONNECTION_LIMIT,
                     correlation_id,
                 )
+                return
+            if not self._open():  # closed while it was being counted (the process drains)
+                await counter.release(owner, self.connection_id)
                 return
             self.counted_owner = owner
             self.state = AUTHENTICATED
