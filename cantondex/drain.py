@@ -9,16 +9,13 @@ consumer: clients learn nothing but a dropped socket. Instead, once the reactor 
    process takes the jobs over at once,
 and then stops the reactor; each step is bounded by CDX_DRAIN_TIMEOUT_S. A second SIGTERM stops at once.
 
-It is installed from the application (cantondex.asgi), so the plain `daphne ... cantondex.asgi:application`
-command drains: daphne installs its asyncio Twisted reactor before it imports the application, and Twisted
-installs its signal handlers when the reactor starts, so an "after startup" trigger takes SIGTERM over.
-Elsewhere (tests, another ASGI server) there is no such reactor and nothing is installed.
+It is installed from the application (cantondex/daphne_hooks.py), so the plain `daphne ... cantondex.asgi:application`
+command drains.
 """
 
 import asyncio
 import logging
 import signal
-import sys
 from typing import Any
 
 from django.conf import settings
@@ -28,14 +25,8 @@ log = logging.getLogger(__name__)
 _draining = False
 
 
-def install() -> None:
-    reactor = sys.modules.get("twisted.internet.reactor")
-    if reactor is None or type(reactor).__name__ != "AsyncioSelectorReactor":
-        return
-    reactor.addSystemEventTrigger("after", "startup", _take_sigterm, reactor)
-
-
-def _take_sigterm(reactor: Any) -> None:
+def sigterm_take(reactor: Any) -> None:
+    """Once the reactor runs (Twisted's handler is in place): SIGTERM drains instead."""
     # Like Twisted's own handler: the signal arrives between two bytecodes; the work runs on the reactor.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: reactor.callFromThread(_begin, reactor))
 
@@ -53,11 +44,10 @@ def _begin(reactor: Any) -> None:
 
 
 def _stop_listening(reactor: Any) -> None:
-    from twisted.internet.interfaces import IListeningPort
+    from .daphne_hooks import listening_ports
 
-    for reader in reactor.getReaders():
-        if IListeningPort.providedBy(reader):
-            reader.stopListening()
+    for port in listening_ports(reactor):
+        port.stopListening()
 
 
 async def _drain() -> None:

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
+from structlog.contextvars import bind_contextvars
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +220,7 @@ def run_forever(stop: threading.Event | None = None) -> None:
 
 
 def _job_loop(job: Job, leader: threading.Event, stop: threading.Event) -> None:
+    bind_contextvars(job=job.name)  # on every line this thread logs
     while not stop.is_set():
         delay = job.next_run - time.monotonic()
         if not leader.is_set() or delay > 0:

@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from structlog.contextvars import bind_contextvars
 
 from . import client_messages, registry
 from .auth import Authenticated, AuthError, authenticate_message, authenticate_session
@@ -80,6 +81,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.hub = await get_hub()
         self.connection_id = new_connection_id()
+        # On every line this connection's task, and the ORM threads it calls, log from now on.
+        bind_contextvars(connection_id=self.connection_id)
+        log.info("websocket_connected", extra={"path": self.scope.get("path"), "client": _client_of(self.scope)})
         self.state = AWAITING_AUTH
         self.auth: Authenticated | None = None
         self.counted_owner: str | None = None
@@ -108,6 +112,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             self.timers.schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
 
     async def disconnect(self, code):
+        log.info("websocket_closed", extra={"code": code})
         self.hub.socket_closed(self)
         await self._release()
 
@@ -276,6 +281,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             self.counted_owner = owner
             self.state = AUTHENTICATED
             self.auth = authenticated
+            log.info("websocket_authenticated", extra={"user_id": authenticated.principal.user_id, "owner": owner})
             await self.hub.connection_add(self)
             self.timers.cancel("auth")
             self._idle_check()
@@ -488,6 +494,11 @@ def _since_of(item: dict[str, Any], channel: registry.Channel) -> int | None:
             ErrorCode.INVALID_REQUEST, "'since' must be the last sequence number you received", {"field": "since"}
         )
     return since
+
+
+def _client_of(scope: dict) -> str | None:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else None
 
 
 def _size_in_bytes(text: str | None, data: bytes | None) -> int:

@@ -16,6 +16,7 @@ goes on to the other sockets, and the stream's bookkeeping is what was delivered
 """
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Iterable
 from typing import Protocol
@@ -331,7 +332,9 @@ async def get_hub() -> Hub:
     loop = asyncio.get_running_loop()
     starting = _hubs.get(loop)
     if starting is None:
-        starting = _hubs[loop] = asyncio.ensure_future(_start_hub())
+        # In a context of its own: the hub's tasks serve every connection, not the one that started it (its
+        # log lines would carry that connection's id).
+        starting = _hubs[loop] = loop.create_task(_start_hub(), context=contextvars.Context())
     if starting.done():
         return starting.result()  # every connection asks: no shield, no suspension once the hub runs
     return await asyncio.shield(starting)
