@@ -25,18 +25,15 @@ def install() -> None:
     reactor.addSystemEventTrigger("after", "startup", _started, reactor)
 
 
-def listening_ports(reactor: Any) -> list[Any]:
+def _started(reactor: Any) -> None:
     from twisted.internet.interfaces import IListeningPort
 
-    return [reader for reader in reactor.getReaders() if IListeningPort.providedBy(reader)]
-
-
-def _started(reactor: Any) -> None:
     from . import drain
 
-    drain.sigterm_take(reactor)
+    ports = [reader for reader in reactor.getReaders() if IListeningPort.providedBy(reader)]
+    drain.sigterm_take(reactor, ports)
     logging.captureWarnings(True)  # a Python warning is a log line too, in the same format, not raw stderr
-    for port in listening_ports(reactor):
+    for port in ports:
         server: Any = getattr(port.factory, "server", None)  # daphne's HTTPFactory knows its Server
         if hasattr(server, "action_logger"):
             server.action_logger = _access_logged

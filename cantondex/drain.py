@@ -20,40 +20,35 @@ from typing import Any
 
 from django.conf import settings
 
+from kernel import jobs
+from streams.hub import drain_hub
+
 log = logging.getLogger(__name__)
 
-_draining = False
+_draining: "asyncio.Task | None" = None  # held here: the loop keeps only a weak reference to a task
 
 
-def sigterm_take(reactor: Any) -> None:
-    """Once the reactor runs (Twisted's handler is in place): SIGTERM drains instead."""
+def sigterm_take(reactor: Any, ports: list[Any]) -> None:
+    """Once the reactor runs (Twisted's handler is in place): SIGTERM drains instead. `ports`: daphne's
+    listening ports (Twisted IListeningPort)."""
     # Like Twisted's own handler: the signal arrives between two bytecodes; the work runs on the reactor.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: reactor.callFromThread(_begin, reactor))
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: reactor.callFromThread(_begin, reactor, ports))
 
 
-def _begin(reactor: Any) -> None:
+def _begin(reactor: Any, ports: list[Any]) -> None:
     global _draining
-    if _draining:
+    if _draining is not None:
         log.warning("second SIGTERM: stopping without waiting for the drain")
         reactor.stop()
         return
-    _draining = True
     log.info("SIGTERM: draining for at most %gs", settings.CDX_DRAIN_TIMEOUT_S)
-    _stop_listening(reactor)
-    asyncio.get_running_loop().create_task(_drain()).add_done_callback(lambda _: _stop(reactor))
-
-
-def _stop_listening(reactor: Any) -> None:
-    from .daphne_hooks import listening_ports
-
-    for port in listening_ports(reactor):
+    for port in ports:  # new connections are refused: the load balancer sends them to the other servers
         port.stopListening()
+    _draining = asyncio.get_running_loop().create_task(_drain(), name="cdx-drain")
+    _draining.add_done_callback(lambda _: _stop(reactor))
 
 
 async def _drain() -> None:
-    from kernel import jobs
-    from streams.hub import drain_hub
-
     timeout_s = settings.CDX_DRAIN_TIMEOUT_S
     outcomes = await asyncio.gather(
         drain_hub(timeout_s=timeout_s), asyncio.to_thread(jobs.stop_in_process, timeout_s), return_exceptions=True

@@ -19,10 +19,10 @@ PRODUCTION = {
 def documented_production() -> dict[str, str]:
     """The environment docs/deployment.md gives the servers (its `export` lines), with a real secret for `...`."""
     text = (ROOT / "docs" / "deployment.md").read_text()
-    exported = {}
+    exported: dict[str, str] = {}
     for line in text.splitlines():
         if line.startswith("export "):
-            exported.update(word.split("=", 1) for word in shlex.split(line, comments=True)[1:])
+            exported.update(word.partition("=")[::2] for word in shlex.split(line, comments=True)[1:])
     assert exported.get("DJANGO_SECRET_KEY") == "...", "the documented secret is a placeholder"
     return {**exported, "DJANGO_SECRET_KEY": secrets.token_urlsafe(50)}
 READ_SETTINGS = """
