@@ -79,7 +79,7 @@ _start_lock = threading.Lock()
 
 
 def register(name: str, func: Callable[[], object], *, interval_setting: str) -> None:
-    if not hasattr(settings, interval_setting):  # at start-up, not later in the job thread
+    if not hasattr(settings, interval_setting):  # at start-up, not later in a job thread
         raise ImproperlyConfigured(f"job {name}: no setting {interval_setting} (declare it in cantondex/settings.py)")
     _jobs[name] = Job(name, func, interval_setting)
 
