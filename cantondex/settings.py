@@ -6,6 +6,7 @@ test's `settings` fixture changes what the code sees.
 
 import logging
 import os
+import sys
 import tempfile
 from datetime import timedelta
 from decimal import Decimal
@@ -314,7 +315,7 @@ _LOG_FIELDS = [
 _LOG_RENDER = (
     [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
     if CDX_LOG_FORMAT == "json"
-    else [structlog.dev.ConsoleRenderer()]
+    else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]  # no escape codes in a file
 )
 LOGGING = {
     "version": 1,
