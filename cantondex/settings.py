@@ -5,7 +5,9 @@ test's `settings` fixture changes what the code sees.
 """
 
 import ipaddress
+import logging
 import os
+import sys
 import tempfile
 from datetime import timedelta
 from decimal import Decimal
@@ -14,6 +16,7 @@ from typing import Any
 
 import dj_database_url
 import environ
+import structlog
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -273,6 +276,10 @@ CDX_PROBE_MATCHING_WINDOW_S = env.float("CDX_PROBE_MATCHING_WINDOW_S", default=6
 # Seconds between the status page's re-reads of GET /v1/system/status when it has no live socket.
 CDX_STATUS_PAGE_POLL_S = env.float("CDX_STATUS_PAGE_POLL_S", default=5.0)
 
+# Seconds a server given SIGTERM spends draining (cantondex/drain.py): its clients told to reconnect elsewhere
+# and gone, its relay pass and its jobs' runs in progress finished. Then it exits regardless.
+CDX_DRAIN_TIMEOUT_S = env.float("CDX_DRAIN_TIMEOUT_S", default=10.0)
+
 # Background jobs (kernel/jobs.py).
 # Run the jobs in each server process (the holder of the jobs lease runs them); off: `manage.py run_jobs` does.
 CDX_IN_PROCESS_JOBS = env.bool("CDX_IN_PROCESS_JOBS", default=True)
@@ -293,14 +300,72 @@ CDX_SURVEILLANCE_INTERVAL_S = env.float("CDX_SURVEILLANCE_INTERVAL_S", default=0
 
 # Level of the root logger (DEBUG, INFO, WARNING, ERROR).
 CDX_LOG_LEVEL = env.str("CDX_LOG_LEVEL", default="INFO")
+# Log lines (docs/operations.md, Logs): `json`, one JSON object a line for a log collector (the default in
+# production), or `console`, aligned and coloured for a person (the default with DJANGO_DEBUG on, `make run`).
+# Either way a line written while serving a request carries its `request_id`, and one written for a
+# WebSocket its `connection_id`.
+CDX_LOG_FORMAT = env.str("CDX_LOG_FORMAT", default="console" if DEBUG else "json")
+if CDX_LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"CDX_LOG_FORMAT must be json or console, not {CDX_LOG_FORMAT!r}")
 
+# Lines of the standard library's loggers (Django, daphne, ours) and of structlog's get the same fields:
+# the ids bound for the request or connection (contextvars), logger, level, UTC timestamp, `extra`.
+_LOG_FIELDS = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.ExtraAdder(),
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+_LOG_RENDER = (
+    [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+    if CDX_LOG_FORMAT == "json"
+    else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]  # no escape codes in a file
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "structured": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "foreign_pre_chain": _LOG_FIELDS,
+            "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_LOG_RENDER],
+        }
+    },
+    "filters": {"static_files_quiet": {"()": "kernel.logs.StaticFilesQuiet"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["static_files_quiet"]}
+    },
     "root": {"handlers": ["console"], "level": CDX_LOG_LEVEL},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+        # Each response is logged once, by django-structlog's request_finished (4xx a warning, 5xx an
+        # error with its traceback); Django's own "Not Found: ..." lines would repeat it.
+        "django.request": {"level": "CRITICAL"},
+    },
 }
+structlog.configure(
+    processors=[
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.filter_by_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=True,
+)
+# django-structlog (kernel/logs.py): one line per request, when it is answered; the request id checked first.
+INSTALLED_APPS.append("django_structlog")
+MIDDLEWARE[:0] = ["kernel.logs.request_id_middleware", "django_structlog.middlewares.RequestMiddleware"]
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # it would believe any X-Forwarded-For; kernel.logs binds client_ip
 
 # --- Credentials (accounts): API keys, two-factor login for officers, revocable refresh tokens ---
 INSTALLED_APPS += [

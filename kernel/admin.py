@@ -1,6 +1,5 @@
-"""Admin for models that change only through services: the admin validates and reports, the service writes.
-
-(Django's admin autodiscovery imports this module too; it registers nothing.)
+"""Admin helpers for models that change only through services (the admin validates and reports, the service
+writes), and the kernel's own read-only page: how the background jobs are doing.
 """
 
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from .errors import ServiceError
+from .models import JobStatus
 
 
 def admin_object_adopt(obj: Model, saved: Model | None) -> None:
@@ -45,3 +45,23 @@ def admin_bulk_apply(
         model_admin.message_user(request, done.format(count=succeeded), messages.SUCCESS)
     if refused:
         model_admin.message_user(request, "Refused: " + "; ".join(refused), messages.WARNING)
+
+
+@admin.register(JobStatus)
+class JobStatusAdmin(admin.ModelAdmin):
+    """Written by the jobs only (kernel/jobs.py): read here, never changed."""
+
+    list_display = (
+        "name", "last_started_at", "last_duration_s", "last_outcome", "consecutive_failures", "runs", "failures",
+    )
+    list_filter = ("last_outcome",)
+    ordering = ("name",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

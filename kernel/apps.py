@@ -6,3 +6,10 @@ class KernelConfig(AppConfig):
 
     name = "kernel"
     verbose_name = "Kernel"
+
+    def ready(self) -> None:
+        from django_structlog import signals
+
+        from .logs import client_ip_bind
+
+        signals.bind_extra_request_metadata.connect(client_ip_bind)

@@ -7,9 +7,6 @@ Labelled children used on a hot path are looked up once here, not per event. The
 `job_name`: Prometheus gives every scraped series a `job` label of its own (the scrape job).
 """
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from prometheus_client import Counter, Histogram, disable_created_metrics
 
@@ -37,15 +34,3 @@ def record_job_run(name: str, duration_s: float, ok: bool) -> None:
     JOB_DURATION.labels(job_name=name).observe(duration_s)
     if not ok:
         JOB_FAILURES.labels(job_name=name).inc()
-
-
-@contextmanager
-def job_run_recorded(name: str) -> Iterator[None]:
-    """Times the block as one run of the job `name` (a failure is recorded, and the exception goes on)."""
-    started = time.perf_counter()
-    ok = False
-    try:
-        yield
-        ok = True
-    finally:
-        record_job_run(name, time.perf_counter() - started, ok)

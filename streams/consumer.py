@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from structlog.contextvars import bind_contextvars
 
 from kernel.metrics import WEBSOCKET_RATE_LIMIT_HITS
 
@@ -83,6 +84,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.disconnect_hooks: dict[str, Callable[[], object]] = {}  # set by client message replies, run on close
         self.hub = await get_hub()
         self.connection_id = new_connection_id()
+        # On every line this connection's task, and the ORM threads it calls, log from now on.
+        bind_contextvars(connection_id=self.connection_id)
+        log.info("websocket_connected", extra={"path": self.scope.get("path"), "client": _client_of(self.scope)})
         self.state = AWAITING_AUTH  # from here on, disconnect() counts the close
         metrics.CONNECTIONS_OPENED.inc()
         metrics.CONNECTIONS_OPEN.inc()
@@ -101,6 +105,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.speaks_heartbeat = False  # has answered a JSON ping: the JSON heartbeat's timeout applies
         self.timers = Timers(active=self._open)
         await self.accept()
+        if self.hub.draining:  # accepted while this process shuts down: off to another server at once
+            await self._close_for_restart()
+            return
+        self.hub.socket_open(self)
         self.timers.schedule("ping", settings.CDX_WS_PING_INTERVAL_S, self._heartbeat)
         session = await authenticate_session(self.scope.get("user"))
         if session is not None:
@@ -109,8 +117,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             self.timers.schedule("auth", settings.CDX_WS_AUTH_TIMEOUT_S, self._auth_timeout)
 
     async def disconnect(self, code):
-        if self.state is CLOSED:
-            return  # counted and released already (a failed handler's disconnect, then daphne's)
+        self.hub.socket_closed(self)  # always: a drain waits for every socket to go
+        if self.state is not CLOSED:  # not released yet (a failed handler's disconnect, or a drain, may have)
+            await self._release(code)
+
+    async def _release(self, code: int) -> None:
+        """Give back what the connection holds: its subscriptions, its place in the hub, its count, and run the
+        hooks client messages left (cancel on disconnect)."""
+        log.info("websocket_closed", extra={"code": code})
         self.state = CLOSED
         metrics.CONNECTIONS_OPEN.dec()
         metrics.connection_closed(code).inc()
@@ -182,6 +196,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self._open():
             self.state = CLOSING
             self.hub.spawn(self.close(code=1011))
+
+    async def close_for_restart(self) -> None:
+        """The hub drains (SIGTERM): the client reconnects elsewhere; the count goes before the client answers."""
+        await self._close_for_restart()
+        await self._release(CloseCode.SERVICE_RESTART)
+
+    async def _close_for_restart(self) -> None:
+        await self._close_with_error(
+            ErrorCode.CONNECTION_CLOSED,
+            "The server is restarting: reconnect (any server will do) and resume with since",
+            {"reason": "server_restart"},
+            CloseCode.SERVICE_RESTART,
+        )
 
     async def close_for(self, reason: str) -> None:
         """The hub asks: the user was disabled, or the API key this socket signed in with was revoked."""
@@ -261,7 +288,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self.state is AWAITING_AUTH:
             owner = authenticated.principal.connection_owner
             limit = settings.CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT
-            if not await connection_counter().acquire(owner, self.connection_id, limit):
+            counter = connection_counter()
+            if not await counter.acquire(owner, self.connection_id, limit):
                 await self._close_with_error(
                     ErrorCode.CONNECTION_LIMIT,
                     f"At most {limit} connections per account",
@@ -270,9 +298,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                     correlation_id,
                 )
                 return
+            if not self._open():  # closed while it was being counted (the process drains)
+                await counter.release(owner, self.connection_id)
+                return
             self.counted_owner = owner
             self.state = AUTHENTICATED
             self.auth = authenticated
+            log.info("websocket_authenticated", extra={"user_id": authenticated.principal.user_id, "owner": owner})
             await self.hub.connection_add(self)
             self.timers.cancel("auth")
             self._idle_check()
@@ -493,6 +525,11 @@ def _since_of(item: dict[str, Any], channel: registry.Channel) -> int | None:
             ErrorCode.INVALID_REQUEST, "'since' must be the last sequence number you received", {"field": "since"}
         )
     return since
+
+
+def _client_of(scope: dict) -> str | None:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else None
 
 
 def _size_in_bytes(text: str | None, data: bytes | None) -> int:

@@ -16,6 +16,7 @@ goes on to the other sockets, and the stream's bookkeeping is what was delivered
 """
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Iterable
 from typing import Protocol
@@ -44,6 +45,9 @@ class Connection(Protocol):
         """Write `text`, shared with other sockets, whose UTF-8 size `size` was counted once for all."""
 
     async def close_for(self, reason: str) -> None: ...
+
+    async def close_for_restart(self) -> None:
+        """The process is draining: tell the client to reconnect elsewhere, close, and stop counting now."""
 
     def write_failed(self) -> None: ...
 
@@ -94,16 +98,20 @@ class Hub:
         self.channel_name = ""
         self.streams: dict[str, StreamState] = {}
         self.users: dict[int, set[Connection]] = {}
+        self.sockets: set[Connection] = set()  # every open socket, authenticated or not
+        self.draining = False
+        self.sockets_gone = asyncio.Event()  # set once draining and the last socket has closed
+        self.relay: Relay | None = None
         self.tasks: list[asyncio.Task] = []
         self.short_tasks: set[asyncio.Task] = set()  # held here: the loop keeps only weak references
 
     async def start(self) -> None:
         self.channel_name = await self.layer.new_channel("cdx.hub")
         await self.layer.group_add(CONTROL_GROUP, self.channel_name)
-        relay = Relay(self.layer)
+        relay = self.relay = Relay(self.layer)
         self.tasks = [
-            asyncio.create_task(self._receive_loop(), name="cdx-hub-receive"),
             asyncio.create_task(relay.run(), name="cdx-relay"),
+            asyncio.create_task(self._receive_loop(), name="cdx-hub-receive"),
             asyncio.create_task(wakeup.listen(relay.wakeup.set), name="cdx-relay-wakeup"),
             asyncio.create_task(self._refresh_groups(), name="cdx-hub-groups"),
         ]
@@ -119,7 +127,29 @@ class Hub:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
+    async def drain(self) -> None:
+        """Before the process exits (SIGTERM): no new sockets; every open one is told to reconnect elsewhere,
+        closed and uncounted at once (its place is free on the other servers right away); once the clients
+        have closed, the relay finishes its pass. Bound it with a timeout: a client may never answer."""
+        self.draining = True
+        open_sockets = list(self.sockets)
+        log.info("draining: telling %d sockets to reconnect elsewhere", len(open_sockets))
+        for conn in open_sockets:
+            await conn.close_for_restart()
+        if self.sockets:
+            await self.sockets_gone.wait()
+        assert self.relay is not None, "start() first"
+        await self.relay.finish(self.tasks[0])
+
     # Connections and subscriptions
+
+    def socket_open(self, conn: Connection) -> None:
+        self.sockets.add(conn)
+
+    def socket_closed(self, conn: Connection) -> None:
+        self.sockets.discard(conn)
+        if self.draining and not self.sockets:
+            self.sockets_gone.set()
 
     async def connection_add(self, conn: Connection) -> None:
         self.users.setdefault(conn.user_id, set()).add(conn)
@@ -308,7 +338,9 @@ async def get_hub() -> Hub:
     loop = asyncio.get_running_loop()
     starting = _hubs.get(loop)
     if starting is None or _failed(starting):  # a hub that could not start (the layer was away) is tried again
-        starting = _hubs[loop] = asyncio.ensure_future(_start_hub())
+        # In a context of its own: the hub's tasks serve every connection, not the one that started it (its
+        # log lines would carry that connection's id).
+        starting = _hubs[loop] = loop.create_task(_start_hub(), context=contextvars.Context())
     if starting.done():
         return starting.result()  # every connection asks: no shield, no suspension once the hub runs
     return await asyncio.shield(starting)
@@ -327,6 +359,19 @@ async def _start_hub() -> Hub:
     hub = Hub(get_channel_layer())
     await hub.start()
     return hub
+
+
+async def drain_hub(*, timeout_s: float) -> None:
+    """Drain this event loop's hub (Hub.drain) for at most `timeout_s`, then stop it and the connection counter:
+    the gateway leaves the live set, so whatever it still counted stops counting at once."""
+    starting = _hubs.get(asyncio.get_running_loop())
+    if starting is not None and starting.done() and not starting.cancelled() and starting.exception() is None:
+        try:
+            async with asyncio.timeout(timeout_s):
+                await starting.result().drain()
+        except TimeoutError:
+            log.warning("drain not finished within %gs; closing what is left", timeout_s)
+    await stop_hub()
 
 
 async def stop_hub() -> None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import math
 import time
@@ -111,7 +112,10 @@ class RedisConnectionCounter:
         self.acquire_script = self.client.register_script(_ACQUIRE)
         self.gateway_id = uuid.uuid4().hex
         self.stopping = asyncio.Event()
-        self.heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(), name="cdx-counter-heartbeat")
+        # In a context of its own, not that of the connection that happened to create the counter.
+        self.heartbeat = asyncio.get_running_loop().create_task(
+            self._heartbeat(), name="cdx-counter-heartbeat", context=contextvars.Context()
+        )
 
     @property
     def ttl(self) -> float:

@@ -31,6 +31,9 @@ class CloseCode:
     # A message far over the size limit (CDX_WS_CLOSE_MESSAGE_BYTES): RFC 6455's 1009 in the application's
     # range, because daphne's autobahn lets an application close only with 1000 or 3000-4999.
     MESSAGE_TOO_BIG = 4009
+    # The server is shutting down (SIGTERM, a rolling restart): reconnect, to any server, and resume with
+    # `since`. RFC 6455's 1012 (Service Restart) in the application's range, for the same reason as 4009.
+    SERVICE_RESTART = 4012
     CONNECTION_LIMIT = 4029
     SLOW_CONSUMER = 4030
 

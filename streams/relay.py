@@ -88,12 +88,20 @@ class Relay:
         self.layer = layer
         self.loop = asyncio.get_running_loop()
         self.wakeup = asyncio.Event()
+        self.finishing = False
+
+    async def finish(self, running: asyncio.Task) -> None:
+        """Stop `running` (this relay's run()) after the pass it is in, or one more pass if it is waiting,
+        so what this process committed last is on its way before the process exits."""
+        self.finishing = True
+        self.wakeup.set()
+        await running
 
     async def run(self) -> None:
         with _lock:
             _running.add(self)
         try:
-            while True:
+            while not self.finishing:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
                 # arrives as its timeout fires, and the relay would then never stop.
                 try:

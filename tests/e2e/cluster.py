@@ -7,6 +7,7 @@
     async def test_something(cluster):
         cluster.a.ws_url, cluster.b.base_url      # the two gateway processes
         cluster.kill(cluster.a)                   # SIGKILL, as a crash
+        cluster.terminate(cluster.a)              # SIGTERM, as in a rolling restart (the process drains)
         cluster.redis_stop(); cluster.redis_start()  # same port, nothing persisted
 
 The Redis server is started here on a free port (`redis-server --save "" --appendonly no`), never the
@@ -120,6 +121,14 @@ class Cluster:
     def kill(self, server: Server) -> None:
         """SIGKILL: no close frames, no cleanup, as when a machine or process dies."""
         _end(server.process, signal.SIGKILL)
+
+    def terminate(self, server: Server) -> None:
+        """SIGTERM, as a supervisor stops a process in a rolling restart; returns at once (it drains)."""
+        server.process.send_signal(signal.SIGTERM)
+
+    def exit_code(self, server: Server) -> int:
+        """Waits (bounded) for a terminated process to end; its exit status."""
+        return server.process.wait(timeout=STOP_TIMEOUT_S * 2)
 
     def redis_stop(self) -> None:
         self.redis.stop()

@@ -6,6 +6,7 @@ received (Follower); a stream must arrive whole: every sequence once, in order, 
 """
 
 import asyncio
+import socket
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
@@ -307,6 +308,44 @@ async def test_the_places_of_a_killed_process_are_free_on_the_other_within_secon
         raise AssertionError(f"{len(on_b)}/3 admitted on b {KILLED_PLACES_FREE_S:g}s after a was killed") from None
     for client in held + on_b:
         await client.close()
+
+
+async def test_a_process_given_sigterm_hands_its_clients_to_the_other_at_once_without_loss(cluster, make_trader):
+    trader = await make_trader()  # CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT=3: at the limit over both processes
+    account_id = trader.account.id
+    starts = await stream_heads(account_id, ["orders"])
+    on_a = [Follower(trader, ["orders"]), Follower(trader, ["orders"])]
+    on_b = Follower(trader, ["orders"])
+    for follower in on_a:
+        await follower.connect(cluster.a.ws_url)
+    await on_b.connect(cluster.b.ws_url)
+    flow = OrderFlow(account_id).start()
+    for follower in on_a:
+        await follower.caught_up({"orders": 10})
+
+    cluster.terminate(cluster.a)  # while the flow goes on
+    for follower in on_a:
+        with pytest.raises(ConnectionClosed) as closed:
+            await follower.read_until(lambda: False)
+        assert closed.value.code == CloseCode.SERVICE_RESTART, cluster.logs()
+        told = follower.responses[-1]
+        assert told["code"] == "CONNECTION_CLOSED" and told["details"] == {"reason": "server_restart", "closing": True}
+    with pytest.raises(ConnectionRefusedError):  # it took no new connection once it began to drain
+        socket.create_connection(("127.0.0.1", cluster.a.port), timeout=READ_TIMEOUT_S).close()
+
+    # At once, not after a heartbeat runs out: a's places were given back, so all three fit on b.
+    for follower in on_a:
+        answers = await follower.connect(cluster.b.ws_url, resume=True)
+        assert all(answer["recovered"] is True for answer in answers), answers
+    await flow.reached(flow.caused + 20)  # and events keep coming after the drain
+    caused = await flow.stop()
+    heads = await stream_heads(account_id, ["orders"])
+    assert heads["orders"] == caused
+    for follower in [*on_a, on_b]:  # whatever was published before, during and after the drain: every one, once
+        await follower.caught_up(heads)
+        await assert_whole(follower, account_id, starts)
+        await follower.close()
+    assert await asyncio.to_thread(cluster.exit_code, cluster.a) == 0, cluster.logs()
 
 
 async def test_a_redis_restart_loses_nothing_on_durable_streams(cluster, make_trader):

@@ -1,3 +1,6 @@
+import threading
+import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -6,9 +9,11 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from kernel import jobs
-from kernel.models import Lease
+from kernel.models import JobStatus, Lease
 
 pytestmark = pytest.mark.django_db
+
+WAIT_S = 10.0
 
 
 def test_only_one_process_holds_the_jobs_lease(monkeypatch):
@@ -79,3 +84,124 @@ def test_a_job_without_its_interval_setting_is_refused_at_registration(monkeypat
     with pytest.raises(ImproperlyConfigured, match="UNDECLARED_INTERVAL_S"):
         jobs.register("orphan", lambda: None, interval_setting="UNDECLARED_INTERVAL_S")
     assert jobs.registered() == []
+
+
+def test_each_run_is_recorded_with_its_outcome_and_the_failures_in_a_row(monkeypatch):
+    outcomes = iter([ZeroDivisionError, ZeroDivisionError, None])
+
+    def flaky():
+        error = next(outcomes)
+        if error is not None:
+            raise error("boom")
+
+    monkeypatch.setattr(jobs, "_jobs", {})
+    jobs.register("flaky", flaky, interval_setting="CDX_EVENT_LOG_PRUNE_INTERVAL_S")
+    jobs.run_due(force=True)
+    jobs.run_due(force=True)
+    status = JobStatus.objects.get(name="flaky")
+    assert (status.runs, status.failures, status.consecutive_failures) == (2, 2, 2)
+    assert status.last_outcome == "failed" and "ZeroDivisionError: boom" in status.last_error
+    jobs.run_due(force=True)
+    status.refresh_from_db()
+    assert (status.runs, status.failures, status.consecutive_failures) == (3, 2, 0)
+    assert status.last_outcome == "succeeded" and "boom" in status.last_error, "the last error stays for the record"
+    assert status.last_started_at is not None and status.last_duration_s is not None
+
+
+class Clock:
+    """What the leases read as now (kernel.jobs._clock), moved by the test instead of waited for."""
+
+    def __init__(self):
+        self.now = timezone.now()
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += timedelta(seconds=seconds)
+
+
+def until(condition, timeout: float = WAIT_S) -> bool:
+    """Polls what another thread changes in the database (nothing announces it) until it holds; bounded."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@contextmanager
+def supervisor_running():
+    """This process's job supervisor (what run_jobs or the server runs), stopped and joined afterwards."""
+    stop = threading.Event()
+    thread = threading.Thread(target=jobs.run_forever, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(WAIT_S)
+        assert not thread.is_alive(), "the supervisor did not stop"
+
+
+@pytest.mark.django_db(transaction=True)  # the job threads see what the test writes
+def test_a_run_longer_than_its_lease_is_not_started_again_by_another_process(monkeypatch, settings):
+    settings.CDX_EVENT_LOG_PRUNE_INTERVAL_S = 3600  # runs once here
+    clock = Clock()
+    monkeypatch.setattr(jobs, "_clock", clock)
+    monkeypatch.setattr(jobs, "_holder_id", "process-a")
+    monkeypatch.setattr(jobs, "_jobs", {})
+    started, finish, runs = threading.Event(), threading.Event(), []
+
+    def slow():
+        runs.append("run")
+        started.set()
+        finish.wait(WAIT_S)
+
+    jobs.register("slow", slow, interval_setting="CDX_EVENT_LOG_PRUNE_INTERVAL_S")
+    job = jobs._jobs["slow"]
+    with supervisor_running():
+        assert started.wait(WAIT_S)
+        clock.advance(jobs.LEASE_S * 10)  # far past the lease the run began with
+        assert until(lambda: Lease.objects.get(name=job.lease).expires_at > clock()), "the heartbeat renews it"
+        assert jobs.job_run_fenced(job, holder="process-b") is None, "process b may not start it meanwhile"
+        assert runs == ["run"]
+        finish.set()
+    assert jobs.job_run_fenced(job, holder="process-b") is not None, "once it ended (and a stopped), b may"
+    assert runs == ["run", "run"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_job_delays_no_other(monkeypatch, settings):
+    settings.CDX_EVENT_LOG_PRUNE_INTERVAL_S = 3600
+    settings.CDX_PROBE_INTERVAL_S = 0
+    monkeypatch.setattr(jobs, "_jobs", {})
+    slow_started, finish = threading.Event(), threading.Event()
+    fast_runs = threading.Semaphore(0)
+
+    def slow():
+        slow_started.set()
+        finish.wait(WAIT_S)
+
+    jobs.register("slow", slow, interval_setting="CDX_EVENT_LOG_PRUNE_INTERVAL_S")
+    jobs.register("fast", fast_runs.release, interval_setting="CDX_PROBE_INTERVAL_S")
+    with supervisor_running():
+        try:
+            assert slow_started.wait(WAIT_S)
+            assert all(fast_runs.acquire(timeout=WAIT_S) for _ in range(3)), "the fast job waited for the slow one"
+            assert not finish.is_set() and JobStatus.objects.filter(name="slow").count() == 0, "slow still runs"
+        finally:
+            finish.set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stopped_supervisor_gives_the_jobs_lease_up_at_once(monkeypatch):
+    monkeypatch.setattr(jobs, "_jobs", {})
+    monkeypatch.setattr(jobs, "_holder_id", "process-a")
+    with supervisor_running():
+        assert until(lambda: Lease.objects.filter(name=jobs.LEADER_LEASE, holder="process-a").exists())
+    assert jobs.lease_acquire(holder="process-b"), "taken over without waiting for it to expire"

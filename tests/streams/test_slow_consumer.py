@@ -151,6 +151,9 @@ class Recorder:
     async def close_for(self, reason: str) -> None:
         raise AssertionError(reason)
 
+    async def close_for_restart(self) -> None:
+        raise AssertionError("closed for a restart")
+
     def write_failed(self) -> None:
         raise AssertionError("a write failed")
 
