@@ -77,9 +77,9 @@ def test_a_role_that_may_not_is_403_insufficient_permissions(officer):
 
 def test_a_method_the_path_does_not_take_is_405_with_allow(trader):
     response = bearer(token_for(trader)).put("/v1/orders", {}, format="json")
-    assert response.status_code == 405 and response["Allow"] == "GET, POST, HEAD, OPTIONS"
+    assert response.status_code == 405 and response["Allow"] == "GET, POST, DELETE, HEAD, OPTIONS"
     body = envelope_of(response)
-    assert body["code"] == "METHOD_NOT_ALLOWED" and body["details"] == {"method": "PUT", "allowed": ["GET", "POST", "HEAD", "OPTIONS"]}
+    assert body["code"] == "METHOD_NOT_ALLOWED" and body["details"] == {"method": "PUT", "allowed": ["GET", "POST", "DELETE", "HEAD", "OPTIONS"]}
 
 
 def test_unsupported_body_type_is_415_and_unacceptable_accept_406(trader):
