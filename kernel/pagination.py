@@ -33,7 +33,7 @@ class Page:
 
 class _PageQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
-    cursor = serializers.CharField(required=False)
+    cursor = serializers.CharField(required=False, allow_blank=True)  # empty: the first page, as when absent
 
 
 PAGE_PARAMETERS = [
@@ -50,7 +50,8 @@ def paginate(queryset: QuerySet, *, query_params, list_name: str, owner: str, ti
     """One page of `queryset`, newest first by (`time_field`, id), as `query_params` (limit, cursor) ask.
     `list_name` and `owner` (an account id, a symbol) bind the cursors this list hands out to it.
     Bad limit: ValidationError (400 VALIDATION_ERROR); bad cursor: 400 INVALID_CURSOR."""
-    query = _PageQuery(data=query_params)
+    # From a plain dict: from a QueryDict DRF takes an empty `limit=` for an absent one (the default).
+    query = _PageQuery(data=query_params.dict() if hasattr(query_params, "dict") else query_params)
     query.is_valid(raise_exception=True)
     limit: int = query.validated_data["limit"]
     salt = _salt(list_name, owner)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import signing
+from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
 
 from kernel.errors import ServiceError
@@ -83,3 +84,11 @@ def test_a_limit_out_of_range_or_not_an_integer_is_a_validation_error(limit):
     with pytest.raises(ValidationError) as refused:
         paginate(Deposit.objects.all(), query_params={"limit": limit}, list_name="deposits", owner="acc")
     assert "limit" in refused.value.detail
+
+
+def test_an_empty_limit_in_a_query_string_is_refused_and_an_empty_cursor_is_the_first_page():
+    with pytest.raises(ValidationError) as refused:
+        paginate(Deposit.objects.all(), query_params=QueryDict("limit="), list_name="deposits", owner="acc")
+    assert "limit" in refused.value.detail
+    page = paginate(Deposit.objects.all(), query_params=QueryDict("cursor="), list_name="deposits", owner="acc")
+    assert page.next_cursor is None
