@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.selectors import account_exists
 from kernel import jobs
 from kernel.errors import ServiceError
+from kernel.sql import PreparedQuery
 from operations.gates import ensure_service_open
 from operations.metrics import matching_latency_timer
 
@@ -92,10 +93,17 @@ def order_cancel(*, order_id: str, account_id: str | None = None, reason: str = 
 
 def _market_locked(symbol: str) -> Market:
     """The market's row, locked until the transaction ends: one order of a market is matched at a time."""
-    market = Market.objects.select_for_update(no_key=True).filter(symbol=symbol, active=True).first()
-    if market is None:
+    markets = _MARKET_LOCKED.instances(Market, _MARKET_FIELDS, symbol=symbol)
+    if not markets:
         raise ValidationError({"symbol": f"Unknown or inactive market {symbol!r}."})
-    return market
+    return markets[0]
+
+
+# Read on every order: compiled once (kernel.sql).
+_MARKET_FIELDS = [field.attname for field in Market._meta.concrete_fields]
+_MARKET_LOCKED = PreparedQuery(
+    lambda symbol: Market.objects.select_for_update(no_key=True).filter(symbol=symbol, active=True).values_list(*_MARKET_FIELDS)
+)
 
 
 def _order_new(*, market: Market, account_id: str, side: str, order_type: str, quantity, price) -> Order:
