@@ -52,6 +52,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--orders", type=int, default=300, help="measured orders (default 300), after a warm-up")
     parser.add_argument("--rounds", type=int, default=3, help="measure this many times (default 3): min and median")
     parser.add_argument("--database-url", default=DEFAULT_SERVER, help="PostgreSQL server or database")
+    parser.add_argument("--floor", action="store_true", help="measure POST /bench/floor instead (bench/orders/floor.py)")
     parser.add_argument("--profile", action="store_true", help="also run the orders again under cProfile")
     parser.add_argument("--stats", type=Path, help="write the cProfile stats here (pstats format)")
     parser.add_argument("--top", type=int, default=25, help="functions listed per table (default 25)")
@@ -104,8 +105,15 @@ async def _run(args: argparse.Namespace) -> int:
     symbol, (seller, buyer) = await database_sync_to_async(setup)()
     from cantondex.asgi import application
 
-    sockets = [await _Socket.open(application, trader) for trader in (seller, buyer)]
-    post = _Poster(application, symbol)
+    if args.floor:
+        from django.conf import settings
+
+        settings.ROOT_URLCONF = "bench.orders.floor"
+        sockets: list = [None, None]
+        post: _Poster = _FloorPoster(application, symbol)
+    else:
+        sockets = [await _Socket.open(application, trader) for trader in (seller, buyer)]
+        post = _Poster(application, symbol)
     for number in range(WARMUP_ORDERS):
         await post.order(seller if number % 2 == 0 else buyer, sockets[number % 2])
     if profiler:
@@ -114,6 +122,8 @@ async def _run(args: argparse.Namespace) -> int:
     if profiler:
         profiler.stop()
     under = " under cProfile" if profiler else ""
+    if args.floor:
+        print("POST /bench/floor (JWT authentication, one INSERT; bench/orders/floor.py), not orders:")
     print(f"orders: {args.orders} per round, {len(rounds)} round(s) (one trader's sell rests, the other's buy fills it; "
           f"after {WARMUP_ORDERS} warm-up orders)")
     for name, index in (("CPU", 0), ("wall", 1)):
@@ -131,7 +141,8 @@ async def _run(args: argparse.Namespace) -> int:
             print(f"\n--- cProfile, all threads, CPU time, sorted by {key} (for {args.orders} orders) ---")
             print(_trimmed(out.getvalue()))
     for socket in sockets:
-        await socket.close()
+        if socket:
+            await socket.close()
     return 0
 
 
@@ -153,26 +164,39 @@ def _trimmed(text: str) -> str:
 
 
 class _Poster:
+    path = "/v1/orders"
+
     def __init__(self, application, symbol: str):
         self.application, self.symbol = application, symbol
 
     async def order(self, trader, socket: "_Socket") -> None:
-        from channels.testing import HttpCommunicator
-
         side = "sell" if socket.index == 0 else "buy"
         body = json.dumps({"symbol": self.symbol, "side": side, "order_type": "limit", "quantity": 1, "price": 101})
+        response = await self.post(trader, body)
+        await socket.wait_created(json.loads(response["body"])["order_id"])
+
+    async def post(self, trader, body: str) -> dict:
+        from channels.testing import HttpCommunicator
+
         headers = [
             (b"host", b"127.0.0.1"),
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
             (b"authorization", f"Bearer {trader.token}".encode()),
         ]
-        communicator = HttpCommunicator(self.application, "POST", "/v1/orders", body.encode(), headers)
+        communicator = HttpCommunicator(self.application, "POST", self.path, body.encode(), headers)
         response = await communicator.get_response(timeout=EVENT_TIMEOUT_S)
         await communicator.wait(EVENT_TIMEOUT_S)  # the request's end (its connection back to the pool), as under daphne
         if response["status"] != 201:
-            raise RuntimeError(f"POST /v1/orders: {response['status']} {response['body'][:300]!r}")
-        await socket.wait_created(json.loads(response["body"])["order_id"])
+            raise RuntimeError(f"POST {self.path}: {response['status']} {response['body'][:300]!r}")
+        return response
+
+
+class _FloorPoster(_Poster):
+    path = "/bench/floor"
+
+    async def order(self, trader, socket) -> None:
+        await self.post(trader, "{}")
 
 
 class _Socket:
