@@ -45,7 +45,7 @@ def test_rows_are_the_querysets_own_for_every_list_length(balances):
 def test_decimal_aggregates_come_back_as_the_orm_gives_them(balances):
     def totals(account_id):
         return Balance.objects.filter(account_id=account_id).values_list("account_id").annotate(
-            total=Sum(F("available") + F("reserved"))
+            held=Sum(F("available") + F("reserved"))
         ).order_by()
 
     assert PreparedQuery(totals).rows(account_id=balances[0]) == list(totals(balances[0])) == [
