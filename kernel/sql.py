@@ -13,7 +13,9 @@ through the compiler's own converters (decimals on SQLite come back exactly as t
 Parameters are strings or integers, or lists of strings (compiled once per length). They are found in
 the compiled SQL's parameters by a marker value, so a parameter must reach the SQL unchanged (compared
 to a column of its own type; not inside a LIKE or a function). A `select_for_update()` queryset must run inside a
-transaction, as the ORM requires; only its first run (when it is compiled) can check that.
+transaction, as the ORM requires; only its first run (when it is compiled) can check that. The compiler is
+shared by every thread afterwards only for its row converters, which read the backend's operations and never
+the (thread-local) connection it was compiled on.
 """
 
 import threading
