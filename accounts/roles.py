@@ -61,7 +61,19 @@ def role_groups_sync_after_migrate(sender, **kwargs) -> None:
 def user_roles(user) -> frozenset[str]:
     if not user.is_authenticated:
         return frozenset()
+    known = getattr(user, _KNOWN_ROLES, None)
+    if known is not None:
+        return known
     return roles_of(group_names={group.name for group in user.groups.all()}, is_superuser=user.is_superuser)
+
+
+_KNOWN_ROLES = "_cdx_roles"
+
+
+def roles_remember(user, *, group_names: set[str]) -> None:
+    """The user's roles from group names read with the user (selectors.user_with_account): user_roles then
+    reads nothing. Only for this user object, which lives as long as its request."""
+    setattr(user, _KNOWN_ROLES, roles_of(group_names=group_names, is_superuser=user.is_superuser))
 
 
 def roles_of(*, group_names: set[str], is_superuser: bool) -> frozenset[str]:

@@ -1,12 +1,16 @@
 from collections.abc import Iterable
+from typing import cast
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import DEFAULT_DB_ALIAS
 
 from kernel.errors import ServiceError
+from kernel.sql import PreparedQuery
 from streams.principals import Principal
 
 from .models import Account, ApiKey
-from .roles import OFFICER_ROLES, roles_of
+from .roles import OFFICER_ROLES, roles_of, roles_remember
 
 User = get_user_model()
 
@@ -44,7 +48,34 @@ def account_exists(*, account_id: str) -> bool:
 
 
 def account_for_user(*, user) -> Account | None:
+    if _USER_ACCOUNT.is_cached(user):  # read with the user (user_with_account)
+        return cast(Account | None, _USER_ACCOUNT.get_cached_value(user))
     return Account.objects.filter(user=user).first()
+
+
+def user_with_account(*, user_id: int) -> AbstractBaseUser | None:
+    """The user, its trading account (account_for_user then reads nothing) and its roles (roles.user_roles
+    reads nothing either), in one statement: every REST call with a JWT needs all three."""
+    rows = _USER_WITH_ACCOUNT.rows(user_id=user_id)
+    if not rows:
+        return None
+    user_values, account_values = rows[0][: len(_USER_FIELDS)], rows[0][len(_USER_FIELDS) : -1]
+    user = User.from_db(DEFAULT_DB_ALIAS, _USER_FIELDS, user_values)
+    account = None if account_values[0] is None else Account.from_db(DEFAULT_DB_ALIAS, _ACCOUNT_FIELDS, account_values)
+    _USER_ACCOUNT.set_cached_value(user, account)
+    roles_remember(user, group_names={row[-1] for row in rows if row[-1] is not None})
+    return user
+
+
+_USER_ACCOUNT = User.account.related  # the reverse one-to-one: its cache on a user object
+_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
+_ACCOUNT_FIELDS = [field.attname for field in Account._meta.concrete_fields]
+# A row per group (none: one row); compiled once (kernel.sql).
+_USER_WITH_ACCOUNT = PreparedQuery(
+    lambda user_id: User.objects.filter(pk=user_id)
+    .order_by()
+    .values_list(*_USER_FIELDS, *[f"account__{name}" for name in _ACCOUNT_FIELDS], "groups__name")
+)
 
 
 def account_of_trader(*, user) -> Account:

@@ -22,8 +22,9 @@ class Trader:
     token: str
 
 
-def configure(database_url: str | None, workdir: Path) -> str:
-    """Point Django at the benchmark database (a throwaway SQLite file unless a URL is given) and set it up."""
+def configure(database_url: str | None, workdir: Path, *, pool: bool = False) -> str:
+    """Point Django at the benchmark database (a throwaway SQLite file unless a URL is given) and set it up;
+    `pool`: keep the PostgreSQL connection pool, for a process that serves requests as the server does."""
     if database_url is None:
         database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ["DATABASE_URL"] = database_url
@@ -45,7 +46,8 @@ def configure(database_url: str | None, workdir: Path) -> str:
     django.setup()
     # This process's own connection is not the server's: no pool, whose idle connections the
     # benchmark's connection count (pg_stat_activity) would take for the server's.
-    settings.DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
+    if not pool:
+        settings.DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
     return database_url
 
 

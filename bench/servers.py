@@ -20,11 +20,12 @@ class Target:
     project: bool  # the project's own server (published to through streams.publishing.publish)
     redis: bool = False
     processes: int = 1  # daphne processes on one Redis, the clients spread evenly over them
+    app: str = "cantondex.asgi:application"  # what daphne serves for the project's targets
 
     def argv(self, port: int) -> list[str]:
         if self.name == "bare":
             return [str(processes.VENV_BIN / "python"), "-m", "bench.baselines.bare_websockets", str(port)]
-        app = "bench.baselines.naive_channels:application" if self.name == "naive" else "cantondex.asgi:application"
+        app = "bench.baselines.naive_channels:application" if self.name == "naive" else self.app
         endpoint = f"tcp:{port}:interface=127.0.0.1:backlog={DAPHNE_BACKLOG}"
         return [str(processes.VENV_BIN / "daphne"), "-e", endpoint, app]
 

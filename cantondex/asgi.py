@@ -1,10 +1,11 @@
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cantondex.settings")
-django_asgi_app = get_asgi_application()  # sets Django up before the consumers are imported
+
+from kernel.asgi import asgi_application
+
+django_asgi_app = asgi_application()  # sets Django up before the consumers are imported
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -180,7 +180,8 @@ LOGIN_URL = "/admin/login/"
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.JwtAuthentication",  # simplejwt's, telling an expired token from a bad one
+        # simplejwt's, telling an expired token from a bad one, and reading user, roles and account at once
+        "accounts.authentication.JwtAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -17,6 +17,9 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import connection
+
+from kernel.sql import PreparedQuery
 
 from . import metrics, wakeup
 
@@ -52,20 +55,31 @@ def send_control(*, user_id: int, action: str, reason: str, api_key_id: str | No
     )
 
 
-def _pending_batch() -> list[tuple[int, str, int, str, datetime]]:
-    from .models import StreamEvent
+# Run on every wake-up, for a handful of events each: compiled once, not by the ORM each time (which costs
+# several times what the database takes). It uses the stream_event_pending partial index.
+_PENDING_BATCH = PreparedQuery(
+    lambda: _stream_events()
+    .filter(relayed=False)
+    .order_by("id")
+    .values_list("id", "stream", "sequence", "text", "created_at")[:BATCH_SIZE]
+)
 
-    return list(
-        StreamEvent.objects.filter(relayed=False)
-        .order_by("id")
-        .values_list("id", "stream", "sequence", "text", "created_at")[:BATCH_SIZE]
-    )
+
+def _stream_events():
+    from .models import StreamEvent  # not at import time: the relay module loads before the app registry
+
+    return StreamEvent.objects
+
+
+def _pending_batch() -> list[tuple[int, str, int, str, datetime]]:
+    return _PENDING_BATCH.rows()
 
 
 def _mark_relayed(ids: list[int]) -> None:
-    from .models import StreamEvent
-
-    StreamEvent.objects.filter(id__in=ids).update(relayed=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE streams_streamevent SET relayed = %s WHERE id IN ({', '.join(['%s'] * len(ids))})", [True, *ids]
+        )
 
 
 def _runs(batch: list[tuple[int, str, int, str, datetime]]) -> list[tuple[str, list[list]]]:

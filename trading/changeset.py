@@ -18,6 +18,7 @@ from accounts.models import Account
 from kernel.errors import ServiceError
 from kernel.json import plain
 from kernel.numbers import decimal_text
+from kernel.sql import PreparedQuery, instance_update
 from streams.events import Event
 from streams.publishing import publish_all
 
@@ -119,22 +120,25 @@ def _apply_delta(balance: Balance, delta: _Delta) -> None:
         balance.available -= repaid
     if balance.reserved < 0:
         raise AssertionError(f"reserved {currency} of {account_id} would be negative: {balance.reserved}")
-    balance.save(update_fields=["available", "reserved", "borrowed"])
+    instance_update(balance, ("available", "reserved", "borrowed"))  # no signals listen on Balance
 
 
 def _balances_locked(account_ids: list[str]) -> dict[tuple[str, str], Balance]:
     """Every balance row of these accounts, locked in (account, currency) order in one statement (the
     valuation needs them all), each marked with whether its account is in a margin call."""
-    rows = _BALANCES_LOCKED.filter(account_id__in=account_ids)
+    rows = _BALANCES_LOCKED.instances(Balance, _BALANCE_FIELDS, ("margin_call",), account_ids=account_ids)
     return {(balance.account_id, balance.currency): balance for balance in rows}
 
 
-# Built once (the annotation costs more CPU to build than the database takes to run it); each call filters a copy.
+# Compiled once (kernel.sql: the annotation costs more CPU to build than the database takes to run it).
 # of=("self",): lock the balance rows only, never the account row a join would bring.
-_BALANCES_LOCKED = (
-    Balance.objects.select_for_update(of=("self",))
+_BALANCE_FIELDS = [field.attname for field in Balance._meta.concrete_fields]
+_BALANCES_LOCKED = PreparedQuery(
+    lambda account_ids: Balance.objects.select_for_update(of=("self",))
+    .filter(account_id__in=account_ids)
     .annotate(margin_call=Exists(MarginState.objects.filter(account_id=OuterRef("account_id"), in_margin_call=True)))
     .order_by("account_id", "currency")
+    .values_list(*_BALANCE_FIELDS, "margin_call")
 )
 
 

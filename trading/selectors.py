@@ -1,4 +1,3 @@
-import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -6,6 +5,8 @@ from django.conf import settings
 from django.db.models import Case, Exists, F, Max, Min, OuterRef, QuerySet, Subquery, Sum, When
 
 from kernel.errors import ServiceError
+
+from kernel.sql import PreparedQuery
 
 from .models import RESTING_STATUSES, Balance, MarginState, Market, Order, Side
 from .money import notional
@@ -104,22 +105,25 @@ def best_price(*, symbol: str, side: str) -> Decimal | None:
 def book_depth(*, symbol: str) -> dict[str, dict[Decimal, Decimal]]:
     """The whole book of a market as {side: {price: total remaining quantity}}, in one statement."""
     depth: dict[str, dict[Decimal, Decimal]] = {Side.BUY: {}, Side.SELL: {}}
-    rows = (
-        Order.objects.filter(market_id=symbol, status__in=RESTING_STATUSES)
-        .values_list("side", "price")
-        .annotate(quantity=Sum(F("quantity") - F("filled")))
-        .order_by()
-    )
-    for side, price, quantity in rows:
+    for side, price, quantity in _BOOK_DEPTH.rows(symbol=symbol):
         depth[side][price] = quantity
     return depth
+
+
+# Read on every order: compiled once (kernel.sql).
+_BOOK_DEPTH = PreparedQuery(
+    lambda symbol: Order.objects.filter(market_id=symbol, status__in=RESTING_STATUSES)
+    .values_list("side", "price")
+    .annotate(quantity=Sum(F("quantity") - F("filled")))
+    .order_by()
+)
 
 
 def market_prices() -> list[tuple[str, str, Decimal | None]]:
     """(symbol, base, price) of each market quoted in the valuation currency, by symbol: its last trade price,
     else the mid of its book, else None. One statement, whatever the markets."""
     prices = []
-    for symbol, base, last_price, bid, ask in _market_prices_query(settings.CDX_VALUATION_CURRENCY).all():
+    for symbol, base, last_price, bid, ask in _MARKET_PRICES.rows(valuation_currency=settings.CDX_VALUATION_CURRENCY):
         price = last_price
         if price is None and bid is not None and ask is not None:
             price = (bid + ask) / 2
@@ -127,10 +131,9 @@ def market_prices() -> list[tuple[str, str, Decimal | None]]:
     return prices
 
 
-@functools.lru_cache(maxsize=4)
 def _market_prices_query(valuation_currency: str):
-    # Built once (its subqueries cost more CPU to build than the database takes to run them); each call
-    # evaluates a copy.
+    # Read on every order: compiled once (kernel.sql; its subqueries cost more CPU to build than the database
+    # takes to run them).
     def best(side: str, pick):
         # Only for a market that has not traded yet: the others are valued at their last price.
         resting = Order.objects.filter(market_id=OuterRef("symbol"), side=side, status__in=RESTING_STATUSES)
@@ -140,6 +143,9 @@ def _market_prices_query(valuation_currency: str):
     markets = Market.objects.filter(quote=valuation_currency).order_by("symbol")
     markets = markets.annotate(bid=best(Side.BUY, Max), ask=best(Side.SELL, Min))
     return markets.values_list("symbol", "base", "last_price", "bid", "ask")
+
+
+_MARKET_PRICES = PreparedQuery(_market_prices_query)
 
 
 def mark_prices(

@@ -15,6 +15,7 @@ from accounts.selectors import account_exists
 from kernel import jobs
 from kernel.errors import ServiceError
 from kernel.numbers import decimal_text
+from kernel.sql import PreparedQuery
 from operations.gates import ensure_service_open
 from operations.metrics import matching_latency_timer
 
@@ -227,10 +228,17 @@ def _cancel_all_after_fire(*, account_id: str) -> bool:
 
 def _market_locked(symbol: str) -> Market:
     """The market's row, locked until the transaction ends: one order of a market is matched at a time."""
-    market = Market.objects.select_for_update(no_key=True).filter(symbol=symbol, active=True).first()
-    if market is None:
+    markets = _MARKET_LOCKED.instances(Market, _MARKET_FIELDS, symbol=symbol)
+    if not markets:
         raise ValidationError({"symbol": f"Unknown or inactive market {symbol!r}."})
-    return market
+    return markets[0]
+
+
+# Read on every order: compiled once (kernel.sql).
+_MARKET_FIELDS = [field.attname for field in Market._meta.concrete_fields]
+_MARKET_LOCKED = PreparedQuery(
+    lambda symbol: Market.objects.select_for_update(no_key=True).filter(symbol=symbol, active=True).values_list(*_MARKET_FIELDS)
+)
 
 
 def _order_new(

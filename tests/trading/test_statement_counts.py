@@ -4,6 +4,7 @@ Counted as the order benchmark counts them (bench/orders/statements.py): Capture
 trading.services.order_enter (what REST and the socket call: order_place, plus one lookup with a
 client_order_id), after one uncounted pair, on a market with an empty book. The test's own transaction
 makes the service's BEGIN/COMMIT a SAVEPOINT/RELEASE pair, which is left out like them.
+The whole POST /v1/orders adds one statement: the JWT's user with its roles and its trading account.
 """
 
 from decimal import Decimal
@@ -12,6 +13,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.conftest import token_for
 from trading.services import order_enter, order_place
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +34,11 @@ def counted(user, side: str, client_order_id: str = ""):
             account_id=user.account.id, client_order_id=client_order_id, symbol="AAPL/USDC", side=side, order_type="limit",
             quantity=Decimal("1"), price=Decimal("100"),
         ).order
-    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
-    return order, statements
+    return order, _statements(captured)
+
+
+def _statements(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
 
 
 def test_an_order_that_rests_and_one_that_fills_once_stay_within_the_budget(seller, buyer):
@@ -58,3 +63,21 @@ def test_a_client_order_id_costs_its_one_lookup_and_nothing_more(seller, buyer):
 
     assert len(with_id) == len(without_id) + 1, "\n".join(with_id)
     assert len(retried) == 1  # the lookup answers a retry
+
+
+def test_the_whole_request_adds_one_statement_for_the_user_its_roles_and_its_account(seller, buyer, client):
+    place(seller, "sell")
+    place(buyer, "buy")
+    place(seller, "sell")  # for the request's buy to fill once
+    place(seller, "sell")  # for the service call's buy to fill once
+    body = {"symbol": "AAPL/USDC", "side": "buy", "order_type": "limit", "quantity": 1, "price": 100}
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/v1/orders", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token_for(buyer)}")
+
+    assert response.status_code == 201 and response.json()["status"] == "filled"
+    requested = _statements(captured)
+    _, filling = counted(buyer, "buy")  # the same order through the service alone, for the difference
+    extra = len(requested) - len(filling)
+    assert extra == 1, "\n".join(requested)
+    assert "auth_user" in requested[0] and "accounts_account" in requested[0] and "auth_group" in requested[0]
