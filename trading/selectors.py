@@ -5,7 +5,6 @@ from django.conf import settings
 from django.db.models import Case, Exists, F, Max, Min, OuterRef, QuerySet, Subquery, Sum, When
 
 from kernel.errors import ServiceError
-
 from kernel.sql import PreparedQuery
 
 from .models import RESTING_STATUSES, Balance, MarginState, Market, Order, Side
