@@ -198,8 +198,8 @@ def statements_of(client, path: str) -> int:
     return len(captured.captured_queries)
 
 
-# Per request: the JWT's user, their roles, their account, then the page itself (one statement).
-STATEMENTS = {"/v1/orders": 4, "/v1/trades": 4, "/v1/settlements": 4, "/v1/deposits": 4, "/v1/withdrawals": 4}
+# Per request: the JWT's user with their roles and account (one statement), then the page itself (one).
+STATEMENTS = {"/v1/orders": 2, "/v1/trades": 2, "/v1/settlements": 2, "/v1/deposits": 2, "/v1/withdrawals": 2}
 
 
 def test_a_page_costs_the_same_few_statements_however_many_rows(buyer, seller):
