@@ -38,6 +38,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--burst-events", type=int, default=100, help="events in the burst (default 100)")
     parser.add_argument("--steady-rate", type=float, default=2000, help="deliveries/s of the steady phase (default 2000)")
     parser.add_argument("--steady-seconds", type=float, help="length of the steady phase (default 10, quick 2)")
+    parser.add_argument(
+        "--one-user",
+        action="store_true",
+        help="every client signs in as the same trader, with the same JWT (the per-account limit is raised to match)",
+    )
     parser.add_argument("--concurrency", type=int, default=1000, help="handshakes in flight during the storm (default 1000)")
     parser.add_argument("--hold-connections", type=int, default=0, help="also hold this many connections on the project's server")
     parser.add_argument("--hold-seconds", type=float, default=65, help="how long to hold them (default 65: two heartbeat rounds)")
@@ -96,7 +101,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     connections = max(args.clients, args.hold_connections)
     open_files = processes.raise_open_files_limit(2 * connections + 1024)
     print(machine_line())
-    print(f"clients: {args.clients} on one market_data stream (1 in {ACCOUNT_STREAM_EVERY} also on its orders stream); "
+    who = " signed in as one trader" if args.one_user else ""
+    print(f"clients: {args.clients}{who} on one market_data stream (1 in {ACCOUNT_STREAM_EVERY} also on its orders stream); "
           f"burst {args.burst_events} events; steady {args.steady_rate:g} deliveries/s for {args.steady_seconds:g} s; "
           f"open-files limit {open_files}")
     ensure_node_modules()
@@ -113,17 +119,21 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     external_db = args.database_url is not None
     database.migrate(sqlite=database_url.startswith("sqlite"))
     prefix = f"bench{uuid.uuid4().hex[:6]}_"
-    traders = database.traders_create(count=connections + 1, prefix=prefix)
+    traders = database.traders_create(count=2 if args.one_user else connections + 1, prefix=prefix)
     print(f"database: {'given DATABASE_URL' if external_db else 'throwaway SQLite (WAL)'}; "
           f"{len(traders)} traders with accounts and JWTs in {time.monotonic() - started:.1f} s")
+    overrides = dict(item.split("=", 1) for item in args.set)
+    if args.one_user:  # one account's sockets: as many as the run opens may be counted against it
+        overrides.setdefault("CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT", str(connections + 1))
     env = Environment(
         database_url=database_url,
         jwt_secret=database.jwt_secret(),
         redis_url=args.redis_url,
         workdir=workdir,
-        settings=dict(item.split("=", 1) for item in args.set),
+        settings=overrides,
     )
-    specs = [{"token": t.token, "accountStream": i % ACCOUNT_STREAM_EVERY == 0} for i, t in enumerate(traders[1:])]
+    signers = [traders[1]] * connections if args.one_user else traders[1:]
+    specs = [{"token": t.token, "accountStream": i % ACCOUNT_STREAM_EVERY == 0} for i, t in enumerate(signers)]
     plan = Plan(
         clients=specs[: args.clients],
         warm_up_token=traders[0].token,

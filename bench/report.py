@@ -22,6 +22,7 @@ def rows(result: dict) -> list[tuple[str, str]]:
     return [
         ("clients subscribed", f"{storm['ok']}/{result['clients']}"),
         ("connect+auth+subscribe /s", _fmt(storm["rate"])),
+        ("storm: server CPU ms per connection", _fmt(storm["server_cpu_ms_per_connection"], 2)),
         ("RSS per idle subscribed conn KB", _fmt(memory["per_connection_kb"], 1)),
         ("burst: delivered", f"{burst['received']}/{burst['expected']}"),
         ("burst: deliveries/s", _fmt(burst["rate"])),
@@ -33,9 +34,23 @@ def rows(result: dict) -> list[tuple[str, str]]:
         ("steady: latency p99 ms", _fmt(steady["p99"], 1)),
         ("steady: latency max ms", _fmt(steady["max"], 1)),
         ("steady: client CPU %", _fmt(steady["client_cpu_share"] * 100)),
+        ("GC storm: n, pauses total/max, CPU ms", _gc(storm)),
+        ("GC burst: n, pauses total/max, CPU ms", _gc(burst)),
+        ("GC steady: n, pauses total/max, CPU ms", _gc(steady)),
+        ("GC steady: full n, max ms", _gc_full(steady)),
         ("sequence gaps seen", str(burst["gaps"] + steady["gaps"])),
         ("storm: client CPU s", _fmt(storm["cpu_seconds"], 2)),
     ]
+
+
+def _gc(phase: dict) -> str:
+    gc = phase.get("gc")
+    return f"{gc['collections']}, {_fmt(gc['total_ms'], 1)}/{_fmt(gc['max_ms'], 1)}, {_fmt(gc['cpu_ms'], 1)}" if gc else "-"
+
+
+def _gc_full(phase: dict) -> str:
+    gc = phase.get("gc")
+    return f"{gc['full']}, {_fmt(gc['full_max_ms'], 1)}" if gc else "-"
 
 
 def table(results: list[dict]) -> str:

@@ -21,12 +21,14 @@ class Target:
     redis: bool = False
     processes: int = 1  # daphne processes on one Redis, the clients spread evenly over them
 
-    def argv(self, port: int) -> list[str]:
+    def argv(self, port: int, gc_log: Path) -> list[str]:
+        """The server's command, under bench.gcprobe (its collector's pauses go to `gc_log`)."""
+        probe = [str(processes.VENV_BIN / "python"), "-m", "bench.gcprobe", str(gc_log)]
         if self.name == "bare":
-            return [str(processes.VENV_BIN / "python"), "-m", "bench.baselines.bare_websockets", str(port)]
+            return [*probe, "bench.baselines.bare_websockets", str(port)]
         app = "bench.baselines.naive_channels:application" if self.name == "naive" else "cantondex.asgi:application"
         endpoint = f"tcp:{port}:interface=127.0.0.1:backlog={DAPHNE_BACKLOG}"
-        return [str(processes.VENV_BIN / "daphne"), "-e", endpoint, app]
+        return [*probe, "daphne", "-e", endpoint, app]
 
 
 TARGETS = {
@@ -74,6 +76,7 @@ class Server:
     target: Target
     procs: list[subprocess.Popen]
     ports: list[int]
+    gc_logs: list[Path] = field(default_factory=list)
 
     @property
     def pids(self) -> list[int]:
@@ -87,6 +90,24 @@ class Server:
     def publish_target(self) -> str:
         return "project" if self.target.project else f"ws://127.0.0.1:{self.ports[0]}/publish"
 
+    def gc_pauses(self) -> dict[str, list[list[float]]]:
+        """The collector's pauses ([wall ms, CPU ms] by generation) in every process since the previous call
+        (bench.gcprobe)."""
+        import json
+        import signal
+
+        pauses: dict[str, list[list[float]]] = {"0": [], "1": [], "2": []}
+        for proc, gc_log in zip(self.procs, self.gc_logs, strict=True):
+            gc_log.unlink(missing_ok=True)
+            proc.send_signal(signal.SIGUSR1)
+            deadline = time.monotonic() + 10
+            while not gc_log.exists() and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.01)
+            if gc_log.exists():
+                for generation, durations in json.loads(gc_log.read_text()).items():
+                    pauses[generation].extend(durations)
+        return pauses
+
     def stop(self) -> None:
         for proc in self.procs:
             processes.stop(proc)
@@ -98,9 +119,11 @@ def start_server(target: Target, env: Environment, tag: str = "") -> Server:
         port = processes.free_port()
         suffix = f"-{index}" if target.processes > 1 else ""
         log_path = env.workdir / f"server-{target.name}{tag}{suffix}.log"
-        proc = processes.start(target.argv(port), env=env.for_target(target), log_path=log_path)
+        gc_log = env.workdir / f"server-{target.name}{tag}{suffix}.gc.json"
+        proc = processes.start(target.argv(port, gc_log), env=env.for_target(target), log_path=log_path)
         server.procs.append(proc)
         server.ports.append(port)
+        server.gc_logs.append(gc_log)
         processes.wait_for_port(port, proc, log_path)
     return server
 
