@@ -266,9 +266,7 @@ async def test_a_rolled_back_disable_closes_nothing(ws, authed, trader):
 
 
 async def test_a_token_is_verified_once_for_many_sockets(ws, trader, monkeypatch):
-    decoded = []
-    decode = auth._token_decode
-    monkeypatch.setattr(auth, "_token_decode", lambda text: decoded.append(text) or decode(text))
+    decoded = _decodes_counted(monkeypatch)
     token = token_for(trader)
     for _ in range(3):
         client = await ws()
@@ -296,9 +294,7 @@ async def test_a_verified_token_of_a_user_disabled_since_fails(ws, trader):
 
 
 async def test_tokens_are_verified_again_after_the_jwt_settings_change(ws, trader, settings, monkeypatch):
-    decoded = []
-    decode = auth._token_decode
-    monkeypatch.setattr(auth, "_token_decode", lambda text: decoded.append(text) or decode(text))
+    decoded = _decodes_counted(monkeypatch)
     token = token_for(trader)
     first = await ws()
     assert (await first.request({"type": "auth", "token": token}))["status"] == "authenticated"
@@ -306,3 +302,16 @@ async def test_tokens_are_verified_again_after_the_jwt_settings_change(ws, trade
     second = await ws()
     assert (await second.request({"type": "auth", "token": token}))["status"] == "authenticated"
     assert decoded == [token, token]
+
+
+def _decodes_counted(monkeypatch) -> list[str]:
+    """The token texts simplejwt is asked to verify, in order."""
+    decoded: list[str] = []
+    decode = auth._token_decode
+
+    def counting(text: str) -> tuple[int, float]:
+        decoded.append(text)
+        return decode(text)
+
+    monkeypatch.setattr(auth, "_token_decode", counting)
+    return decoded
