@@ -79,8 +79,17 @@ class SendWindow:
     async def send(self, text: str, size: int) -> bool:
         """Write `text` (`size` UTF-8 bytes) or let it wait; False once the client is too slow (the caller
         closes the socket)."""
-        # Nothing overtakes what waits, so order is kept.
-        if self.overflowed or (not self.waiting and self._fits(size)):
+        # Nothing overtakes what waits, so order is kept. The common case, written out (this runs once per
+        # socket and event): nothing waits and the message fits, so it is written at once.
+        if not self.waiting:
+            in_flight = self.sent - self.acked
+            if in_flight == 0 or in_flight + size <= self.window or self.overflowed:
+                self.sent += size
+                await self.write(text)
+                if not self.probes and self.sent - self.acked >= self.window // 2:
+                    await self.probe()  # as _write(): ask early
+                return True
+        elif self.overflowed:
             await self._write(text, size)
             return True
         now = time.monotonic()
