@@ -56,6 +56,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--set", action="append", default=[], metavar="CDX_NAME=VALUE", help="a setting for the project's server")
     parser.add_argument("--profile", type=Path, metavar="DIR", help="record the project's server with py-spy during the storm and the burst")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace the project's allocations and print where an idle subscribed connection's memory goes (RSS figures are then inflated)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every figure to FILE")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with every process's log")
     args = parser.parse_args(argv)
@@ -123,6 +128,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     print(f"database: {'given DATABASE_URL' if external_db else 'throwaway SQLite (WAL)'}; "
           f"{len(traders)} traders with accounts and JWTs in {time.monotonic() - started:.1f} s")
     overrides = dict(item.split("=", 1) for item in args.set)
+    if args.tracemalloc:
+        overrides["PYTHONTRACEMALLOC"] = "1"
     if args.one_user:  # one account's sockets: as many as the run opens may be counted against it
         overrides.setdefault("CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT", str(connections + 1))
     env = Environment(
@@ -142,6 +149,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         steady_seconds=args.steady_seconds,
         concurrency=args.concurrency,
         profile_dir=args.profile,
+        tracemalloc=args.tracemalloc,
     )
     results, skipped = [], {}
     try:
@@ -182,6 +190,9 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         for line in report.hold_lines(held):
             print(line)
     for result in results:
+        if result["memory"].get("tracemalloc"):
+            print_heap(result)
+    for result in results:
         for phase in ("storm", "burst"):
             if result[phase].get("profile"):
                 print_profile(result, phase)
@@ -196,6 +207,15 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     if not complete:
         print("NOT every event reached every client (see 'delivered' and 'sequence gaps' above)")
     return 0 if complete else 1
+
+
+def print_heap(result: dict) -> None:
+    heap = result["memory"]["tracemalloc"]
+    print(f"\nheap of {result['label']} per idle subscribed connection (tracemalloc): {heap['bytes_per_connection'] / 1024:.1f} KB")
+    for title, key in (("by file", "by_file"), ("by line", "by_line")):
+        print(f"  {title}:")
+        for row in heap[key]:
+            print(f"    {row['bytes']:8,.0f} B {row['blocks']:6.1f} blocks  {row['where']}")
 
 
 def print_profile(result: dict, phase: str) -> None:

@@ -6,6 +6,9 @@ the collection cost; on a busy machine the wall time also counts time the proces
 On SIGUSR1 the pauses since the previous SIGUSR1 are written to FILE as JSON ({"0": [[wall ms, cpu
 ms], ...], "1": [...], "2": [...]}, by generation) and forgotten: the benchmark signals before and
 after a phase and reads the phase's own pauses. The server itself is not changed.
+
+When the server runs with tracemalloc on (PYTHONTRACEMALLOC=1, `--tracemalloc`), SIGUSR2 writes a
+snapshot of its heap to FILE.heap (the benchmark compares one before and one after the storm).
 """
 
 import gc
@@ -14,6 +17,7 @@ import runpy
 import signal
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 
@@ -37,11 +41,19 @@ class PauseLog:
         partial.replace(self.out)  # the reader never sees half a file
 
 
+def heap_dump(out: Path) -> None:
+    if tracemalloc.is_tracing():
+        partial = out.with_suffix(".partial-heap")
+        tracemalloc.take_snapshot().dump(str(partial))
+        partial.replace(out)
+
+
 def main() -> None:
     out, module, *args = sys.argv[1:]
     log = PauseLog(Path(out))
     gc.callbacks.append(log.on_collection)
     signal.signal(signal.SIGUSR1, log.dump)
+    signal.signal(signal.SIGUSR2, lambda signum, frame: heap_dump(Path(out).with_suffix(".heap")))
     sys.argv = [module, *args]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 

@@ -26,6 +26,7 @@ class Plan:
     steady_seconds: float
     concurrency: int
     profile_dir: Path | None
+    tracemalloc: bool = False  # the project's server traces allocations: where an idle connection's memory goes
 
 
 def warm_up(url: str, token: str) -> None:
@@ -81,6 +82,7 @@ def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
         for url in server.urls:
             warm_up(url, plan.warm_up_token)
         rss_before = rss_kb(server)
+        heap_before = server.heap_snapshot() if plan.tracemalloc and target.project else None
         load = LoadClient(
             urls=server.urls, clients=plan.clients, symbol=SYMBOL, concurrency=plan.concurrency,
             workdir=env.workdir, name=target.name,
@@ -96,6 +98,9 @@ def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
             + (f", failures {storm['errors']}" if storm["failed"] else ""))
         time.sleep(IDLE_SETTLE_S)
         rss_after = rss_kb(server)
+        memory = _memory(rss_before, rss_after, storm["ok"])
+        if heap_before is not None:
+            memory["tracemalloc"] = heap_growth(heap_before, server.heap_snapshot(), storm["ok"])
         publisher = Publisher(server, env)
         wait_until_quiet(server)
         burst = _burst(server, publisher, load, plan, storm["ok"], env)
@@ -108,7 +113,7 @@ def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
             "label": target.label,
             "clients": len(plan.clients),
             "storm": _with_rate(storm),
-            "memory": _memory(rss_before, rss_after, storm["ok"]),
+            "memory": memory,
             "burst": burst,
             "steady": steady,
         }
@@ -132,6 +137,22 @@ def _memory(rss_before_kb: float, rss_after_kb: float, connections: int) -> dict
         "rss_after_kb": rss_after_kb,
         "per_connection_kb": (rss_after_kb - rss_before_kb) / max(1, connections),
     }
+
+
+def heap_growth(before, after, connections: int, limit: int = 12) -> dict:
+    """What the storm's connections hold, per connection (bytes and blocks), by source line and by file."""
+    if after is None:
+        return {}
+
+    def top(key: str) -> list[dict]:
+        diffs = sorted(after.compare_to(before, key), key=lambda d: d.size_diff, reverse=True)[:limit]
+        return [
+            {"where": str(d.traceback[0]), "bytes": d.size_diff / connections, "blocks": d.count_diff / connections}
+            for d in diffs
+        ]
+
+    total = sum(d.size_diff for d in after.compare_to(before, "filename"))
+    return {"bytes_per_connection": total / max(1, connections), "by_line": top("lineno"), "by_file": top("filename")}
 
 
 def _burst(server: Server, publisher: Publisher, load: LoadClient, plan: Plan, clients: int, env: Environment) -> dict:

@@ -108,6 +108,19 @@ class Server:
                     pauses[generation].extend(durations)
         return pauses
 
+    def heap_snapshot(self):
+        """The first process's heap now (a tracemalloc.Snapshot), when it traces allocations (--tracemalloc)."""
+        import signal
+        import tracemalloc
+
+        heap = self.gc_logs[0].with_suffix(".heap")
+        heap.unlink(missing_ok=True)
+        self.procs[0].send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + 60
+        while not heap.exists() and time.monotonic() < deadline and self.procs[0].poll() is None:
+            time.sleep(0.05)
+        return tracemalloc.Snapshot.load(str(heap)) if heap.exists() else None
+
     def stop(self) -> None:
         for proc in self.procs:
             processes.stop(proc)
