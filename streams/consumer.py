@@ -14,6 +14,7 @@ from django.conf import settings
 
 from . import client_messages, registry
 from .auth import Authenticated, AuthError, authenticate_message, authenticate_session
+from .batching import Batcher, each
 from .flow import SendWindow, TransportAcks, utf8_size
 from .hub import Hub, Subscription, get_hub
 from .limits import RateLimiter, connection_counter, new_connection_id
@@ -278,8 +279,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         # could never fit: they get one error together, so replies and work stay bounded by the limit.
         limit = settings.CDX_WS_MAX_SUBSCRIPTIONS
         items, beyond = items[:limit], len(items) - limit
-        principal = self.principal
-        checked = await database_sync_to_async(_check_all)(items, principal)
+        checked = await _subscribe_checks.get(SubscribeCheck(items, self.principal))
         for outcome in checked:
             if isinstance(outcome, ProtocolError):
                 await self._error(outcome.code, outcome.message, outcome.details, correlation_id)
@@ -436,6 +436,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 CheckedSubscribe = tuple[registry.Channel, registry.Request, int | None] | ProtocolError
 
 
+class SubscribeCheck:
+    """One subscribe message's items to check for one principal: a batch key of its own (hashed by identity)."""
+
+    __slots__ = ("items", "principal")
+
+    def __init__(self, items: list[dict[str, Any]], principal: Principal):
+        self.items = items
+        self.principal = principal
+
+
 def _check_all(items: list[dict[str, Any]], principal: Principal) -> list[CheckedSubscribe]:
     """Resolve and authorise each subscribe request (on the ORM thread: checks may read the database)."""
     outcomes: list[CheckedSubscribe] = []
@@ -448,6 +458,10 @@ def _check_all(items: list[dict[str, Any]], principal: Principal) -> list[Checke
         except ProtocolError as error:
             outcomes.append(error)
     return outcomes
+
+
+# Subscribe messages arriving together (a connection storm) are checked in one trip to the ORM thread.
+_subscribe_checks: Batcher[SubscribeCheck] = Batcher(each(lambda check: _check_all(check.items, check.principal)))
 
 
 def _since_of(item: dict[str, Any], channel: registry.Channel) -> int | None:
