@@ -71,7 +71,9 @@ class SendWindow:
         self.replies_acked = 0  # of which the client is known to have read this many
         self.probes: deque[tuple[int, int]] = deque()  # (`sent`, `replied`) when each unanswered ping was written
         self.covered_probes = 0  # unanswered pings before `probes`, whose bytes are acknowledged already
-        self.waiting: deque[tuple[str, int]] = deque()  # (text, its UTF-8 size)
+        # (text, its UTF-8 size); made when something first waits (an empty deque holds ~600 bytes, and
+        # most sockets never wait)
+        self.waiting: deque[tuple[str, int]] | None = None
         self.waiting_size = 0
         self.stalled_at = 0.0  # when messages began to wait, or last moved on while waiting
         self.overflowed = False
@@ -95,11 +97,12 @@ class SendWindow:
         now = time.monotonic()
         if not self.waiting:
             self.stalled_at = now
+            self.waiting = self.waiting if self.waiting is not None else deque()
         self.waiting.append((text, size))
         self.waiting_size += size
         if self.waiting_size > self.limit or now - self.stalled_at > self.patience_s:
             self.overflowed = True  # from here on, write straight through: the error and the close
-            self.waiting.clear()
+            self.waiting = None
             self.waiting_size = 0
             return False
         if not self.probes or self.probes[-1][0] < self.sent:
@@ -115,7 +118,7 @@ class SendWindow:
         unread = self.replied - self.replies_acked + self.sent - self.acked + self.waiting_size
         if unread > self.limit:
             self.overflowed = True
-            self.waiting.clear()
+            self.waiting = None
             self.waiting_size = 0
             return False
         if not self.probes and self.replied - self.replies_acked >= self.window // 2:
@@ -188,11 +191,13 @@ class TransportAcks:
         self.window = window
         # daphne checks for idle sockets every 2 s; 1 s more for the close to reach the application.
         self.delay_s = ping_interval_s + 2.0 + ping_timeout_s + 1.0
-        self.marks: deque[tuple[float, int, int]] = deque()  # (when, `sent`, `replied`)
+        self.marks: deque[tuple[float, int, int]] | None = None  # (when, `sent`, `replied`); made at the first tick
 
     async def tick(self, now: float, last_heard: float) -> None:
         """Mark what is written now, and acknowledge the marks old enough. A client frame after a mark
         restarts daphne's idle clock (no protocol ping need follow), so that mark proves nothing."""
+        if self.marks is None:
+            self.marks = deque()
         while self.marks and self.marks[0][0] < last_heard:
             self.marks.popleft()
         acknowledged = None
