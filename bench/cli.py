@@ -55,7 +55,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="default: REDIS_URL, else database 9 of the local Redis (away from the test suite's database 0)",
     )
     parser.add_argument("--set", action="append", default=[], metavar="CDX_NAME=VALUE", help="a setting for the project's server")
-    parser.add_argument("--profile", type=Path, metavar="DIR", help="record the project's server with py-spy during the storm and the burst")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="record the project's server with py-spy during the storm, the burst and the steady phase")
     parser.add_argument(
         "--tracemalloc",
         action="store_true",
@@ -193,7 +193,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         if result["memory"].get("tracemalloc"):
             print_heap(result)
     for result in results:
-        for phase in ("storm", "burst"):
+        for phase in ("storm", "burst", "steady"):
             if result[phase].get("profile"):
                 print_profile(result, phase)
     print(f"\nwhole run: {time.monotonic() - started:.0f} s")

@@ -106,7 +106,7 @@ def measure(target: Target, env: Environment, plan: Plan, log=print) -> dict:
         burst = _burst(server, publisher, load, plan, storm["ok"], env)
         log(f"  {target.label}: burst {burst['received']}/{burst['expected']} delivered, {burst['rate']:,.0f}/s")
         wait_until_quiet(server)
-        steady = _steady(server, publisher, load, plan, storm["ok"])
+        steady = _steady(server, publisher, load, plan, storm["ok"], env)
         log(f"  {target.label}: steady {steady['received']}/{steady['expected']} delivered, p99 {steady['p99']:.1f} ms")
         return {
             "target": target.name,
@@ -214,15 +214,17 @@ def gc_summary(pauses: dict[str, list[list[float]]]) -> dict:
     }
 
 
-def _steady(server: Server, publisher: Publisher, load: LoadClient, plan: Plan, clients: int) -> dict:
+def _steady(server: Server, publisher: Publisher, load: LoadClient, plan: Plan, clients: int, env: Environment) -> dict:
     event_rate = plan.steady_rate / max(1, clients)
     count = max(1, round(event_rate * plan.steady_seconds))
     timeout = count / event_rate + 15
+    profile = _profile(server, plan, env, "steady")
     load.expect(count, timeout)
     server.gc_pauses()
     published = publisher.run({"cmd": "steady", "rate": event_rate, "count": count}, timeout)
     got = load.received(timeout)
     gc = gc_summary(server.gc_pauses())
+    profile_path = _stop(profile)
     seconds = (got["last_at_ms"] - published["firstAt"]) / 1000 if got["received"] else math.nan
     return {
         **_summary(got, clients * count),
@@ -230,6 +232,7 @@ def _steady(server: Server, publisher: Publisher, load: LoadClient, plan: Plan, 
         "rate": got["received"] / seconds,
         "client_cpu_share": got["cpu_seconds"] / seconds,
         "gc": gc,
+        "profile": profile_path,
     }
 
 
