@@ -25,7 +25,7 @@ from pathlib import Path
 from bench import database, processes, profiling, report
 from bench.loadclient import ensure_node_modules
 from bench.measure import Plan, hold, measure
-from bench.servers import TARGETS, Environment, redis_unreachable
+from bench.servers import DEFAULT_TARGETS, TARGETS, Environment, redis_unreachable
 
 ACCOUNT_STREAM_EVERY = 10  # one client in ten also follows its own account's orders stream
 
@@ -34,7 +34,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 clients and short phases (under a minute)")
     parser.add_argument("--clients", type=int, help="subscribed clients per server (default 1000, quick 200)")
-    parser.add_argument("--servers", default=",".join(TARGETS), help=f"comma-separated, of {', '.join(TARGETS)}")
+    parser.add_argument(
+        "--servers", default=",".join(DEFAULT_TARGETS), help=f"comma-separated, of {', '.join(TARGETS)} (default {','.join(DEFAULT_TARGETS)})"
+    )
     parser.add_argument("--burst-events", type=int, default=100, help="events in the burst (default 100)")
     parser.add_argument("--steady-rate", type=float, default=2000, help="deliveries/s of the steady phase (default 2000)")
     parser.add_argument("--steady-seconds", type=float, help="length of the steady phase (default 10, quick 2)")

@@ -57,11 +57,12 @@ def burst_timeout(deliveries: int) -> float:
 
 
 def rss_kb(server: Server) -> int:
-    return sum(processes.rss_kb(pid) for pid in server.pids)
+    return sum(processes.rss_kb(pid) for top in server.pids for pid in processes.descendants(top))
 
 
 def cpu_seconds(server: Server) -> float:
-    return sum(processes.cpu_seconds(pid) for pid in server.pids)
+    # A process that ended meanwhile is not counted: the servers' processes live through a run.
+    return sum(processes.cpu_seconds(pid) for top in server.pids for pid in processes.descendants(top))
 
 
 def wait_until_quiet(server: Server) -> float:

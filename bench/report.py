@@ -78,9 +78,8 @@ def verdicts(results: list[dict]) -> list[str]:
     by_name = {r["target"]: r for r in results}
     naive, bare = by_name.get("naive"), by_name.get("bare")
     lines = []
-    for name in ("project", "project-redis", "project-redis-2"):
-        project = by_name.get(name)
-        if project is None:
+    for project in results:
+        if not project["target"].startswith("project"):
             continue
         label = project["label"]
         rate = project["burst"]["rate"]

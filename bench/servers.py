@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -20,6 +21,7 @@ class Target:
     project: bool  # the project's own server (published to through streams.publishing.publish)
     redis: bool = False
     processes: int = 1  # daphne processes on one Redis, the clients spread evenly over them
+    server: str = "daphne"  # the ASGI server that runs the application (SERVERS)
 
     def argv(self, port: int, gc_log: Path) -> list[str]:
         """The server's command, under bench.gcprobe (its collector's pauses go to `gc_log`)."""
@@ -27,8 +29,32 @@ class Target:
         if self.name == "bare":
             return [*probe, "bench.baselines.bare_websockets", str(port)]
         app = "bench.baselines.naive_channels:application" if self.name == "naive" else "cantondex.asgi:application"
-        endpoint = f"tcp:{port}:interface=127.0.0.1:backlog={DAPHNE_BACKLOG}"
-        return [*probe, "daphne", "-e", endpoint, app]
+        return [*probe, *SERVERS[self.server](app, port)]
+
+
+# Each ASGI server as its module's command line: one process on 127.0.0.1, the listen backlog of a connection
+# storm, no compression, no access log. The application has no lifespan handler.
+SERVERS: dict[str, Callable[[str, int], list[str]]] = {
+    "daphne": lambda app, port: ["daphne", "-e", f"tcp:{port}:interface=127.0.0.1:backlog={DAPHNE_BACKLOG}", app],
+    **{
+        f"uvicorn-{ws}": lambda app, port, ws=ws: [
+            "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--backlog", str(DAPHNE_BACKLOG),
+            "--ws", ws, "--ws-per-message-deflate", "false", "--lifespan", "off", "--log-level", "warning",
+            "--no-access-log",
+        ]
+        for ws in ("websockets", "wsproto")
+    },
+    # Granian serves from a worker process of its own (the figures of CPU and memory count both; the GC rows
+    # only the parent's, which serves nothing).
+    "granian": lambda app, port: [
+        "granian", "--interface", "asginl", "--host", "127.0.0.1", "--port", str(port), "--backlog",
+        str(DAPHNE_BACKLOG), "--workers", "1", "--log-level", "warning", "--no-access-log", app,
+    ],
+    "hypercorn": lambda app, port: [
+        "hypercorn", "--bind", f"127.0.0.1:{port}", "--backlog", str(DAPHNE_BACKLOG), "--workers", "0",
+        "--log-level", "warning", app,
+    ],
+}
 
 
 TARGETS = {
@@ -39,8 +65,13 @@ TARGETS = {
         Target("project-redis-2", "project (Redis, 2 processes)", project=True, redis=True, processes=2),
         Target("naive", "naive Channels", project=False),
         Target("bare", "bare websockets", project=False),
+        # The same project (in-process layer) under other ASGI servers: `--servers project,project-uvicorn-websockets,...`
+        *(Target(f"project-{server}", f"project ({server})", project=True, server=server) for server in SERVERS if server != "daphne"),
     )
 }
+
+# What `make bench` runs unless --servers says otherwise: the other ASGI servers only when asked.
+DEFAULT_TARGETS = ["project", "project-redis", "project-redis-2", "naive", "bare"]
 
 
 @dataclass
