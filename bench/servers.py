@@ -32,18 +32,19 @@ class Target:
         return [*probe, *SERVERS[self.server](app, port)]
 
 
+def _uvicorn(app: str, port: int, ws: str) -> list[str]:
+    return [
+        "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--backlog", str(DAPHNE_BACKLOG), "--ws", ws,
+        "--ws-per-message-deflate", "false", "--lifespan", "off", "--log-level", "warning", "--no-access-log",
+    ]
+
+
 # Each ASGI server as its module's command line: one process on 127.0.0.1, the listen backlog of a connection
 # storm, no compression, no access log. The application has no lifespan handler.
 SERVERS: dict[str, Callable[[str, int], list[str]]] = {
     "daphne": lambda app, port: ["daphne", "-e", f"tcp:{port}:interface=127.0.0.1:backlog={DAPHNE_BACKLOG}", app],
-    **{
-        f"uvicorn-{ws}": lambda app, port, ws=ws: [
-            "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--backlog", str(DAPHNE_BACKLOG),
-            "--ws", ws, "--ws-per-message-deflate", "false", "--lifespan", "off", "--log-level", "warning",
-            "--no-access-log",
-        ]
-        for ws in ("websockets", "wsproto")
-    },
+    "uvicorn-websockets": lambda app, port: _uvicorn(app, port, "websockets"),
+    "uvicorn-wsproto": lambda app, port: _uvicorn(app, port, "wsproto"),
     # Granian serves from a worker process of its own (the figures of CPU and memory count both; the GC rows
     # only the parent's, which serves nothing).
     "granian": lambda app, port: [
