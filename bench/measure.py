@@ -243,6 +243,7 @@ def _summary(got: dict, expected: int) -> dict:
         "expected": expected,
         "received": got["received"],
         "gaps": got["gaps"],
+        "min": latencies[0] if latencies else math.nan,  # the pipeline to the first socket; p99 - min is the fan-out's spread
         "p50": percentile(latencies, 50),
         "p99": percentile(latencies, 99),
         "max": latencies[-1] if latencies else math.nan,

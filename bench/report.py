@@ -30,6 +30,7 @@ def rows(result: dict) -> list[tuple[str, str]]:
         ("burst: server CPU, client CPU %", f"{_fmt(burst['server_cpu_share'] * 100)}/{_fmt(burst['client_cpu_share'] * 100)}"),
         ("steady: delivered", f"{steady['received']}/{steady['expected']}"),
         ("steady: deliveries/s", _fmt(steady["rate"])),
+        ("steady: latency min ms", _fmt(steady["min"], 1)),
         ("steady: latency p50 ms", _fmt(steady["p50"], 1)),
         ("steady: latency p99 ms", _fmt(steady["p99"], 1)),
         ("steady: latency max ms", _fmt(steady["max"], 1)),
