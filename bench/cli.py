@@ -25,7 +25,7 @@ from pathlib import Path
 from bench import database, processes, profiling, report
 from bench.loadclient import ensure_node_modules
 from bench.measure import Plan, hold, measure
-from bench.servers import TARGETS, Environment, redis_unreachable
+from bench.servers import DEFAULT_TARGETS, TARGETS, Environment, redis_unreachable
 
 ACCOUNT_STREAM_EVERY = 10  # one client in ten also follows its own account's orders stream
 
@@ -34,10 +34,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 clients and short phases (under a minute)")
     parser.add_argument("--clients", type=int, help="subscribed clients per server (default 1000, quick 200)")
-    parser.add_argument("--servers", default=",".join(TARGETS), help=f"comma-separated, of {', '.join(TARGETS)}")
+    parser.add_argument(
+        "--servers", default=",".join(DEFAULT_TARGETS), help=f"comma-separated, of {', '.join(TARGETS)} (default {','.join(DEFAULT_TARGETS)})"
+    )
     parser.add_argument("--burst-events", type=int, default=100, help="events in the burst (default 100)")
     parser.add_argument("--steady-rate", type=float, default=2000, help="deliveries/s of the steady phase (default 2000)")
     parser.add_argument("--steady-seconds", type=float, help="length of the steady phase (default 10, quick 2)")
+    parser.add_argument(
+        "--one-user",
+        action="store_true",
+        help="every client signs in as the same trader, with the same JWT (the per-account limit is raised to match)",
+    )
     parser.add_argument("--concurrency", type=int, default=1000, help="handshakes in flight during the storm (default 1000)")
     parser.add_argument("--hold-connections", type=int, default=0, help="also hold this many connections on the project's server")
     parser.add_argument("--hold-seconds", type=float, default=65, help="how long to hold them (default 65: two heartbeat rounds)")
@@ -50,7 +57,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="default: REDIS_URL, else database 9 of the local Redis (away from the test suite's database 0)",
     )
     parser.add_argument("--set", action="append", default=[], metavar="CDX_NAME=VALUE", help="a setting for the project's server")
-    parser.add_argument("--profile", type=Path, metavar="DIR", help="record the project's server with py-spy during the storm and the burst")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="record the project's server with py-spy during the storm, the burst and the steady phase")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace the project's allocations and print where an idle subscribed connection's memory goes (RSS figures are then inflated)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every figure to FILE")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with every process's log")
     args = parser.parse_args(argv)
@@ -96,7 +108,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     connections = max(args.clients, args.hold_connections)
     open_files = processes.raise_open_files_limit(2 * connections + 1024)
     print(machine_line())
-    print(f"clients: {args.clients} on one market_data stream (1 in {ACCOUNT_STREAM_EVERY} also on its orders stream); "
+    who = " signed in as one trader" if args.one_user else ""
+    print(f"clients: {args.clients}{who} on one market_data stream (1 in {ACCOUNT_STREAM_EVERY} also on its orders stream); "
           f"burst {args.burst_events} events; steady {args.steady_rate:g} deliveries/s for {args.steady_seconds:g} s; "
           f"open-files limit {open_files}")
     ensure_node_modules()
@@ -113,17 +126,23 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     external_db = args.database_url is not None
     database.migrate(sqlite=database_url.startswith("sqlite"))
     prefix = f"bench{uuid.uuid4().hex[:6]}_"
-    traders = database.traders_create(count=connections + 1, prefix=prefix)
+    traders = database.traders_create(count=2 if args.one_user else connections + 1, prefix=prefix)
     print(f"database: {'given DATABASE_URL' if external_db else 'throwaway SQLite (WAL)'}; "
           f"{len(traders)} traders with accounts and JWTs in {time.monotonic() - started:.1f} s")
+    overrides = dict(item.split("=", 1) for item in args.set)
+    if args.tracemalloc:
+        overrides["PYTHONTRACEMALLOC"] = "1"
+    if args.one_user:  # one account's sockets: as many as the run opens may be counted against it
+        overrides.setdefault("CDX_WS_MAX_CONNECTIONS_PER_ACCOUNT", str(connections + 1))
     env = Environment(
         database_url=database_url,
         jwt_secret=database.jwt_secret(),
         redis_url=args.redis_url,
         workdir=workdir,
-        settings=dict(item.split("=", 1) for item in args.set),
+        settings=overrides,
     )
-    specs = [{"token": t.token, "accountStream": i % ACCOUNT_STREAM_EVERY == 0} for i, t in enumerate(traders[1:])]
+    signers = [traders[1]] * connections if args.one_user else traders[1:]
+    specs = [{"token": t.token, "accountStream": i % ACCOUNT_STREAM_EVERY == 0} for i, t in enumerate(signers)]
     plan = Plan(
         clients=specs[: args.clients],
         warm_up_token=traders[0].token,
@@ -132,6 +151,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         steady_seconds=args.steady_seconds,
         concurrency=args.concurrency,
         profile_dir=args.profile,
+        tracemalloc=args.tracemalloc,
     )
     results, skipped = [], {}
     try:
@@ -172,7 +192,10 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         for line in report.hold_lines(held):
             print(line)
     for result in results:
-        for phase in ("storm", "burst"):
+        if result["memory"].get("tracemalloc"):
+            print_heap(result)
+    for result in results:
+        for phase in ("storm", "burst", "steady"):
             if result[phase].get("profile"):
                 print_profile(result, phase)
     print(f"\nwhole run: {time.monotonic() - started:.0f} s")
@@ -186,6 +209,15 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     if not complete:
         print("NOT every event reached every client (see 'delivered' and 'sequence gaps' above)")
     return 0 if complete else 1
+
+
+def print_heap(result: dict) -> None:
+    heap = result["memory"]["tracemalloc"]
+    print(f"\nheap of {result['label']} per idle subscribed connection (tracemalloc): {heap['bytes_per_connection'] / 1024:.1f} KB")
+    for title, key in (("by file", "by_file"), ("by line", "by_line")):
+        print(f"  {title}:")
+        for row in heap[key]:
+            print(f"    {row['bytes']:8,.0f} B {row['blocks']:6.1f} blocks  {row['where']}")
 
 
 def print_profile(result: dict, phase: str) -> None:

@@ -96,6 +96,20 @@ def tail(path: Path, lines: int = 20) -> str:
         return ""
 
 
+def descendants(pid: int) -> list[int]:
+    """The process and every process it started, still running (a server's worker processes)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+            except OSError:
+                pass
+    return found
+
+
 def rss_kb(pid: int) -> int:
     """Resident memory of one process, from /proc (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -22,6 +22,7 @@ def rows(result: dict) -> list[tuple[str, str]]:
     return [
         ("clients subscribed", f"{storm['ok']}/{result['clients']}"),
         ("connect+auth+subscribe /s", _fmt(storm["rate"])),
+        ("storm: server CPU ms per connection", _fmt(storm["server_cpu_ms_per_connection"], 2)),
         ("RSS per idle subscribed conn KB", _fmt(memory["per_connection_kb"], 1)),
         ("burst: delivered", f"{burst['received']}/{burst['expected']}"),
         ("burst: deliveries/s", _fmt(burst["rate"])),
@@ -29,13 +30,28 @@ def rows(result: dict) -> list[tuple[str, str]]:
         ("burst: server CPU, client CPU %", f"{_fmt(burst['server_cpu_share'] * 100)}/{_fmt(burst['client_cpu_share'] * 100)}"),
         ("steady: delivered", f"{steady['received']}/{steady['expected']}"),
         ("steady: deliveries/s", _fmt(steady["rate"])),
+        ("steady: latency min ms", _fmt(steady["min"], 1)),
         ("steady: latency p50 ms", _fmt(steady["p50"], 1)),
         ("steady: latency p99 ms", _fmt(steady["p99"], 1)),
         ("steady: latency max ms", _fmt(steady["max"], 1)),
         ("steady: client CPU %", _fmt(steady["client_cpu_share"] * 100)),
+        ("GC storm: n, pauses total/max, CPU ms", _gc(storm)),
+        ("GC burst: n, pauses total/max, CPU ms", _gc(burst)),
+        ("GC steady: n, pauses total/max, CPU ms", _gc(steady)),
+        ("GC steady: full n, max ms", _gc_full(steady)),
         ("sequence gaps seen", str(burst["gaps"] + steady["gaps"])),
         ("storm: client CPU s", _fmt(storm["cpu_seconds"], 2)),
     ]
+
+
+def _gc(phase: dict) -> str:
+    gc = phase.get("gc")
+    return f"{gc['collections']}, {_fmt(gc['total_ms'], 1)}/{_fmt(gc['max_ms'], 1)}, {_fmt(gc['cpu_ms'], 1)}" if gc else "-"
+
+
+def _gc_full(phase: dict) -> str:
+    gc = phase.get("gc")
+    return f"{gc['full']}, {_fmt(gc['full_max_ms'], 1)}" if gc else "-"
 
 
 def table(results: list[dict]) -> str:
@@ -63,9 +79,8 @@ def verdicts(results: list[dict]) -> list[str]:
     by_name = {r["target"]: r for r in results}
     naive, bare = by_name.get("naive"), by_name.get("bare")
     lines = []
-    for name in ("project", "project-redis", "project-redis-2"):
-        project = by_name.get(name)
-        if project is None:
+    for project in results:
+        if not project["target"].startswith("project"):
             continue
         label = project["label"]
         rate = project["burst"]["rate"]

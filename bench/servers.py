@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -21,13 +22,41 @@ class Target:
     redis: bool = False
     processes: int = 1  # daphne processes on one Redis, the clients spread evenly over them
     app: str = "cantondex.asgi:application"  # what daphne serves for the project's targets
+    server: str = "daphne"  # the ASGI server that runs the application (SERVERS)
 
-    def argv(self, port: int) -> list[str]:
+    def argv(self, port: int, gc_log: Path) -> list[str]:
+        """The server's command, under bench.gcprobe (its collector's pauses go to `gc_log`)."""
+        probe = [str(processes.VENV_BIN / "python"), "-m", "bench.gcprobe", str(gc_log)]
         if self.name == "bare":
-            return [str(processes.VENV_BIN / "python"), "-m", "bench.baselines.bare_websockets", str(port)]
+            return [*probe, "bench.baselines.bare_websockets", str(port)]
         app = "bench.baselines.naive_channels:application" if self.name == "naive" else self.app
-        endpoint = f"tcp:{port}:interface=127.0.0.1:backlog={DAPHNE_BACKLOG}"
-        return [str(processes.VENV_BIN / "daphne"), "-e", endpoint, app]
+        return [*probe, *SERVERS[self.server](app, port)]
+
+
+def _uvicorn(app: str, port: int, ws: str) -> list[str]:
+    return [
+        "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--backlog", str(DAPHNE_BACKLOG), "--ws", ws,
+        "--ws-per-message-deflate", "false", "--lifespan", "off", "--log-level", "warning", "--no-access-log",
+    ]
+
+
+# Each ASGI server as its module's command line: one process on 127.0.0.1, the listen backlog of a connection
+# storm, no compression, no access log. The application has no lifespan handler.
+SERVERS: dict[str, Callable[[str, int], list[str]]] = {
+    "daphne": lambda app, port: ["daphne", "-e", f"tcp:{port}:interface=127.0.0.1:backlog={DAPHNE_BACKLOG}", app],
+    "uvicorn-websockets": lambda app, port: _uvicorn(app, port, "websockets"),
+    "uvicorn-wsproto": lambda app, port: _uvicorn(app, port, "wsproto"),
+    # Granian serves from a worker process of its own (the figures of CPU and memory count both; the GC rows
+    # only the parent's, which serves nothing).
+    "granian": lambda app, port: [
+        "granian", "--interface", "asginl", "--host", "127.0.0.1", "--port", str(port), "--backlog",
+        str(DAPHNE_BACKLOG), "--workers", "1", "--log-level", "warning", "--no-access-log", app,
+    ],
+    "hypercorn": lambda app, port: [
+        "hypercorn", "--bind", f"127.0.0.1:{port}", "--backlog", str(DAPHNE_BACKLOG), "--workers", "0",
+        "--log-level", "warning", app,
+    ],
+}
 
 
 TARGETS = {
@@ -38,8 +67,13 @@ TARGETS = {
         Target("project-redis-2", "project (Redis, 2 processes)", project=True, redis=True, processes=2),
         Target("naive", "naive Channels", project=False),
         Target("bare", "bare websockets", project=False),
+        # The same project (in-process layer) under other ASGI servers: `--servers project,project-uvicorn-websockets,...`
+        *(Target(f"project-{server}", f"project ({server})", project=True, server=server) for server in SERVERS if server != "daphne"),
     )
 }
+
+# What `make bench` runs unless --servers says otherwise: the other ASGI servers only when asked.
+DEFAULT_TARGETS = ["project", "project-redis", "project-redis-2", "naive", "bare"]
 
 
 @dataclass
@@ -75,6 +109,7 @@ class Server:
     target: Target
     procs: list[subprocess.Popen]
     ports: list[int]
+    gc_logs: list[Path] = field(default_factory=list)
 
     @property
     def pids(self) -> list[int]:
@@ -88,6 +123,37 @@ class Server:
     def publish_target(self) -> str:
         return "project" if self.target.project else f"ws://127.0.0.1:{self.ports[0]}/publish"
 
+    def gc_pauses(self) -> dict[str, list[list[float]]]:
+        """The collector's pauses ([wall ms, CPU ms] by generation) in every process since the previous call
+        (bench.gcprobe)."""
+        import json
+        import signal
+
+        pauses: dict[str, list[list[float]]] = {"0": [], "1": [], "2": []}
+        for proc, gc_log in zip(self.procs, self.gc_logs, strict=True):
+            gc_log.unlink(missing_ok=True)
+            proc.send_signal(signal.SIGUSR1)
+            deadline = time.monotonic() + 10
+            while not gc_log.exists() and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.01)
+            if gc_log.exists():
+                for generation, durations in json.loads(gc_log.read_text()).items():
+                    pauses[generation].extend(durations)
+        return pauses
+
+    def heap_snapshot(self):
+        """The first process's heap now (a tracemalloc.Snapshot), when it traces allocations (--tracemalloc)."""
+        import signal
+        import tracemalloc
+
+        heap = self.gc_logs[0].with_suffix(".heap")
+        heap.unlink(missing_ok=True)
+        self.procs[0].send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + 60
+        while not heap.exists() and time.monotonic() < deadline and self.procs[0].poll() is None:
+            time.sleep(0.05)
+        return tracemalloc.Snapshot.load(str(heap)) if heap.exists() else None
+
     def stop(self) -> None:
         for proc in self.procs:
             processes.stop(proc)
@@ -99,9 +165,11 @@ def start_server(target: Target, env: Environment, tag: str = "") -> Server:
         port = processes.free_port()
         suffix = f"-{index}" if target.processes > 1 else ""
         log_path = env.workdir / f"server-{target.name}{tag}{suffix}.log"
-        proc = processes.start(target.argv(port), env=env.for_target(target), log_path=log_path)
+        gc_log = env.workdir / f"server-{target.name}{tag}{suffix}.gc.json"
+        proc = processes.start(target.argv(port, gc_log), env=env.for_target(target), log_path=log_path)
         server.procs.append(proc)
         server.ports.append(port)
+        server.gc_logs.append(gc_log)
         processes.wait_for_port(port, proc, log_path)
     return server
 

@@ -15,8 +15,13 @@ def dumps(value: Any) -> str:
     return simplejson.dumps(value, use_decimal=True, separators=(",", ":"), ensure_ascii=False, default=_default)
 
 
+# Built once: simplejson.loads(use_decimal=True) builds a decoder (and its scanner) on every call.
+# Shared across threads as the json modules share their default decoder.
+_DECODER = simplejson.JSONDecoder(parse_float=Decimal)
+
+
 def loads(text: str | bytes) -> Any:
-    return simplejson.loads(text, use_decimal=True)
+    return _DECODER.decode(text.decode() if isinstance(text, bytes) else text)
 
 
 class TooDeeplyNested(ValueError):

@@ -3,7 +3,7 @@
 The subscriptions join the hub first, buffering: live events wait in them while the replay or the
 snapshot is read and sent, and are released from the first sequence the client has not seen yet.
 So nothing slips ahead of the starting state and nothing between it and the live stream is lost.
-Once released, the hub writes straight to the socket (hub.deliver); nothing here is on that path.
+Once released, the hub writes straight to the socket (Hub._fan_out); nothing here is on that path.
 """
 
 from typing import Any

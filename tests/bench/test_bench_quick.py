@@ -44,3 +44,20 @@ def test_quick_bench_prints_every_figure_and_delivers_every_event(node, tmp_path
             assert value in run.stdout
     assert "project / bare websockets, burst deliveries/s" in run.stdout
     assert "p99 at" in run.stdout and "connect+auth+subscribe" in run.stdout and "RSS per idle connection" in run.stdout
+
+
+def test_quick_bench_with_every_socket_signed_in_as_one_trader(node, tmp_path):
+    figures = tmp_path / "figures.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--clients", "20", "--servers", "project", "--one-user",
+         "--steady-seconds", "1", "--json", str(figures)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=50,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+    [result] = json.loads(figures.read_text())["results"]
+    assert result["storm"]["ok"] == 20  # past the default limit of 10 sockets per account
+    assert result["storm"]["gc"]["collections"] >= 0 and "0" in result["storm"]["gc"]["by_generation"]
+    assert result["steady"]["received"] == result["steady"]["expected"] > 0
+    assert "signed in as one trader" in run.stdout

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.services import user_deactivate
 from cantondex.asgi import application
+from streams import auth
 from streams.protocol import CloseCode
 from tests.conftest import token_for
 from tests.streams.wire import ISO_UTC, assert_error
@@ -279,3 +280,55 @@ async def test_a_rolled_back_disable_closes_nothing(ws, authed, trader):
         await sync_to_async(disable_then_fail)()
     assert await client.nothing_more(0.3)
     assert (await client.request({"type": "ping"}))["type"] == "pong"
+
+
+async def test_a_token_is_verified_once_for_many_sockets(ws, trader, monkeypatch):
+    decoded = _decodes_counted(monkeypatch)
+    token = token_for(trader)
+    for _ in range(3):
+        client = await ws()
+        assert (await client.request({"type": "auth", "token": token}))["status"] == "authenticated"
+    assert decoded == [token]
+
+
+async def test_a_verified_token_is_refused_once_it_expires(ws, trader, monkeypatch):
+    token = token_for(trader, lifetime_s=60)
+    first = await ws()
+    assert (await first.request({"type": "auth", "token": token}))["status"] == "authenticated"
+    expires_at = AccessToken(token)["exp"]  # type: ignore[arg-type]  # simplejwt annotates the encoded token as Token
+    monkeypatch.setattr(auth, "clock", lambda: expires_at + 1)
+    second = await ws()
+    assert_failed(await second.request({"type": "auth", "token": token}))
+
+
+async def test_a_verified_token_of_a_user_disabled_since_fails(ws, trader):
+    token = token_for(trader)
+    first = await ws()
+    assert (await first.request({"type": "auth", "token": token}))["status"] == "authenticated"
+    await sync_to_async(user_deactivate)(user=trader)
+    second = await ws()
+    assert_failed(await second.request({"type": "auth", "token": token}))
+
+
+async def test_tokens_are_verified_again_after_the_jwt_settings_change(ws, trader, settings, monkeypatch):
+    decoded = _decodes_counted(monkeypatch)
+    token = token_for(trader)
+    first = await ws()
+    assert (await first.request({"type": "auth", "token": token}))["status"] == "authenticated"
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "LEEWAY": 1}
+    second = await ws()
+    assert (await second.request({"type": "auth", "token": token}))["status"] == "authenticated"
+    assert decoded == [token, token]
+
+
+def _decodes_counted(monkeypatch) -> list[str]:
+    """The token texts simplejwt is asked to verify, in order."""
+    decoded: list[str] = []
+    decode = auth._token_decode
+
+    def counting(text: str) -> tuple[int, float]:
+        decoded.append(text)
+        return decode(text)
+
+    monkeypatch.setattr(auth, "_token_decode", counting)
+    return decoded
