@@ -2,7 +2,7 @@ var __defProp = Object.defineProperty;
 var __defNormalProp = (obj, key, value) => key in obj ? __defProp(obj, key, { enumerable: true, configurable: true, writable: true, value }) : obj[key] = value;
 var __publicField = (obj, key, value) => __defNormalProp(obj, typeof key !== "symbol" ? key + "" : key, value);
 
-// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/utils.js
+// node_modules/lossless-json/lib/esm/utils.js
 function isInteger(value) {
   return INTEGER_REGEX.test(value);
 }
@@ -97,7 +97,7 @@ function getSignificantDigitRange(value) {
   };
 }
 
-// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/LosslessNumber.js
+// node_modules/lossless-json/lib/esm/LosslessNumber.js
 var losslessNumberMarker = /* @__PURE__ */ Symbol.for("lossless-json.LosslessNumber");
 var LosslessNumber = class {
   constructor(value) {
@@ -153,12 +153,12 @@ function isLosslessNumber(value) {
   return value !== null && typeof value === "object" && value[losslessNumberMarker] === true;
 }
 
-// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/numberParsers.js
+// node_modules/lossless-json/lib/esm/numberParsers.js
 function parseLosslessNumber(value) {
   return new LosslessNumber(value);
 }
 
-// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/revive.js
+// node_modules/lossless-json/lib/esm/revive.js
 function revive(json, reviver) {
   return reviveValue({
     "": json
@@ -196,7 +196,7 @@ function reviveArray(array, reviver) {
   return array;
 }
 
-// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/parse.js
+// node_modules/lossless-json/lib/esm/parse.js
 function parse(text, reviver, options) {
   const optionsObj = typeof options === "function" ? {
     parseNumber: options
@@ -523,7 +523,7 @@ var codeLowercaseE = 101;
 var codeUppercaseF = 70;
 var codeLowercaseF = 102;
 
-// ../../../../main/clients/js/node_modules/lossless-json/lib/esm/stringify.js
+// node_modules/lossless-json/lib/esm/stringify.js
 function stringify(value, replacer, space, numberStringifiers) {
   const resolvedSpace = resolveSpace(space);
   const replacedValue = typeof replacer === "function" ? replacer.call({
