@@ -215,11 +215,16 @@ async def test_every_live_row_is_the_row_the_server_renders_and_fits_a_laptop(
     table = await console.locator("#alerts").bounding_box()
     feed_box = await console.locator("#feed").bounding_box()
     assert table["x"] + table["width"] <= feed_box["x"]  # the table stays in its column
-    # A row being replaced by its fetched version has no layout for a moment: measure a laid-out one.
-    await console.locator('#alerts tbody tr:first-child td[data-field="description"]').wait_for(state="visible")
-    widths = await console.eval_on_selector_all(
-        '#alerts tbody tr:first-child td', "cells => Object.fromEntries(cells.map(c => [c.dataset.field, c.clientWidth]))"
+    # A row being replaced by its fetched version has no layout for a moment: measure the first row in one
+    # pass of the page's script once it is laid out (its cells then have widths).
+    laid_out = await console.wait_for_function(
+        """() => {
+            const cells = [...document.querySelectorAll('#alerts tbody tr:first-child td')];
+            const widths = Object.fromEntries(cells.map(c => [c.dataset.field, c.clientWidth]));
+            return widths.description > 0 ? widths : null;
+        }"""
     )
+    widths = await laid_out.json_value()
     assert widths["description"] >= 200 and min(widths.values()) >= 50, widths
     ids = await console.eval_on_selector_all(
         '#alerts td[data-field="alert_id"] a, #alerts td[data-field="account_id"] a',
