@@ -119,6 +119,8 @@ DATABASES = {
 # for one gets 503 SERVICE_UNAVAILABLE (kernel.errors). Connections go back to the pool after each
 # request, so CONN_MAX_AGE must be 0 with it.
 CDX_DB_POOL_MAX_SIZE = env.int("CDX_DB_POOL_MAX_SIZE", default=16)
+# HTTP requests run at once per server process (kernel/asgi.py); more wait on the event loop.
+CDX_HTTP_CONCURRENCY = env.int("CDX_HTTP_CONCURRENCY", default=4)
 CDX_DB_POOL_TIMEOUT_S = env.float("CDX_DB_POOL_TIMEOUT_S", default=5.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
