@@ -102,6 +102,8 @@ def test_with_redis_the_counts_are_shared_by_every_server(rates, settings, requi
     [
         (0, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "192.0.2.1"}, "10.0.0.1"),
         (1, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "192.0.2.1"}, "192.0.2.1"),
+        # a client's own X-Forwarded-For in front of what the proxy appended counts for nothing
+        (1, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 192.0.2.1"}, "192.0.2.1"),
         (1, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "not-an-ip"}, "10.0.0.1"),
         (0, {"REMOTE_ADDR": ""}, None),  # a Unix socket: nothing to count by
     ],
