@@ -9,6 +9,7 @@ export type Decimal = string;
 
 const COUNTERS = new Set([
   "sequence", "replayed", "retry_after_ms", "limit_per_s", "limit", "size", "max_depth", "refused", "correlation_id",
+  "count", // DELETE /v1/orders: how many orders were cancelled
 ]);
 
 export function parseMessage(text: string): any {

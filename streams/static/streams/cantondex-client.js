@@ -641,7 +641,9 @@ var COUNTERS = /* @__PURE__ */ new Set([
   "size",
   "max_depth",
   "refused",
-  "correlation_id"
+  "correlation_id",
+  "count"
+  // DELETE /v1/orders: how many orders were cancelled
 ]);
 function parseMessage(text) {
   return parse(text, (key, value) => {
