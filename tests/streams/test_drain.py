@@ -51,3 +51,13 @@ async def test_a_socket_that_arrives_while_the_hub_drains_is_sent_away(ws, authe
     for client in (holding, latecomer):
         await client.close()
     await asyncio.wait_for(draining, DRAIN_S)
+
+
+async def test_a_client_that_never_answers_the_close_bounds_the_drain_by_its_timeout(authed, trader, caplog):
+    silent = await authed(trader)  # told to go, closed from our side, but never answers the close
+    with caplog.at_level("WARNING", logger="streams.hub"):
+        await asyncio.wait_for(drain_hub(timeout_s=0.2), DRAIN_S)  # returns: the timeout ended the wait
+    assert await silent.wait_closed() == CloseCode.SERVICE_RESTART
+    assert any("drain not finished" in record.getMessage() for record in caplog.records), caplog.text
+    await silent.close()
+    assert (await authed(trader)).received[-1]["status"] == "authenticated", "a new hub serves after the drain"
