@@ -20,6 +20,11 @@ def post(client, path, body):
     return response.status_code, loads(response.content)
 
 
+def get(client, path):
+    response = client.get(path)
+    return response.status_code, loads(response.content)
+
+
 def test_markets_are_listed_for_any_user(officer, markets):
     response = client_for(officer).get("/v1/markets")
     assert response.status_code == 200

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from kernel.json import loads
 from tests.support.event_log import published
 from tests.trading.conftest import balance
-from tests.trading.test_api import client_for, post
+from tests.trading.test_api import client_for, get, post
+from tests.trading.test_matching import place
 from trading import services
 from trading.models import CancelAllAfter, Order, Trade
 from trading.services import cancel_all_after_run, cancel_all_after_set, order_place
@@ -19,12 +19,6 @@ from trading.services import cancel_all_after_run, cancel_all_after_set, order_p
 AAPL = "AAPL/USDC"
 BID = {"symbol": AAPL, "side": "buy", "order_type": "limit", "quantity": 10, "price": 150}
 ORDER_FIELDS: dict[str, Any] = {"symbol": AAPL, "side": "buy", "order_type": "limit", "quantity": D("10"), "price": D("150")}
-
-
-def rest(user, side="sell", quantity="10", price="150", symbol=AAPL):
-    return order_place(
-        account_id=user.account.id, symbol=symbol, side=side, order_type="limit", quantity=D(quantity), price=D(price)
-    )
 
 
 # client_order_id
@@ -101,16 +95,11 @@ def test_an_order_is_read_and_cancelled_by_either_id_by_its_owner_only(buyer, se
     assert published("orders", buyer.account.id, "order_cancelled")[0]["client_order_id"] == "mine"
 
 
-def get(client, path):
-    response = client.get(path)
-    return response.status_code, loads(response.content)
-
-
 # Time in force and post-only
 
 
 def test_ioc_fills_what_it_can_and_cancels_the_rest(buyer, seller):
-    rest(seller, quantity="4")
+    place(seller, "sell", "4", "150")
     status, body = post(client_for(buyer), "/v1/orders", {**BID, "time_in_force": "ioc", "client_order_id": "ioc-1"})
     assert status == 201
     assert (body["status"], body["status_reason"], body["filled"], body["time_in_force"]) == ("cancelled", "ioc_remainder", D("4"), "ioc")
@@ -126,7 +115,7 @@ def test_ioc_with_nothing_to_trade_is_cancelled_and_holds_nothing(buyer):
 
 
 def test_fok_that_cannot_fill_in_full_does_nothing(buyer, seller):
-    ask = rest(seller, quantity="9")
+    ask = place(seller, "sell", "9", "150")
     status, body = post(client_for(buyer), "/v1/orders", {**BID, "time_in_force": "fok"})
     assert (status, body["status"], body["status_reason"], body["filled"]) == (201, "cancelled", "fok_unfillable", D("0"))
     assert not Trade.objects.exists()
@@ -138,14 +127,14 @@ def test_fok_that_cannot_fill_in_full_does_nothing(buyer, seller):
 
 
 def test_fok_that_can_fill_in_full_fills(buyer, seller):
-    rest(seller, quantity="6")
-    rest(seller, quantity="4", price="149")
+    place(seller, "sell", "6", "150")
+    place(seller, "sell", "4", "149")
     status, body = post(client_for(buyer), "/v1/orders", {**BID, "time_in_force": "fok"})
     assert (status, body["status"], body["filled"]) == (201, "filled", D("10"))
 
 
 def test_post_only_that_would_cross_is_refused_and_places_nothing(buyer, seller):
-    rest(seller, price="150")
+    place(seller, "sell", "10", "150")
     status, body = post(client_for(buyer), "/v1/orders", {**BID, "post_only": True})
     assert status == 400 and body["code"] == "POST_ONLY_WOULD_CROSS", body
     assert body["details"] == {"price": D("150"), "best_opposite_price": D("150")}
@@ -172,7 +161,7 @@ def test_unknown_time_in_force_and_impossible_post_only_are_validation_errors(bu
 
 
 def test_a_market_order_is_immediate_or_cancel(buyer, seller):
-    rest(seller, quantity="3")
+    place(seller, "sell", "3", "150")
     status, body = post(client_for(buyer), "/v1/orders", {**BID, "order_type": "market", "price": None})
     assert (status, body["time_in_force"], body["status"], body["status_reason"], body["filled"]) == (
         201, "ioc", "cancelled", "no_liquidity", D("3")
@@ -225,8 +214,8 @@ def test_a_negative_or_huge_switch_timeout_is_refused_and_changes_nothing(buyer,
 
 
 def test_the_switch_job_cancels_everything_of_accounts_past_their_deadline_then_turns_the_switch_off(buyer, seller):
-    late = [rest(buyer, side="buy", price=price) for price in ("1", "2")]
-    kept = rest(seller, price="900")
+    late = [place(buyer, "buy", "10", price) for price in ("1", "2")]
+    kept = place(seller, "sell", "10", "900")
     cancel_all_after_set(account_id=buyer.account.id, timeout_s=60)
     cancel_all_after_set(account_id=seller.account.id, timeout_s=60)
     CancelAllAfter.objects.filter(account=buyer.account).update(trigger_at=timezone.now() - timedelta(seconds=1))

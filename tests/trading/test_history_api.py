@@ -10,20 +10,12 @@ from django.test.utils import CaptureQueriesContext
 
 from kernel.json import loads
 from tests.trading.conftest import approve, fund
-from tests.trading.test_api import client_for
+from tests.trading.test_api import client_for, get
+from tests.trading.test_matching import place
 from trading.models import Order, Settlement, Trade
-from trading.services import order_cancel, order_place, settlements_process_pending, withdrawal_request, withdrawals_process_pending
+from trading.services import order_cancel, settlements_process_pending, withdrawal_request, withdrawals_process_pending
 
 pytestmark = pytest.mark.django_db
-
-
-def place(user, side: str, quantity: str, price: str, symbol: str = "AAPL/USDC") -> Order:
-    return order_place(account_id=user.account.id, symbol=symbol, side=side, order_type="limit", quantity=D(quantity), price=D(price))
-
-
-def get(client, path: str) -> tuple[int, dict]:
-    response = client.get(path)
-    return response.status_code, loads(response.content)
 
 
 def all_pages(client, path: str, limit: int) -> list[dict]:

@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 from accounts.services import api_key_create
 from tests.conftest import token_for
 from tests.support.event_log import published
-from tests.trading.test_bot_orders import BID, rest
+from tests.trading.test_bot_orders import BID
+from tests.trading.test_matching import place
 from trading.models import CancelAllAfter, Order
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,7 +79,7 @@ async def test_a_refused_order_is_order_rejected_and_places_nothing(authed, buye
 
 
 async def test_post_only_that_would_cross_is_rejected(authed, buyer, seller):
-    await sync_to_async(rest)(seller)
+    await sync_to_async(place)(seller, "sell", "10", "150")
     client = await authed(buyer)
     rejected = await answer(client, {"type": "place_order", **BID, "post_only": True}, "po")
     assert (rejected["type"], rejected["code"]) == ("order_rejected", "POST_ONLY_WOULD_CROSS")
@@ -87,7 +88,7 @@ async def test_post_only_that_would_cross_is_rejected(authed, buyer, seller):
 
 
 async def test_cancel_order_by_either_id_and_refusals(authed, buyer, seller):
-    others = await sync_to_async(rest)(seller, price="900")
+    others = await sync_to_async(place)(seller, "sell", "10", "900")
     client = await subscribed_orders(authed, buyer)
     first = (await answer(client, {"type": "place_order", **BID, "client_order_id": "a"}, "1"))["order"]
     await answer(client, {"type": "place_order", **BID, "price": 149, "client_order_id": "b"}, "2")
