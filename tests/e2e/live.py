@@ -3,8 +3,10 @@ to follow with it."""
 
 import asyncio
 import threading
+import urllib.error
 import urllib.request
 from decimal import Decimal as D
+from email.message import Message
 
 from django.db import connection
 
@@ -17,17 +19,27 @@ SYMBOL = "AAPL/USDC"
 READ_TIMEOUT_S = 20.0
 
 
+def http(url: str, method: str = "GET", *, user=None, body=None, headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
+    """One request over real HTTP (as `user` with a JWT if given, `body` sent as JSON): the status, headers and body
+    of the answer, an error status included."""
+    headers = dict(headers or {})
+    if user is not None:
+        headers["Authorization"] = f"Bearer {token_for(user)}"
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=None if body is None else dumps(body).encode(), headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
 def post_order(base_url: str, user, **order) -> dict:
     """POST /v1/orders over real HTTP as `user` (a limit order unless `order` says otherwise); the created order."""
-    request = urllib.request.Request(
-        f"{base_url}/v1/orders",
-        data=dumps({"order_type": "limit", **order}).encode(),
-        headers={"Authorization": f"Bearer {token_for(user)}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
-        return loads(response.read())
+    status, _, body = http(f"{base_url}/v1/orders", "POST", user=user, body={"order_type": "limit", **order})
+    assert status == 201, body
+    return loads(body)
 
 
 async def authenticated(url: str, user) -> WsClient:

@@ -1,16 +1,12 @@
 """A trading bot against real daphne (running its background jobs): order entry over the socket with a
 client_order_id, a lost connection, recovery by that id over REST, the dead-man's switch and cancel-on-disconnect."""
 
-import urllib.error
-import urllib.request
-
 import pytest
 from asgiref.sync import sync_to_async
 
-from kernel.json import dumps, loads
+from kernel.json import loads
 from streams.protocol import CloseCode
-from tests.conftest import token_for
-from tests.e2e.live import SYMBOL, authenticated, post_order
+from tests.e2e.live import SYMBOL, authenticated, http, post_order
 from tests.e2e.server import daphne, daphne_servers  # noqa: F401  (fixtures)
 from tests.support.ws import WsClient
 from trading.models import CancelAllAfter, Order
@@ -21,18 +17,9 @@ JOB_TIMEOUT_S = 20.0  # the switch's 1 s, then the job's next tick, on a loaded 
 BID = {"symbol": SYMBOL, "side": "buy", "order_type": "limit", "quantity": 1, "price": 1}
 
 
-def http(base_url: str, user, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"{base_url}{path}",
-        data=None if body is None else dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token_for(user)}", "Content-Type": "application/json"},
-        method=method,
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, loads(error.read())
+def call(base_url: str, user, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    status, _, answer = http(f"{base_url}{path}", method, user=user, body=body)
+    return status, loads(answer)
 
 
 async def orders_stream(url: str, user) -> WsClient:
@@ -51,9 +38,9 @@ async def test_a_bot_that_lost_its_connection_finds_its_order_by_client_id_and_t
 
     bot = await orders_stream(daphne.ws_url, user)
     created = await bot.wait_for("order_created", client_order_id="bot-7")
-    status, found = await sync_to_async(http)(daphne.base_url, user, "GET", "/v1/orders/by-client-id/bot-7")
+    status, found = await sync_to_async(call)(daphne.base_url, user, "GET", "/v1/orders/by-client-id/bot-7")
     assert status == 200 and found["order_id"] == created["order_id"] and found["status"] == "open", found
-    status, retried = await sync_to_async(http)(daphne.base_url, user, "POST", "/v1/orders", {**BID, "client_order_id": "bot-7"})
+    status, retried = await sync_to_async(call)(daphne.base_url, user, "POST", "/v1/orders", {**BID, "client_order_id": "bot-7"})
     assert (status, retried) == (200, found)  # the retry places nothing
     other = await sync_to_async(post_order)(daphne.base_url, user, **BID, client_order_id="bot-8")
 

@@ -4,13 +4,11 @@ schema write none worth reading."""
 
 import asyncio
 import json
-import urllib.error
-import urllib.request
 
 import pytest
 
 from tests.conftest import token_for
-from tests.e2e.live import READ_TIMEOUT_S
+from tests.e2e.live import READ_TIMEOUT_S, http
 from tests.e2e.server import Server, daphne_servers  # noqa: F401  (fixture)
 from tests.support.ws import WsClient
 
@@ -35,12 +33,8 @@ def log_lines(server: Server) -> list[dict]:
 
 def get(server: Server, path: str, **headers: str) -> tuple[int, str]:
     """GET over real HTTP: the status and the X-Request-ID answered."""
-    request = urllib.request.Request(f"{server.base_url}{path}", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers["X-Request-ID"]
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers["X-Request-ID"]
+    status, answered, _ = http(f"{server.base_url}{path}", headers=headers)
+    return status, answered["X-Request-ID"]
 
 
 async def logged(server: Server, condition) -> list[dict]:

@@ -3,14 +3,12 @@ from one whose database or channel layer is gone."""
 
 import asyncio
 import json
-import urllib.error
-import urllib.request
 
 import pytest
 from asgiref.sync import sync_to_async
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.live import SYMBOL, authenticated, post_order
+from tests.e2e.live import SYMBOL, authenticated, http, post_order
 from tests.e2e.server import free_port
 from tests.support.ws import WsClient
 
@@ -25,12 +23,8 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
+    status, _, body = http(url, headers=headers)
+    return status, body
 
 
 def scrape_now(base_url: str) -> Samples:
