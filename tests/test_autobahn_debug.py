@@ -29,5 +29,4 @@ def test_timings_still_print_as_text():
     autobahn_debug.arguments_made_lazy()
     timings = protocol.Timings()
     timings.track("start")
-    assert isinstance(str(timings), str)
     assert "start" in str(timings)
