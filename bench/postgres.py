@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 MAINTENANCE_DATABASE = "postgres"
@@ -51,6 +53,23 @@ def database_drop(url: str) -> None:
 
     with _connect(url) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database_name(url))))
+
+
+@contextmanager
+def database_for_run(url: str, prefix: str) -> Iterator[str]:
+    """The database a run uses: the one `url` names (or SQLite), as it is, else a throwaway one on the server
+    `url` names, dropped at the end once this process's Django connections to it are closed."""
+    if not is_postgres(url) or names_database(url):
+        yield url
+        return
+    throwaway = database_create(url, prefix)
+    try:
+        yield throwaway
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        database_drop(throwaway)
 
 
 class ConnectionPeak:

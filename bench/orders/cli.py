@@ -81,35 +81,22 @@ def main(argv: list[str] | None = None) -> int:
     processes.install_cleanup()
     workdir = Path(tempfile.mkdtemp(prefix="cdx-bench-orders-"))
     status = 1
-    throwaway = None
     try:
-        throwaway = _database_url(args)
-        status = run(args, workdir, throwaway or args.database_url)
+        with postgres.database_for_run(args.database_url, "cdx_bench_orders_") as database_url:
+            try:
+                status = run(args, workdir, database_url)
+            finally:
+                processes.stop_all()
         return status
     except KeyboardInterrupt:
         print("\ninterrupted; stopping every process the bench started", file=sys.stderr)
         status = 130
         return status
     finally:
-        processes.stop_all()
-        if throwaway:
-            from django.db import connections
-
-            connections.close_all()
-            postgres.database_drop(throwaway)
         if args.keep_logs or status == 1:
             print(f"logs kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _database_url(args: argparse.Namespace) -> str | None:
-    """The throwaway PostgreSQL database made for this run, or None (SQLite, or a database named by the URL)."""
-    if args.database_url == "sqlite" or not postgres.is_postgres(args.database_url):
-        return None
-    if postgres.names_database(args.database_url):
-        return None
-    return postgres.database_create(args.database_url, "cdx_bench_orders_")
 
 
 def run(args: argparse.Namespace, workdir: Path, database_url: str) -> int:

@@ -61,20 +61,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    url = args.database_url
-    throwaway = not postgres.names_database(url)
-    if throwaway:
-        url = postgres.database_create(url, "cdx_cpu_profile_")
-    try:
-        with tempfile.TemporaryDirectory(prefix="cdx-cpu-profile-") as workdir:
-            _configure(url, Path(workdir))
-            return asyncio.run(_run(args))
-    finally:
-        if throwaway:
-            from django.db import connections
-
-            connections.close_all()
-            postgres.database_drop(url)
+    with postgres.database_for_run(args.database_url, "cdx_cpu_profile_") as url, tempfile.TemporaryDirectory(prefix="cdx-cpu-profile-") as workdir:
+        _configure(url, Path(workdir))
+        return asyncio.run(_run(args))
 
 
 def _configure(url: str, workdir: Path) -> None:

@@ -39,27 +39,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     processes.install_cleanup()
     workdir = Path(tempfile.mkdtemp(prefix="cdx-bench-floor-"))
-    throwaway = None if postgres.names_database(args.database_url) else postgres.database_create(args.database_url, "cdx_bench_floor_")
-    try:
-        url = database.configure(throwaway or args.database_url, workdir)
-        os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1"
-        database.migrate(sqlite=False)
-        traders = database.traders_create(count=args.clients, prefix=f"floor{os.getpid()}_")
-        env = Environment(database_url=url, jwt_secret=database.jwt_secret(), redis_url="", workdir=workdir)
-        server = start_server(FLOOR, env)
+    with postgres.database_for_run(args.database_url, "cdx_bench_floor_") as database_url:
         try:
-            _run(args, server, [trader.token for trader in traders])
+            return _serve_and_run(args, workdir, database_url)
         finally:
-            server.stop()
-        return 0
-    finally:
-        processes.stop_all()
-        if throwaway:
-            from django.db import connections
+            processes.stop_all()
+            shutil.rmtree(workdir, ignore_errors=True)
 
-            connections.close_all()
-            postgres.database_drop(throwaway)
-        shutil.rmtree(workdir, ignore_errors=True)
+
+def _serve_and_run(args: argparse.Namespace, workdir: Path, database_url: str) -> int:
+    url = database.configure(database_url, workdir)
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1"
+    database.migrate(sqlite=False)
+    traders = database.traders_create(count=args.clients, prefix=f"floor{os.getpid()}_")
+    env = Environment(database_url=url, jwt_secret=database.jwt_secret(), redis_url="", workdir=workdir)
+    server = start_server(FLOOR, env)
+    try:
+        _run(args, server, [trader.token for trader in traders])
+    finally:
+        server.stop()
+    return 0
 
 
 def _run(args: argparse.Namespace, server, tokens: list[str]) -> None:
