@@ -56,7 +56,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="also run the orders again under cProfile")
     parser.add_argument("--stats", type=Path, help="write the cProfile stats here (pstats format)")
     parser.add_argument("--top", type=int, default=25, help="functions listed per table (default 25)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.stats and not args.profile:
+        parser.error("--stats writes the cProfile stats: it needs --profile")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
