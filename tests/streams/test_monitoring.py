@@ -6,26 +6,18 @@ from prometheus_client import REGISTRY
 from streams import monitoring
 from streams.hub import Hub, StreamState, Subscription
 from streams.registry import StreamRef
+from tests.streams.test_slow_consumer import Recorder
 
 pytestmark = pytest.mark.django_db(transaction=True)  # a scrape also reads the event log's ages
 
 
-class Waiting:
-    """A socket with `queued` bytes waiting for its client."""
-
-    api_key_id: str | None = None
+class Waiting(Recorder):
+    """A socket with `queued` bytes waiting for its client (a scrape closes nothing: Recorder fails if it does)."""
 
     def __init__(self, user_id: int, queued: int):
+        super().__init__()
         self.user_id = user_id
         self.queued = queued
-
-    async def push(self, text: str, size: int) -> None: ...
-
-    async def close_for(self, reason: str) -> None: ...
-
-    async def close_for_restart(self) -> None: ...
-
-    def write_failed(self) -> None: ...
 
     def queued_bytes(self) -> int:
         return self.queued
