@@ -5,11 +5,10 @@ from decimal import Decimal as D
 
 import pytest
 from asgiref.sync import sync_to_async
-from rest_framework.test import APIClient
 
 from accounts.services import api_key_create
-from tests.conftest import token_for
 from tests.support.event_log import published
+from tests.trading.test_api import client_for
 from tests.trading.test_bot_orders import BID
 from tests.trading.test_matching import place
 from trading.models import CancelAllAfter, Order
@@ -181,8 +180,7 @@ async def test_order_entry_needs_a_trader_and_the_trade_scope(authed, ws, office
 
 async def test_socket_orders_count_toward_the_rest_write_rate(authed, buyer, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "write": "2/min"}}
-    http = APIClient()
-    http.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(buyer)}")
+    http = client_for(buyer)
     assert (await sync_to_async(http.post)("/v1/orders", {**BID, "price": 1}, format="json")).status_code == 201
     client = await authed(buyer)
     assert (await answer(client, {"type": "place_order", **BID, "price": 2}, "1"))["type"] == "order_accepted"
