@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import OperationalError
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
@@ -205,3 +206,32 @@ def test_a_stopped_supervisor_gives_the_jobs_lease_up_at_once(monkeypatch):
     with supervisor_running():
         assert until(lambda: Lease.objects.filter(name=jobs.LEADER_LEASE, holder="process-a").exists())
     assert jobs.lease_acquire(holder="process-b"), "taken over without waiting for it to expire"
+
+
+def test_a_release_by_a_process_that_lost_the_lease_leaves_the_new_holders_lease(monkeypatch):
+    Lease.objects.create(name="jobs", holder="process-b", expires_at=timezone.now() + timedelta(seconds=jobs.LEASE_S))
+    jobs.lease_release("jobs", holder="process-a")
+    assert Lease.objects.get(name="jobs").expires_at > timezone.now()
+
+
+def test_a_renewal_that_finds_the_lease_taken_over_says_so(monkeypatch, caplog):
+    Lease.objects.create(name="job:slow", holder="process-b", expires_at=timezone.now() + timedelta(seconds=jobs.LEASE_S))
+    monkeypatch.setattr(jobs, "_held", {"job:slow"})
+    jobs.leases_renew(holder="process-a")
+    assert Lease.objects.get(name="job:slow").holder == "process-b"
+    assert "lease job:slow was taken over while its job still runs here" in caplog.text
+
+
+def test_a_database_failure_loses_no_job_run_and_takes_no_lease(monkeypatch, caplog):
+    def unavailable(*_, **__):
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr("kernel.services.job_run_record", unavailable)
+    monkeypatch.setattr(jobs, "_jobs", {})
+    jobs.register("fails-to-record", lambda: None, interval_setting="CDX_EVENT_LOG_PRUNE_INTERVAL_S")
+    run = jobs.job_run(jobs._jobs["fails-to-record"])
+    assert run.error is None and "could not record the run of job fails-to-record" in caplog.text
+
+    monkeypatch.setattr(Lease.objects, "select_for_update", unavailable)
+    assert jobs.lease_acquire("jobs", holder="process-a") is False
+    assert "could not take the lease jobs" in caplog.text
