@@ -19,7 +19,7 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -360,9 +360,14 @@ def _failed(starting: "asyncio.Future[Hub]") -> bool:
     return starting.done() and (starting.cancelled() or starting.exception() is not None)
 
 
+def _running(starting: "asyncio.Future[Hub] | None") -> "TypeGuard[asyncio.Future[Hub]]":
+    """Whether `starting` is a hub that started and can be used."""
+    return starting is not None and starting.done() and not _failed(starting)
+
+
 def hubs_started() -> list[Hub]:
     """The hubs of this process that started (one per event loop: one in a server)."""
-    return [starting.result() for starting in list(_hubs.values()) if starting.done() and not _failed(starting)]
+    return [starting.result() for starting in list(_hubs.values()) if _running(starting)]
 
 
 async def _start_hub() -> Hub:
@@ -375,7 +380,7 @@ async def drain_hub(*, timeout_s: float) -> None:
     """Drain this event loop's hub (Hub.drain) for at most `timeout_s`, then stop it and the connection counter:
     the gateway leaves the live set, so whatever it still counted stops counting at once."""
     starting = _hubs.get(asyncio.get_running_loop())
-    if starting is not None and starting.done() and not starting.cancelled() and starting.exception() is None:
+    if _running(starting):
         try:
             async with asyncio.timeout(timeout_s):
                 await starting.result().drain()
