@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from streams.hub import drain_hub
+from streams.hub import drain_hub, get_hub, hubs_started
 from streams.limits import connection_counter
 from streams.protocol import CloseCode
 from tests.streams.wire import assert_error
@@ -51,3 +51,18 @@ async def test_a_socket_that_arrives_while_the_hub_drains_is_sent_away(ws, authe
     for client in (holding, latecomer):
         await client.close()
     await asyncio.wait_for(draining, DRAIN_S)
+
+
+async def test_a_drain_that_a_client_never_finishes_is_cut_off_and_the_hub_stopped(ws, authed, trader, monkeypatch):
+    stuck = await authed(trader)
+    hub = await get_hub()
+
+    async def never_closes() -> None:  # a client that never answers: the socket stays open
+        await asyncio.Event().wait()
+
+    [conn] = hub.sockets
+    monkeypatch.setattr(conn, "close_for_restart", never_closes)
+    await asyncio.wait_for(drain_hub(timeout_s=0.01), DRAIN_S)
+    assert hub.draining
+    assert hub not in hubs_started(), "the hub was stopped all the same"
+    await stuck.close()
