@@ -102,6 +102,7 @@ class Hub:
         self.draining = False
         self.sockets_gone = asyncio.Event()  # set once draining and the last socket has closed
         self.relay: Relay | None = None
+        self.relay_run: asyncio.Task | None = None  # the relay's run(), which a drain lets finish its pass
         self.tasks: list[asyncio.Task] = []
         self.short_tasks: set[asyncio.Task] = set()  # held here: the loop keeps only weak references
 
@@ -109,8 +110,9 @@ class Hub:
         self.channel_name = await self.layer.new_channel("cdx.hub")
         await self.layer.group_add(CONTROL_GROUP, self.channel_name)
         relay = self.relay = Relay(self.layer)
+        self.relay_run = asyncio.create_task(relay.run(), name="cdx-relay")
         self.tasks = [
-            asyncio.create_task(relay.run(), name="cdx-relay"),
+            self.relay_run,
             asyncio.create_task(self._receive_loop(), name="cdx-hub-receive"),
             asyncio.create_task(wakeup.listen(relay.wakeup.set), name="cdx-relay-wakeup"),
             asyncio.create_task(self._refresh_groups(), name="cdx-hub-groups"),
@@ -138,8 +140,8 @@ class Hub:
             await conn.close_for_restart()
         if self.sockets:
             await self.sockets_gone.wait()
-        assert self.relay is not None, "start() first"
-        await self.relay.finish(self.tasks[0])
+        assert self.relay is not None and self.relay_run is not None, "start() first"
+        await self.relay.finish(self.relay_run)
 
     # Connections and subscriptions
 
