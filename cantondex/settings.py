@@ -313,7 +313,7 @@ if CDX_LOG_FORMAT not in ("json", "console"):
 
 # Lines of the standard library's loggers (Django, daphne, ours) and of structlog's get the same fields:
 # the ids bound for the request or connection (contextvars), logger, level, UTC timestamp, `extra`.
-_LOG_FIELDS = [
+_LOG_FIELDS: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
