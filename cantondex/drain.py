@@ -51,7 +51,7 @@ def _begin(reactor: Any, ports: list[Any]) -> None:
 async def _drain() -> None:
     timeout_s = settings.CDX_DRAIN_TIMEOUT_S
     outcomes = await asyncio.gather(
-        drain_hub(timeout_s=timeout_s), asyncio.to_thread(jobs.stop_in_process, timeout_s), return_exceptions=True
+        drain_hub(timeout_s=timeout_s), asyncio.to_thread(jobs.stop_in_process, timeout_s=timeout_s), return_exceptions=True
     )
     for outcome in outcomes:
         if isinstance(outcome, Exception):

@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 LEASE_S = 5.0
 HEARTBEAT_S = LEASE_S / 3
 LEADER_LEASE = "jobs"
-STOP_TIMEOUT_S = 10.0  # how long stopping the job threads waits for the runs in progress
 
 _holder_id = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
 # What the leases read as now: a test moves it to outlast a lease without waiting.
@@ -145,11 +144,11 @@ def job_run_fenced(job: Job, *, holder: str | None = None) -> JobRun | None:
         lease_release(job.lease, holder=holder)
 
 
-def leases_renew(*, holder: str | None = None) -> None:
+def leases_renew() -> None:
     """The heartbeat: extend the run lease of every job this process is running."""
     with _held_lock:  # held throughout, so a run that ends meanwhile is not renewed after its release
         for name in _held:
-            if not lease_acquire(name, holder=holder):
+            if not lease_acquire(name):
                 log.error("lease %s was taken over while its job still runs here", name)
 
 
@@ -247,7 +246,7 @@ def start_in_process() -> None:
     log.info("background jobs running in this process: %s", ", ".join(registered()) or "none")
 
 
-def stop_in_process(timeout_s: float = STOP_TIMEOUT_S) -> None:
+def stop_in_process(*, timeout_s: float) -> None:
     """Stop this process's jobs (the server shuts down): the runs in progress finish, within `timeout_s`,
     and the leases are given up, so another process takes the jobs over at once."""
     if _in_process is None:

@@ -91,13 +91,12 @@ class SendWindow:
                 if not self.probes and self.sent - self.acked >= self.window // 2:
                     await self.probe()  # as _write(): ask early
                 return True
-        elif self.overflowed:
-            await self._write(text, size)
-            return True
+        # Here it waits (an overflow empties `waiting`, so an overflowed window always took the branch above).
         now = time.monotonic()
         if not self.waiting:
             self.stalled_at = now
-            self.waiting = self.waiting if self.waiting is not None else deque()
+            if self.waiting is None:
+                self.waiting = deque()
         self.waiting.append((text, size))
         self.waiting_size += size
         if self.waiting_size > self.limit or now - self.stalled_at > self.patience_s:

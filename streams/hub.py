@@ -19,7 +19,7 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -102,6 +102,7 @@ class Hub:
         self.draining = False
         self.sockets_gone = asyncio.Event()  # set once draining and the last socket has closed
         self.relay: Relay | None = None
+        self.relay_run: asyncio.Task | None = None  # the relay's run(), which a drain lets finish its pass
         self.tasks: list[asyncio.Task] = []
         self.short_tasks: set[asyncio.Task] = set()  # held here: the loop keeps only weak references
 
@@ -109,8 +110,9 @@ class Hub:
         self.channel_name = await self.layer.new_channel("cdx.hub")
         await self.layer.group_add(CONTROL_GROUP, self.channel_name)
         relay = self.relay = Relay(self.layer)
+        self.relay_run = asyncio.create_task(relay.run(), name="cdx-relay")
         self.tasks = [
-            asyncio.create_task(relay.run(), name="cdx-relay"),
+            self.relay_run,
             asyncio.create_task(self._receive_loop(), name="cdx-hub-receive"),
             asyncio.create_task(wakeup.listen(relay.wakeup.set), name="cdx-relay-wakeup"),
             asyncio.create_task(self._refresh_groups(), name="cdx-hub-groups"),
@@ -138,8 +140,8 @@ class Hub:
             await conn.close_for_restart()
         if self.sockets:
             await self.sockets_gone.wait()
-        assert self.relay is not None, "start() first"
-        await self.relay.finish(self.tasks[0])
+        assert self.relay is not None and self.relay_run is not None, "start() first"
+        await self.relay.finish(self.relay_run)
 
     # Connections and subscriptions
 
@@ -360,9 +362,14 @@ def _failed(starting: "asyncio.Future[Hub]") -> bool:
     return starting.done() and (starting.cancelled() or starting.exception() is not None)
 
 
+def _running(starting: "asyncio.Future[Hub] | None") -> "TypeGuard[asyncio.Future[Hub]]":
+    """Whether `starting` is a hub that started and can be used."""
+    return starting is not None and starting.done() and not _failed(starting)
+
+
 def hubs_started() -> list[Hub]:
     """The hubs of this process that started (one per event loop: one in a server)."""
-    return [starting.result() for starting in list(_hubs.values()) if starting.done() and not _failed(starting)]
+    return [starting.result() for starting in list(_hubs.values()) if _running(starting)]
 
 
 async def _start_hub() -> Hub:
@@ -375,7 +382,7 @@ async def drain_hub(*, timeout_s: float) -> None:
     """Drain this event loop's hub (Hub.drain) for at most `timeout_s`, then stop it and the connection counter:
     the gateway leaves the live set, so whatever it still counted stops counting at once."""
     starting = _hubs.get(asyncio.get_running_loop())
-    if starting is not None and starting.done() and not starting.cancelled() and starting.exception() is None:
+    if _running(starting):
         try:
             async with asyncio.timeout(timeout_s):
                 await starting.result().drain()

@@ -76,10 +76,9 @@ def _pending_batch() -> list[tuple[int, str, int, str, datetime]]:
 
 
 def _mark_relayed(ids: list[int]) -> None:
+    table = connection.ops.quote_name(_stream_events().model._meta.db_table)  # the model's table, not a copy of its name
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE streams_streamevent SET relayed = %s WHERE id IN ({', '.join(['%s'] * len(ids))})", [True, *ids]
-        )
+        cursor.execute(f"UPDATE {table} SET relayed = %s WHERE id IN ({', '.join(['%s'] * len(ids))})", [True, *ids])
 
 
 def _runs(batch: list[tuple[int, str, int, str, datetime]]) -> list[tuple[str, list[list]]]:

@@ -321,6 +321,16 @@ async def test_tokens_are_verified_again_after_the_jwt_settings_change(ws, trade
     assert decoded == [token, token]
 
 
+async def test_the_verified_tokens_are_bounded_and_the_oldest_is_verified_again(ws, trader, other_trader, monkeypatch):
+    monkeypatch.setattr(auth, "VERIFIED_TOKENS_MAX", 1)
+    decoded = _decodes_counted(monkeypatch)
+    first, second = token_for(trader), token_for(other_trader)
+    for token in (first, second, second, first):
+        client = await ws()
+        assert (await client.request({"type": "auth", "token": token}))["status"] == "authenticated"
+    assert decoded == [first, second, first], "the second verification of `first` came after it was pushed out"
+    assert len(auth._verified) == 1
+
 def _decodes_counted(monkeypatch) -> list[str]:
     """The token texts simplejwt is asked to verify, in order."""
     decoded: list[str] = []

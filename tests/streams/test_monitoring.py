@@ -1,9 +1,10 @@
 """What a scrape reads from the hub rather than tracks: subscriptions by channel and the bytes slow consumers owe."""
 
 import pytest
+from django.db import OperationalError
 from prometheus_client import REGISTRY
 
-from streams import monitoring
+from streams import metrics, monitoring
 from streams.hub import Hub, StreamState, Subscription
 from streams.registry import StreamRef
 from tests.streams.test_slow_consumer import Recorder
@@ -44,3 +45,15 @@ async def test_a_scrape_reads_subscriptions_by_channel_and_the_bytes_waiting(mon
     await monitoring.scrape_prepare()
     assert sample("cantondex_ws_subscriptions", channel="orders") == 0, "a channel nobody follows reads 0, not its last value"
     assert sample("cantondex_ws_send_queue_bytes") == 0
+
+
+async def test_a_database_that_does_not_answer_leaves_the_event_log_ages_and_the_scrape_answers(monkeypatch):
+    monkeypatch.setattr(monitoring, "hubs_started", lambda: [])
+    metrics.EVENT_LOG_NEWEST_AGE.set(7.0)
+
+    def unreachable() -> None:
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(monitoring, "_event_log_ages_set", unreachable)
+    await monitoring.scrape_prepare()  # does not raise: the scrape still answers
+    assert sample("cantondex_event_log_newest_age_seconds") == 7.0, "the last ages stay"
