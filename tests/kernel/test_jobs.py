@@ -217,7 +217,8 @@ def test_a_release_by_a_process_that_lost_the_lease_leaves_the_new_holders_lease
 def test_a_renewal_that_finds_the_lease_taken_over_says_so(monkeypatch, caplog):
     Lease.objects.create(name="job:slow", holder="process-b", expires_at=timezone.now() + timedelta(seconds=jobs.LEASE_S))
     monkeypatch.setattr(jobs, "_held", {"job:slow"})
-    jobs.leases_renew(holder="process-a")
+    monkeypatch.setattr(jobs, "_holder_id", "process-a")
+    jobs.leases_renew()
     assert Lease.objects.get(name="job:slow").holder == "process-b"
     assert "lease job:slow was taken over while its job still runs here" in caplog.text
 
