@@ -139,19 +139,28 @@ def order_place(
 
 
 @transaction.atomic
-def order_cancel(*, order_id: str, account_id: str | None = None, reason: str = "user_requested") -> Order:
-    """Cancel a resting order; `account_id` restricts it to the owner (None: staff cancelling any order)."""
-    found = Order.objects.filter(pk=order_id).values("market_id", "account_id").first()
+def order_cancel(
+    *, order_id: str | None = None, client_order_id: str | None = None, account_id: str | None = None, reason: str = "user_requested"
+) -> Order:
+    """Cancel a resting order, named by its order_id or by the owner's client_order_id; `account_id` restricts it
+    to the owner (None: staff cancelling any order). ORDER_NOT_FOUND (404) for someone else's order too."""
+    if client_order_id is None:
+        wanted, named = {"pk": order_id}, {"order_id": order_id}
+    else:
+        # An empty client_order_id is an order without one: it names nothing (IS NULL never matches).
+        wanted = {"account_id": account_id, "client_order_id": client_order_id or None}
+        named = {"client_order_id": client_order_id}
+    found = Order.objects.filter(**wanted).values("id", "market_id", "account_id").first()
     if found is None or (account_id is not None and found["account_id"] != account_id):
-        raise ServiceError("ORDER_NOT_FOUND", "No such order.", details={"order_id": order_id}, status_code=404)
+        raise ServiceError("ORDER_NOT_FOUND", "No such order.", details=named, status_code=404)
     market = Market.objects.select_for_update(no_key=True).get(pk=found["market_id"])
-    order = Order.objects.get(pk=order_id)
+    order = Order.objects.get(pk=found["id"])
     order.market = market
     if order.status not in RESTING_STATUSES:
         raise ServiceError(
             "ORDER_NOT_OPEN",
             f"The order is {order.status} and can no longer be cancelled.",
-            details={"order_id": order_id, "status": order.status},
+            details={"order_id": order.id, "status": order.status},
             status_code=409,
         )
     changes = ChangeSet()

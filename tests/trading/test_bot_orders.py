@@ -6,8 +6,11 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kernel.errors import ServiceError
 from kernel.json import loads
 from tests.support.event_log import published
 from tests.trading.conftest import balance
@@ -99,6 +102,26 @@ def test_an_order_is_read_and_cancelled_by_either_id_by_its_owner_only(buyer, se
     response = client.delete("/v1/orders/by-client-id/mine")
     assert response.status_code == 200 and response.json() == {"order_id": order_id, "status": "cancelled"}
     assert published("orders", buyer.account.id, "order_cancelled")[0]["client_order_id"] == "mine"
+
+
+def test_a_cancel_by_client_order_id_reads_no_more_than_one_by_order_id_and_an_empty_one_names_nothing(buyer):
+    account_id = buyer.account.id
+    by_id, by_client_id = rest(buyer, side="buy", price="1"), rest(buyer, side="buy", price="2")
+    Order.objects.filter(pk=by_client_id.pk).update(client_order_id="named")
+    with CaptureQueriesContext(connection) as plain:
+        services.order_cancel(account_id=account_id, order_id=by_id.id)
+    with CaptureQueriesContext(connection) as named:
+        assert services.order_cancel(account_id=account_id, client_order_id="named").id == by_client_id.id
+    assert len(named) == len(plain), "\n".join(q["sql"] for q in named.captured_queries)
+    unnamed = rest(buyer, side="buy", price="3")  # no client_order_id: "" must not find it
+    for client_order_id in ("", "unknown"):
+        with pytest.raises(ServiceError) as refused:
+            services.order_cancel(account_id=account_id, client_order_id=client_order_id)
+        assert (refused.value.code, refused.value.details) == ("ORDER_NOT_FOUND", {"client_order_id": client_order_id})
+    assert Order.objects.get(pk=unnamed.id).status == "open"
+    with pytest.raises(ServiceError) as not_open:
+        services.order_cancel(account_id=account_id, client_order_id="named")
+    assert (not_open.value.code, not_open.value.details) == ("ORDER_NOT_OPEN", {"order_id": by_client_id.id, "status": "cancelled"})
 
 
 def get(client, path):
