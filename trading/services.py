@@ -175,13 +175,16 @@ def order_cancel_all(*, account_id: str, symbol: str | None = None, reason: str 
     """Cancel every resting order of the account (of one market with `symbol`); returns their ids.
 
     The markets are locked in symbol order, as order_place locks one, so this never deadlocks with it."""
-    if symbol is not None and not Market.objects.filter(symbol=symbol).exists():
-        raise ValidationError({"symbol": f"Unknown market {symbol!r}."})
     resting = Order.objects.filter(account_id=account_id, status__in=RESTING_STATUSES)
+    locking = Market.objects.select_for_update(no_key=True).order_by("symbol")
     if symbol is not None:
         resting = resting.filter(market_id=symbol)
-    symbols = sorted(set(resting.values_list("market_id", flat=True)))
-    markets = {market.symbol: market for market in Market.objects.select_for_update(no_key=True).filter(symbol__in=symbols).order_by("symbol")}
+        locking = locking.filter(symbol=symbol)  # locked even without orders of the account: it must exist
+    else:
+        locking = locking.filter(symbol__in=resting.values("market_id"))  # the markets it has orders in
+    markets = {market.symbol: market for market in locking}
+    if symbol is not None and not markets:
+        raise ValidationError({"symbol": f"Unknown market {symbol!r}."})
     changes = ChangeSet()
     touched: dict[str, set[tuple[str, Decimal]]] = {name: set() for name in markets}
     cancelled = []

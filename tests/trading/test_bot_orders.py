@@ -221,6 +221,21 @@ def test_cancel_all_cancels_every_open_order_or_one_markets(buyer):
     assert [(level["price"], level["action"]) for level in bids] == [(D("2"), "delete"), (D("1"), "delete")]
 
 
+def test_cancel_all_reads_the_accounts_orders_once_under_the_market_locks(buyer, seller):
+    for user, side, price in ((buyer, "buy", "1"), (buyer, "buy", "2"), (seller, "sell", "900")):
+        rest(user, side=side, price=price)
+    with CaptureQueriesContext(connection) as nothing_to_cancel:
+        assert services.order_cancel_all(account_id=buyer.account.id, symbol="GOOGL/USDC") == []
+    statements = [q["sql"] for q in nothing_to_cancel.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
+    assert len(statements) == 2, "\n".join(statements)  # the market locked, then its orders of the account
+    with CaptureQueriesContext(connection) as everything:
+        assert len(services.order_cancel_all(account_id=buyer.account.id)) == 2
+    statements = [q["sql"] for q in everything.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
+    first_write = next(i for i, sql in enumerate(statements) if not sql.upper().startswith("SELECT"))
+    assert first_write == 2, "\n".join(statements)  # the markets locked, then the orders read: no read before
+    assert Order.objects.filter(account=seller.account, status="open").count() == 1
+
+
 def test_cancel_all_of_an_unknown_market_is_a_validation_error(buyer):
     response = client_for(buyer).delete("/v1/orders?symbol=NOPE/USDC")
     assert response.status_code == 400 and response.json()["code"] == "VALIDATION_ERROR"
