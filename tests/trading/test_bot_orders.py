@@ -56,6 +56,32 @@ def test_a_different_order_under_a_used_client_order_id_is_refused_and_places_no
     assert Order.objects.filter(account=buyer.account).count() == 1
 
 
+def test_a_concurrent_entry_with_the_same_client_order_id_that_committed_first_is_answered_as_a_retry(buyer, monkeypatch):
+    """The lookup missed it (not committed yet), the insert hit the unique constraint: order_enter answers the
+    order that won, or refuses a different order under its id, and places nothing either way."""
+    account_id = buyer.account.id
+    won = services.order_enter(account_id=account_id, client_order_id="race", **ORDER_FIELDS).order
+    lookup = services.order_by_client_id
+    missed: list[str] = []
+
+    def missing_once(**kwargs):
+        if not missed:
+            missed.append(kwargs["client_order_id"])
+            return None
+        return lookup(**kwargs)
+
+    monkeypatch.setattr(services, "order_by_client_id", missing_once)
+    entry = services.order_enter(account_id=account_id, client_order_id="race", **ORDER_FIELDS)
+    assert missed == ["race"] and (entry.order.id, entry.created) == (won.id, False)
+    missed.clear()
+    with pytest.raises(ServiceError) as refused:
+        services.order_enter(account_id=account_id, client_order_id="race", **{**ORDER_FIELDS, "price": D("151")})
+    assert missed == ["race"] and refused.value.code == "CLIENT_ORDER_ID_IN_USE"
+    assert refused.value.details["differing_fields"] == ["price"]
+    assert list(Order.objects.filter(account=buyer.account).values_list("id", flat=True)) == [won.id]
+    assert balance(buyer, "USDC")[1] == D("1501.5")  # held once
+
+
 def test_client_order_ids_are_per_account_and_absent_ones_are_null(buyer, seller):
     assert post(client_for(buyer), "/v1/orders", {**BID, "price": 1, "client_order_id": "same"})[0] == 201
     status, body = post(client_for(seller), "/v1/orders", {**BID, "side": "sell", "price": 900, "client_order_id": "same"})
