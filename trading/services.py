@@ -69,15 +69,15 @@ def order_enter(*, account_id: str, client_order_id: str = "", **fields) -> Orde
 
     A client_order_id the account used already answers that order and places nothing, when the retry
     asks for the same order; a different order under a used id is refused (409 CLIENT_ORDER_ID_IN_USE)."""
-    if client_order_id:
-        existing = order_by_client_id(account_id=account_id, client_order_id=client_order_id)
-        if existing is not None:
-            return OrderEntry(_retry_checked(existing, fields), created=False)
+    # order_by_client_id answers None for no client_order_id without reading anything.
+    existing = order_by_client_id(account_id=account_id, client_order_id=client_order_id)
+    if existing is not None:
+        return OrderEntry(_retry_checked(existing, fields), created=False)
     try:
         return OrderEntry(order_place(account_id=account_id, client_order_id=client_order_id, **fields), created=True)
     except IntegrityError:
         # A concurrent request with the same id committed first: answer as a retry of it.
-        existing = order_by_client_id(account_id=account_id, client_order_id=client_order_id) if client_order_id else None
+        existing = order_by_client_id(account_id=account_id, client_order_id=client_order_id)
         if existing is None:
             raise
         return OrderEntry(_retry_checked(existing, fields), created=False)
