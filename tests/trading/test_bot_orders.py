@@ -304,3 +304,16 @@ def test_the_switch_job_cancels_everything_of_accounts_past_their_deadline_then_
     assert {e["reason"] for e in events} == {"cancel_all_after"}
     assert list(CancelAllAfter.objects.values_list("account_id", flat=True)) == [seller.account.id]
     assert cancel_all_after_run() == 0
+
+
+def test_the_switch_job_fires_for_nothing_when_the_row_vanished_or_was_pushed_back_after_it_was_listed(buyer):
+    """cancel_all_after_run lists the due accounts first; by the time it fires for one, its owner may have
+    turned the switch off (the row is gone) or pushed the deadline back: then nothing is cancelled."""
+    order = rest(buyer, side="buy", price="1")
+    account_id = buyer.account.id
+    assert services._cancel_all_after_fire(account_id=account_id) is False  # no switch at all
+    cancel_all_after_set(account_id=account_id, timeout_s=60)  # the deadline pushed back, still ahead
+    assert services._cancel_all_after_fire(account_id=account_id) is False
+    assert Order.objects.get(pk=order.id).status == "open"
+    assert CancelAllAfter.objects.filter(account_id=account_id).exists()
+    assert published("orders", account_id, "order_cancelled") == []
