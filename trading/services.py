@@ -86,8 +86,7 @@ def order_enter(*, account_id: str, client_order_id: str = "", **fields) -> Orde
 def _retry_checked(order: Order, fields: dict) -> Order:
     placed = {"symbol": order.market_id, **{name: getattr(order, name) for name in _RETRY_FIELDS if name != "symbol"}}
     asked = {"time_in_force": TimeInForce.GTC, "post_only": False, "price": None, **fields}
-    if order.order_type == OrderType.MARKET and asked["time_in_force"] == TimeInForce.GTC:
-        asked["time_in_force"] = TimeInForce.IOC  # as order_place records it
+    asked["time_in_force"] = _recorded_time_in_force(order.order_type, asked["time_in_force"])
     differing = sorted(name for name in _RETRY_FIELDS if asked.get(name) != placed[name])
     if differing:
         raise ServiceError(
@@ -261,8 +260,8 @@ def _order_new(
         errors["client_order_id"] = "1 to 64 characters of A-Z, a-z, 0-9, _ and -."
     if time_in_force not in TimeInForce.values:
         errors["time_in_force"] = f"Must be one of {', '.join(TimeInForce.values)}."
-    elif order_type == OrderType.MARKET and time_in_force == TimeInForce.GTC:
-        time_in_force = TimeInForce.IOC  # a market order never rests: recorded as what it does
+    else:
+        time_in_force = _recorded_time_in_force(order_type, time_in_force)
     if not isinstance(post_only, bool):
         errors["post_only"] = "Must be true or false."
     elif post_only and (order_type != OrderType.LIMIT or time_in_force != TimeInForce.GTC):
@@ -304,6 +303,11 @@ def _order_new(
         created_at=now,
         updated_at=now,
     )
+
+
+def _recorded_time_in_force(order_type: str, time_in_force: str) -> str:
+    """A market order never rests: a gtc one is recorded as what it does, ioc."""
+    return TimeInForce.IOC if order_type == OrderType.MARKET and time_in_force == TimeInForce.GTC else time_in_force
 
 
 def _amount_error(value) -> str | None:
