@@ -48,7 +48,7 @@ from .models import (
     TimeInForce,
     Trade,
 )
-from .money import commission, notional
+from .money import commission, mid_price, notional
 from .selectors import book_depth, resting_orders
 
 ZERO = Decimal("0")
@@ -118,8 +118,7 @@ def mark_price(market: Market, depth: dict[str, dict[Decimal, Decimal]]) -> Deci
     """The market's price as selectors.market_prices would read it now: last trade, else mid, else None."""
     if market.last_price is not None:
         return market.last_price
-    bid, ask = best_prices(depth)
-    return (bid + ask) / 2 if bid is not None and ask is not None else None
+    return mid_price(*best_prices(depth))
 
 
 def cancel(*, order: Order, reason: str, changes: ChangeSet) -> None:
