@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from kernel.errors import ServiceError
+from kernel.numbers import decimal_text
 
 from .changeset import ChangeSet
 from .events import (
@@ -182,8 +183,8 @@ def _refuse_if_crossing(order: Order, depth: dict[str, dict[Decimal, Decimal]]) 
     if best_opposite is not None and _crosses(order, best_opposite):
         raise ServiceError(
             "POST_ONLY_WOULD_CROSS",
-            f"A post-only {order.side} at {order.limit_price.normalize():f} would trade against the book at "
-            f"{best_opposite.normalize():f}; nothing was placed.",
+            f"A post-only {order.side} at {decimal_text(order.limit_price)} would trade against the book at "
+            f"{decimal_text(best_opposite)}; nothing was placed.",
             details={"price": order.limit_price, "best_opposite_price": best_opposite},
         )
 

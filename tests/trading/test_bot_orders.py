@@ -198,6 +198,7 @@ def test_post_only_that_would_cross_is_refused_and_places_nothing(buyer, seller)
     status, body = post(client_for(buyer), "/v1/orders", {**BID, "post_only": True})
     assert status == 400 and body["code"] == "POST_ONLY_WOULD_CROSS", body
     assert body["details"] == {"price": D("150"), "best_opposite_price": D("150")}
+    assert body["message"] == "A post-only buy at 150 would trade against the book at 150; nothing was placed."
     assert Order.objects.filter(account=buyer.account).count() == 0 and not Trade.objects.exists()
     assert balance(buyer, "USDC") == (D("1000000"), D("0"))
     status, body = post(client_for(buyer), "/v1/orders", {**BID, "price": "149.99", "post_only": True})
