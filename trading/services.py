@@ -118,9 +118,9 @@ def order_place(
     # this market's own price is taken after matching.
     prices = market_prices()
     market = _market_locked(symbol)
-    order = _order_new(
-        market=market,
+    order = Order(
         account_id=account_id,
+        market=market,
         side=side,
         order_type=order_type,
         quantity=quantity,
@@ -129,6 +129,7 @@ def order_place(
         time_in_force=time_in_force,
         post_only=post_only,
     )
+    _order_checked(order)
     changes = ChangeSet()
     with matching_latency_timer():
         depth = matching.submit(order=order, changes=changes)
@@ -252,21 +253,24 @@ _MARKET_LOCKED = PreparedQuery(
 )
 
 
-def _order_new(
-    *, market: Market, account_id: str, side: str, order_type: str, quantity, price, client_order_id, time_in_force, post_only
-) -> Order:
+def _order_checked(order: Order) -> None:
+    """Refuse (ValidationError, every field at once) an order its market cannot take; else record its time in
+    force as it acts and give it its place in the market's book (the market's lock is held)."""
+    market, order_type, quantity, price = order.market, order.order_type, order.quantity, order.price
     errors = {}
-    if not isinstance(client_order_id, str) or (client_order_id and not re.fullmatch(CLIENT_ORDER_ID_PATTERN, client_order_id)):
+    if not isinstance(order.client_order_id, str) or (
+        order.client_order_id and not re.fullmatch(CLIENT_ORDER_ID_PATTERN, order.client_order_id)
+    ):
         errors["client_order_id"] = "1 to 64 characters of A-Z, a-z, 0-9, _ and -."
-    if time_in_force not in TimeInForce.values:
+    if order.time_in_force not in TimeInForce.values:
         errors["time_in_force"] = f"Must be one of {', '.join(TimeInForce.values)}."
     else:
-        time_in_force = _recorded_time_in_force(order_type, time_in_force)
-    if not isinstance(post_only, bool):
+        order.time_in_force = _recorded_time_in_force(order_type, order.time_in_force)
+    if not isinstance(order.post_only, bool):
         errors["post_only"] = "Must be true or false."
-    elif post_only and (order_type != OrderType.LIMIT or time_in_force != TimeInForce.GTC):
+    elif order.post_only and (order_type != OrderType.LIMIT or order.time_in_force != TimeInForce.GTC):
         errors["post_only"] = "Only gtc limit orders can be post-only."
-    if side not in Side.values:
+    if order.side not in Side.values:
         errors["side"] = f"Must be one of {', '.join(Side.values)}."
     if order_type not in OrderType.values:
         errors["order_type"] = f"Must be one of {', '.join(OrderType.values)}."
@@ -278,31 +282,21 @@ def _order_new(
     if order_type == OrderType.MARKET and price is not None:
         errors["price"] = "Market orders take no price."
     elif order_type == OrderType.LIMIT:
-        price_error = "Required for limit orders." if price is None else _amount_error(price)
-        if not price_error and not is_multiple(price, market.tick_size):
-            price_error = f"Must be a multiple of the tick size {decimal_text(market.tick_size)}."
-        if not price_error and not quantity_error and notional(quantity, price) >= MAX_NOTIONAL:
-            price_error = f"quantity x price must be below {decimal_text(MAX_NOTIONAL)}."
+        if price is None:
+            price_error: str | None = "Required for limit orders."
+        else:
+            price_error = _amount_error(price)
+            if not price_error and not is_multiple(price, market.tick_size):
+                price_error = f"Must be a multiple of the tick size {decimal_text(market.tick_size)}."
+            if not price_error and not quantity_error and notional(quantity, price) >= MAX_NOTIONAL:
+                price_error = f"quantity x price must be below {decimal_text(MAX_NOTIONAL)}."
         if price_error:
             errors["price"] = price_error
     if errors:
         raise ValidationError(errors)
     market.order_sequence += 1
-    now = timezone.now()
-    return Order(
-        account_id=account_id,
-        market=market,
-        side=side,
-        order_type=order_type,
-        quantity=quantity,
-        price=price,
-        client_order_id=client_order_id,
-        time_in_force=time_in_force,
-        post_only=post_only,
-        book_sequence=market.order_sequence,
-        created_at=now,
-        updated_at=now,
-    )
+    order.book_sequence = market.order_sequence
+    order.created_at = order.updated_at = timezone.now()
 
 
 def _recorded_time_in_force(order_type: str, time_in_force: str) -> str:
