@@ -10,16 +10,16 @@ from accounts.models import ApiKeyScope
 from accounts.permissions import HasApiKeyScope, IsStaffRole, IsTrader
 from accounts.roles import OFFICER_ROLES, user_roles
 from accounts.selectors import account_of_trader
-from kernel.inputs import query_choice
+from kernel.inputs import query_filters
 from kernel.json import isoformat, plain
 from kernel.schema import ERROR
 from streams.events import wire
 
 from . import selectors, services
 from .events import BidAccepted
-from .models import AuctionStatus
 from .serializers import (
     AuctionCreateSerializer,
+    AuctionQuerySerializer,
     AuctionResultSerializer,
     AuctionSerializer,
     BidCancelledSerializer,
@@ -63,13 +63,13 @@ class AuctionListCreateApi(APIView):
     @extend_schema(
         responses=AuctionSerializer(many=True),
         summary="Auctions, newest first",
-        parameters=[OpenApiParameter("status", str, enum=AuctionStatus.values), OpenApiParameter("symbol", str)],
+        parameters=[AuctionQuerySerializer],
     )
     def get(self, request):
-        wanted, symbol = query_choice(request, "status", AuctionStatus.values), request.query_params.get("symbol")
-        for auction in selectors.auction_list(status=wanted, symbol=symbol):
+        filters = query_filters(request, AuctionQuerySerializer)
+        for auction in selectors.auction_list(**filters):
             services.auction_step(auction_id=auction.id)
-        auctions = selectors.auction_list(status=wanted, symbol=symbol)
+        auctions = selectors.auction_list(**filters)
         return Response([_auction_body(auction) for auction in auctions])
 
     @extend_schema(

@@ -9,11 +9,19 @@ from streams.events import Event, field_types, optional_of
 from .checks import MAX_DURATION_MS
 from .clearing import ALLOCATIONS, ELASTICITY_TYPES, SupplySchedule
 from .events import AuctionUpdate, BidAccepted
+from .models import AuctionStatus
 
 
 def _input_amount(**kwargs) -> MoneyField:
     """An exact amount as clients send it: the service says what is wrong with it (zero, off-grid, too large)."""
     return MoneyField(max_digits=40, decimal_places=8, **kwargs)
+
+
+class AuctionQuerySerializer(serializers.Serializer):
+    """The auction list's filters (kernel.inputs.query_filters reads them); an empty symbol: every market."""
+
+    status = serializers.ChoiceField(choices=AuctionStatus.choices, required=False)
+    symbol = serializers.CharField(required=False, allow_blank=True, max_length=32)
 
 
 class SupplyScheduleSerializer(serializers.Serializer):

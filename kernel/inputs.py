@@ -7,14 +7,13 @@ CheckedJSONParser, the REST parser. Both answer 400 INVALID_REQUEST in the error
 """
 
 import io
-from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.decorators import sync_and_async_middleware
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import ParseError
 
 from .json import ExactJSONParser, TooDeeplyNested, dumps, nesting_check
 
@@ -135,13 +134,3 @@ def query_filters(request, serializer_class) -> dict[str, Any]:
     query = serializer_class(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     return dict(query.validated_data)
-
-
-def query_choice(request, name: str, choices: Iterable[str]) -> str | None:
-    """Query parameter `name`, which must be one of `choices` (as the schema's enum says), or None when absent;
-    anything else, empty included, is 400 VALIDATION_ERROR naming it, not a filter that quietly matches nothing."""
-    value = request.query_params.get(name)
-    allowed = list(choices)
-    if value is not None and value not in allowed:
-        raise ValidationError({name: [f"Must be one of {', '.join(allowed)}."]})
-    return value

@@ -106,9 +106,7 @@ class OrderApi(APIView):
 
     @extend_schema(request=None, responses=OrderCancelledSerializer, summary="Cancel one of the caller's orders")
     def delete(self, request, **order_ref: str):
-        account_id = _account_id(request)
-        order = selectors.order_of_account(account_id=account_id, **order_ref)
-        order = services.order_cancel(order_id=order.id, account_id=account_id)
+        order = services.order_cancel(account_id=_account_id(request), **order_ref)
         return Response(OrderCancelledSerializer(order).data)
 
 

@@ -31,7 +31,7 @@ from streams.client_messages import Description, DisconnectHook, Reply, register
 from streams.principals import Principal
 from streams.protocol import ErrorCode, ProtocolError
 
-from . import selectors, services
+from . import services
 from .models import TimeInForce
 from .serializers import CancelAllAfterSerializer, CancelAllAfterStateSerializer, OrderCreateSerializer, OrderSerializer
 
@@ -115,8 +115,7 @@ def cancel_order(message: dict[str, Any], principal: Principal) -> Reply:
     account_id = _trading_account_id(principal)
 
     def cancel() -> dict[str, Any]:
-        order = selectors.order_of_account(account_id=account_id, **given)
-        return {"order": OrderSerializer(services.order_cancel(order_id=order.id, account_id=account_id)).data}
+        return {"order": OrderSerializer(services.order_cancel(account_id=account_id, **given)).data}
 
     return _answer("cancel_order", cancel)
 

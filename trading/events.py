@@ -12,6 +12,7 @@ from accounts.events import ACCOUNT_NOTIFICATIONS
 from streams.events import Event
 
 from .models import Order, Settlement, Side, Trade
+from .money import mid_price
 
 ORDERS = "orders"
 TRADES = "trades"
@@ -201,8 +202,7 @@ class PriceUpdate(Event, type="price_update", channel=MARKET_DATA):
 
     @classmethod
     def of(cls, symbol: str, bid: Decimal | None, ask: Decimal | None, last: Decimal | None) -> "PriceUpdate":
-        mid = (bid + ask) / 2 if bid is not None and ask is not None else None
-        return cls(symbol=symbol, bid=bid, ask=ask, mid=mid, last_price=last)
+        return cls(symbol=symbol, bid=bid, ask=ask, mid=mid_price(bid, ask), last_price=last)
 
 
 class OrderbookUpdate(Event, type="orderbook_update", channel=MARKET_DATA):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from kernel.errors import ServiceError
 
 from .models import Market, Side, Trade, TradeStatus
+from .money import mid_price
 from .selectors import best_price, book_levels
 
 TICKER_WINDOW = timedelta(hours=24)
@@ -92,7 +93,7 @@ def ticker_get(*, symbol: str) -> Ticker:
         last_price=market.last_price,
         bid=bid,
         ask=ask,
-        mid=(bid + ask) / 2 if bid is not None and ask is not None else None,  # as price_update's mid
+        mid=mid_price(bid, ask),  # as price_update's mid
         open_24h=opening,
         high_24h=stats["high"],
         low_24h=stats["low"],

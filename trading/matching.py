@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from kernel.errors import ServiceError
+from kernel.numbers import decimal_text
 
 from .changeset import ChangeSet
 from .events import (
@@ -48,7 +49,7 @@ from .models import (
     TimeInForce,
     Trade,
 )
-from .money import commission, notional
+from .money import commission, mid_price, notional
 from .selectors import book_depth, resting_orders
 
 ZERO = Decimal("0")
@@ -118,8 +119,7 @@ def mark_price(market: Market, depth: dict[str, dict[Decimal, Decimal]]) -> Deci
     """The market's price as selectors.market_prices would read it now: last trade, else mid, else None."""
     if market.last_price is not None:
         return market.last_price
-    bid, ask = best_prices(depth)
-    return (bid + ask) / 2 if bid is not None and ask is not None else None
+    return mid_price(*best_prices(depth))
 
 
 def cancel(*, order: Order, reason: str, changes: ChangeSet) -> None:
@@ -183,8 +183,8 @@ def _refuse_if_crossing(order: Order, depth: dict[str, dict[Decimal, Decimal]]) 
     if best_opposite is not None and _crosses(order, best_opposite):
         raise ServiceError(
             "POST_ONLY_WOULD_CROSS",
-            f"A post-only {order.side} at {order.limit_price.normalize():f} would trade against the book at "
-            f"{best_opposite.normalize():f}; nothing was placed.",
+            f"A post-only {order.side} at {decimal_text(order.limit_price)} would trade against the book at "
+            f"{decimal_text(best_opposite)}; nothing was placed.",
             details={"price": order.limit_price, "best_opposite_price": best_opposite},
         )
 

@@ -35,3 +35,8 @@ def commission(gross: Decimal) -> Decimal:
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:
     return step > 0 and _EXACT.remainder(value, step) == 0
+
+
+def mid_price(bid: Decimal | None, ask: Decimal | None) -> Decimal | None:
+    """Halfway between the best bid and the best ask; None unless both sides have one."""
+    return (bid + ask) / 2 if bid is not None and ask is not None else None

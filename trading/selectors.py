@@ -8,7 +8,7 @@ from kernel.errors import ServiceError
 from kernel.sql import PreparedQuery
 
 from .models import RESTING_STATUSES, Balance, MarginState, Market, Order, Side
-from .money import notional
+from .money import mid_price, notional
 
 
 def market_symbols() -> list[str]:
@@ -121,13 +121,8 @@ _BOOK_DEPTH = PreparedQuery(
 def market_prices() -> list[tuple[str, str, Decimal | None]]:
     """(symbol, base, price) of each market quoted in the valuation currency, by symbol: its last trade price,
     else the mid of its book, else None. One statement, whatever the markets."""
-    prices = []
-    for symbol, base, last_price, bid, ask in _MARKET_PRICES.rows(valuation_currency=settings.CDX_VALUATION_CURRENCY):
-        price = last_price
-        if price is None and bid is not None and ask is not None:
-            price = (bid + ask) / 2
-        prices.append((symbol, base, price))
-    return prices
+    rows = _MARKET_PRICES.rows(valuation_currency=settings.CDX_VALUATION_CURRENCY)
+    return [(symbol, base, mid_price(bid, ask) if last_price is None else last_price) for symbol, base, last_price, bid, ask in rows]
 
 
 def _market_prices_query(valuation_currency: str):

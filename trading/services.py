@@ -69,15 +69,15 @@ def order_enter(*, account_id: str, client_order_id: str = "", **fields) -> Orde
 
     A client_order_id the account used already answers that order and places nothing, when the retry
     asks for the same order; a different order under a used id is refused (409 CLIENT_ORDER_ID_IN_USE)."""
-    if client_order_id:
-        existing = order_by_client_id(account_id=account_id, client_order_id=client_order_id)
-        if existing is not None:
-            return OrderEntry(_retry_checked(existing, fields), created=False)
+    # order_by_client_id answers None for no client_order_id without reading anything.
+    existing = order_by_client_id(account_id=account_id, client_order_id=client_order_id)
+    if existing is not None:
+        return OrderEntry(_retry_checked(existing, fields), created=False)
     try:
         return OrderEntry(order_place(account_id=account_id, client_order_id=client_order_id, **fields), created=True)
     except IntegrityError:
         # A concurrent request with the same id committed first: answer as a retry of it.
-        existing = order_by_client_id(account_id=account_id, client_order_id=client_order_id) if client_order_id else None
+        existing = order_by_client_id(account_id=account_id, client_order_id=client_order_id)
         if existing is None:
             raise
         return OrderEntry(_retry_checked(existing, fields), created=False)
@@ -86,8 +86,7 @@ def order_enter(*, account_id: str, client_order_id: str = "", **fields) -> Orde
 def _retry_checked(order: Order, fields: dict) -> Order:
     placed = {"symbol": order.market_id, **{name: getattr(order, name) for name in _RETRY_FIELDS if name != "symbol"}}
     asked = {"time_in_force": TimeInForce.GTC, "post_only": False, "price": None, **fields}
-    if order.order_type == OrderType.MARKET and asked["time_in_force"] == TimeInForce.GTC:
-        asked["time_in_force"] = TimeInForce.IOC  # as order_place records it
+    asked["time_in_force"] = _recorded_time_in_force(order.order_type, asked["time_in_force"])
     differing = sorted(name for name in _RETRY_FIELDS if asked.get(name) != placed[name])
     if differing:
         raise ServiceError(
@@ -119,9 +118,9 @@ def order_place(
     # this market's own price is taken after matching.
     prices = market_prices()
     market = _market_locked(symbol)
-    order = _order_new(
-        market=market,
+    order = Order(
         account_id=account_id,
+        market=market,
         side=side,
         order_type=order_type,
         quantity=quantity,
@@ -130,6 +129,7 @@ def order_place(
         time_in_force=time_in_force,
         post_only=post_only,
     )
+    _order_checked(order)
     changes = ChangeSet()
     with matching_latency_timer():
         depth = matching.submit(order=order, changes=changes)
@@ -139,19 +139,28 @@ def order_place(
 
 
 @transaction.atomic
-def order_cancel(*, order_id: str, account_id: str | None = None, reason: str = "user_requested") -> Order:
-    """Cancel a resting order; `account_id` restricts it to the owner (None: staff cancelling any order)."""
-    found = Order.objects.filter(pk=order_id).values("market_id", "account_id").first()
+def order_cancel(
+    *, order_id: str | None = None, client_order_id: str | None = None, account_id: str | None = None, reason: str = "user_requested"
+) -> Order:
+    """Cancel a resting order, named by its order_id or by the owner's client_order_id; `account_id` restricts it
+    to the owner (None: staff cancelling any order). ORDER_NOT_FOUND (404) for someone else's order too."""
+    if client_order_id is None:
+        wanted, named = {"pk": order_id}, {"order_id": order_id}
+    else:
+        # An empty client_order_id is an order without one: it names nothing (IS NULL never matches).
+        wanted = {"account_id": account_id, "client_order_id": client_order_id or None}
+        named = {"client_order_id": client_order_id}
+    found = Order.objects.filter(**wanted).values("id", "market_id", "account_id").first()
     if found is None or (account_id is not None and found["account_id"] != account_id):
-        raise ServiceError("ORDER_NOT_FOUND", "No such order.", details={"order_id": order_id}, status_code=404)
+        raise ServiceError("ORDER_NOT_FOUND", "No such order.", details=named, status_code=404)
     market = Market.objects.select_for_update(no_key=True).get(pk=found["market_id"])
-    order = Order.objects.get(pk=order_id)
+    order = Order.objects.get(pk=found["id"])
     order.market = market
     if order.status not in RESTING_STATUSES:
         raise ServiceError(
             "ORDER_NOT_OPEN",
             f"The order is {order.status} and can no longer be cancelled.",
-            details={"order_id": order_id, "status": order.status},
+            details={"order_id": order.id, "status": order.status},
             status_code=409,
         )
     changes = ChangeSet()
@@ -166,13 +175,16 @@ def order_cancel_all(*, account_id: str, symbol: str | None = None, reason: str 
     """Cancel every resting order of the account (of one market with `symbol`); returns their ids.
 
     The markets are locked in symbol order, as order_place locks one, so this never deadlocks with it."""
-    if symbol is not None and not Market.objects.filter(symbol=symbol).exists():
-        raise ValidationError({"symbol": f"Unknown market {symbol!r}."})
     resting = Order.objects.filter(account_id=account_id, status__in=RESTING_STATUSES)
+    locking = Market.objects.select_for_update(no_key=True).order_by("symbol")
     if symbol is not None:
         resting = resting.filter(market_id=symbol)
-    symbols = sorted(set(resting.values_list("market_id", flat=True)))
-    markets = {market.symbol: market for market in Market.objects.select_for_update(no_key=True).filter(symbol__in=symbols).order_by("symbol")}
+        locking = locking.filter(symbol=symbol)  # locked even without orders of the account: it must exist
+    else:
+        locking = locking.filter(symbol__in=resting.values("market_id"))  # the markets it has orders in
+    markets = {market.symbol: market for market in locking}
+    if symbol is not None and not markets:
+        raise ValidationError({"symbol": f"Unknown market {symbol!r}."})
     changes = ChangeSet()
     touched: dict[str, set[tuple[str, Decimal]]] = {name: set() for name in markets}
     cancelled = []
@@ -241,21 +253,24 @@ _MARKET_LOCKED = PreparedQuery(
 )
 
 
-def _order_new(
-    *, market: Market, account_id: str, side: str, order_type: str, quantity, price, client_order_id, time_in_force, post_only
-) -> Order:
+def _order_checked(order: Order) -> None:
+    """Refuse (ValidationError, every field at once) an order its market cannot take; else record its time in
+    force as it acts and give it its place in the market's book (the market's lock is held)."""
+    market, order_type, quantity, price = order.market, order.order_type, order.quantity, order.price
     errors = {}
-    if not isinstance(client_order_id, str) or (client_order_id and not re.fullmatch(CLIENT_ORDER_ID_PATTERN, client_order_id)):
+    if not isinstance(order.client_order_id, str) or (
+        order.client_order_id and not re.fullmatch(CLIENT_ORDER_ID_PATTERN, order.client_order_id)
+    ):
         errors["client_order_id"] = "1 to 64 characters of A-Z, a-z, 0-9, _ and -."
-    if time_in_force not in TimeInForce.values:
+    if order.time_in_force not in TimeInForce.values:
         errors["time_in_force"] = f"Must be one of {', '.join(TimeInForce.values)}."
-    elif order_type == OrderType.MARKET and time_in_force == TimeInForce.GTC:
-        time_in_force = TimeInForce.IOC  # a market order never rests: recorded as what it does
-    if not isinstance(post_only, bool):
+    else:
+        order.time_in_force = _recorded_time_in_force(order_type, order.time_in_force)
+    if not isinstance(order.post_only, bool):
         errors["post_only"] = "Must be true or false."
-    elif post_only and (order_type != OrderType.LIMIT or time_in_force != TimeInForce.GTC):
+    elif order.post_only and (order_type != OrderType.LIMIT or order.time_in_force != TimeInForce.GTC):
         errors["post_only"] = "Only gtc limit orders can be post-only."
-    if side not in Side.values:
+    if order.side not in Side.values:
         errors["side"] = f"Must be one of {', '.join(Side.values)}."
     if order_type not in OrderType.values:
         errors["order_type"] = f"Must be one of {', '.join(OrderType.values)}."
@@ -267,31 +282,26 @@ def _order_new(
     if order_type == OrderType.MARKET and price is not None:
         errors["price"] = "Market orders take no price."
     elif order_type == OrderType.LIMIT:
-        price_error = "Required for limit orders." if price is None else _amount_error(price)
-        if not price_error and not is_multiple(price, market.tick_size):
-            price_error = f"Must be a multiple of the tick size {decimal_text(market.tick_size)}."
-        if not price_error and not quantity_error and notional(quantity, price) >= MAX_NOTIONAL:
-            price_error = f"quantity x price must be below {decimal_text(MAX_NOTIONAL)}."
+        if price is None:
+            price_error: str | None = "Required for limit orders."
+        else:
+            price_error = _amount_error(price)
+            if not price_error and not is_multiple(price, market.tick_size):
+                price_error = f"Must be a multiple of the tick size {decimal_text(market.tick_size)}."
+            if not price_error and not quantity_error and notional(quantity, price) >= MAX_NOTIONAL:
+                price_error = f"quantity x price must be below {decimal_text(MAX_NOTIONAL)}."
         if price_error:
             errors["price"] = price_error
     if errors:
         raise ValidationError(errors)
     market.order_sequence += 1
-    now = timezone.now()
-    return Order(
-        account_id=account_id,
-        market=market,
-        side=side,
-        order_type=order_type,
-        quantity=quantity,
-        price=price,
-        client_order_id=client_order_id,
-        time_in_force=time_in_force,
-        post_only=post_only,
-        book_sequence=market.order_sequence,
-        created_at=now,
-        updated_at=now,
-    )
+    order.book_sequence = market.order_sequence
+    order.created_at = order.updated_at = timezone.now()
+
+
+def _recorded_time_in_force(order_type: str, time_in_force: str) -> str:
+    """A market order never rests: a gtc one is recorded as what it does, ioc."""
+    return TimeInForce.IOC if order_type == OrderType.MARKET and time_in_force == TimeInForce.GTC else time_in_force
 
 
 def _amount_error(value) -> str | None:

@@ -41,8 +41,11 @@ def test_staff_create_and_anyone_reads(administrator, seller, bidders, officer):
     auction_id = created["auction_id"]
     status, listed = call(officer, "get", f"/v1/auctions?status=active&symbol={AAPL}")
     assert status == 200 and [a["auction_id"] for a in listed] == [auction_id]
-    status, refused = call(officer, "get", "/v1/auctions?status=opened")
-    assert (status, refused["code"]) == (400, "VALIDATION_ERROR") and "status" in refused["details"]["errors"]
+    for wrong in ("opened", ""):  # an empty status is no status either, not a filter that matches nothing
+        status, refused = call(officer, "get", f"/v1/auctions?status={wrong}")
+        assert (status, refused["code"]) == (400, "VALIDATION_ERROR") and "status" in refused["details"]["errors"]
+    status, every_market = call(officer, "get", "/v1/auctions?symbol=")  # an empty symbol: every market
+    assert status == 200 and [a["auction_id"] for a in every_market] == [auction_id]
     status, missing = call(officer, "get", "/v1/auctions/auc_0000000000000000")
     assert (status, missing["code"]) == (404, "AUCTION_NOT_FOUND")
     assert call(None, "get", f"/v1/auctions/{auction_id}")[0] == 401

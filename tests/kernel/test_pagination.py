@@ -10,7 +10,7 @@ from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
 
 from kernel.errors import ServiceError
-from kernel.pagination import MAX_LIMIT, paginate
+from kernel.pagination import MAX_LIMIT, _salt, paginate
 from trading.models import Deposit
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +77,16 @@ def test_an_edited_or_foreign_cursor_is_refused(deposit):
         invalid_cursor(cursor, owner="acc_other"),  # another account's
     ):
         assert refused.code == "INVALID_CURSOR" and refused.status_code == 400 and refused.details == {"parameter": "cursor"}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [None, "ab", [1, "dep_0"], ["2026-01-01T00:00:00+00:00"], ["2026-01-01T00:00:00+00:00", "dep_0", "x"], ["soon", "dep_0"]],
+)
+def test_a_signed_cursor_whose_key_is_not_a_time_and_an_id_is_refused(payload):
+    """The ValueError and TypeError branch: signed for this very list, but not a (time, id) key."""
+    refused = invalid_cursor(signing.dumps(payload, salt=_salt("deposits", "acc")))
+    assert refused.code == "INVALID_CURSOR" and refused.status_code == 400 and refused.details == {"parameter": "cursor"}
 
 
 @pytest.mark.parametrize("limit", [0, -1, MAX_LIMIT + 1, "abc", "1.5", ""])

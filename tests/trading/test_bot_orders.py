@@ -6,8 +6,11 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kernel.errors import ServiceError
 from tests.support.event_log import published
 from tests.trading.conftest import balance
 from tests.trading.test_api import client_for, get, post
@@ -45,6 +48,32 @@ def test_a_different_order_under_a_used_client_order_id_is_refused_and_places_no
     assert status == 409 and body["code"] == "CLIENT_ORDER_ID_IN_USE", body
     assert body["details"] == {"client_order_id": "dup", "order_id": first["order_id"], "differing_fields": ["price", "quantity"]}
     assert Order.objects.filter(account=buyer.account).count() == 1
+
+
+def test_a_concurrent_entry_with_the_same_client_order_id_that_committed_first_is_answered_as_a_retry(buyer, monkeypatch):
+    """The lookup missed it (not committed yet), the insert hit the unique constraint: order_enter answers the
+    order that won, or refuses a different order under its id, and places nothing either way."""
+    account_id = buyer.account.id
+    won = services.order_enter(account_id=account_id, client_order_id="race", **ORDER_FIELDS).order
+    lookup = services.order_by_client_id
+    missed: list[str] = []
+
+    def missing_once(**kwargs):
+        if not missed:
+            missed.append(kwargs["client_order_id"])
+            return None
+        return lookup(**kwargs)
+
+    monkeypatch.setattr(services, "order_by_client_id", missing_once)
+    entry = services.order_enter(account_id=account_id, client_order_id="race", **ORDER_FIELDS)
+    assert missed == ["race"] and (entry.order.id, entry.created) == (won.id, False)
+    missed.clear()
+    with pytest.raises(ServiceError) as refused:
+        services.order_enter(account_id=account_id, client_order_id="race", **{**ORDER_FIELDS, "price": D("151")})
+    assert missed == ["race"] and refused.value.code == "CLIENT_ORDER_ID_IN_USE"
+    assert refused.value.details["differing_fields"] == ["price"]
+    assert list(Order.objects.filter(account=buyer.account).values_list("id", flat=True)) == [won.id]
+    assert balance(buyer, "USDC")[1] == D("1501.5")  # held once
 
 
 def test_client_order_ids_are_per_account_and_absent_ones_are_null(buyer, seller):
@@ -95,6 +124,26 @@ def test_an_order_is_read_and_cancelled_by_either_id_by_its_owner_only(buyer, se
     assert published("orders", buyer.account.id, "order_cancelled")[0]["client_order_id"] == "mine"
 
 
+def test_a_cancel_by_client_order_id_reads_no_more_than_one_by_order_id_and_an_empty_one_names_nothing(buyer):
+    account_id = buyer.account.id
+    by_id, by_client_id = place(buyer, "buy", "10", "1"), place(buyer, "buy", "10", "2")
+    Order.objects.filter(pk=by_client_id.pk).update(client_order_id="named")
+    with CaptureQueriesContext(connection) as plain:
+        services.order_cancel(account_id=account_id, order_id=by_id.id)
+    with CaptureQueriesContext(connection) as named:
+        assert services.order_cancel(account_id=account_id, client_order_id="named").id == by_client_id.id
+    assert len(named) == len(plain), "\n".join(q["sql"] for q in named.captured_queries)
+    unnamed = place(buyer, "buy", "10", "3")  # no client_order_id: "" must not find it
+    for client_order_id in ("", "unknown"):
+        with pytest.raises(ServiceError) as refused:
+            services.order_cancel(account_id=account_id, client_order_id=client_order_id)
+        assert (refused.value.code, refused.value.details) == ("ORDER_NOT_FOUND", {"client_order_id": client_order_id})
+    assert Order.objects.get(pk=unnamed.id).status == "open"
+    with pytest.raises(ServiceError) as not_open:
+        services.order_cancel(account_id=account_id, client_order_id="named")
+    assert (not_open.value.code, not_open.value.details) == ("ORDER_NOT_OPEN", {"order_id": by_client_id.id, "status": "cancelled"})
+
+
 # Time in force and post-only
 
 
@@ -138,6 +187,7 @@ def test_post_only_that_would_cross_is_refused_and_places_nothing(buyer, seller)
     status, body = post(client_for(buyer), "/v1/orders", {**BID, "post_only": True})
     assert status == 400 and body["code"] == "POST_ONLY_WOULD_CROSS", body
     assert body["details"] == {"price": D("150"), "best_opposite_price": D("150")}
+    assert body["message"] == "A post-only buy at 150 would trade against the book at 150; nothing was placed."
     assert Order.objects.filter(account=buyer.account).count() == 0 and not Trade.objects.exists()
     assert balance(buyer, "USDC") == (D("1000000"), D("0"))
     status, body = post(client_for(buyer), "/v1/orders", {**BID, "price": "149.99", "post_only": True})
@@ -187,6 +237,21 @@ def test_cancel_all_cancels_every_open_order_or_one_markets(buyer):
     assert [(level["price"], level["action"]) for level in bids] == [(D("2"), "delete"), (D("1"), "delete")]
 
 
+def test_cancel_all_reads_the_accounts_orders_once_under_the_market_locks(buyer, seller):
+    for user, side, price in ((buyer, "buy", "1"), (buyer, "buy", "2"), (seller, "sell", "900")):
+        place(user, side, "10", price)
+    with CaptureQueriesContext(connection) as nothing_to_cancel:
+        assert services.order_cancel_all(account_id=buyer.account.id, symbol="GOOGL/USDC") == []
+    statements = [q["sql"] for q in nothing_to_cancel.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
+    assert len(statements) == 2, "\n".join(statements)  # the market locked, then its orders of the account
+    with CaptureQueriesContext(connection) as everything:
+        assert len(services.order_cancel_all(account_id=buyer.account.id)) == 2
+    statements = [q["sql"] for q in everything.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
+    first_write = next(i for i, sql in enumerate(statements) if not sql.upper().startswith("SELECT"))
+    assert first_write == 2, "\n".join(statements)  # the markets locked, then the orders read: no read before
+    assert Order.objects.filter(account=seller.account, status="open").count() == 1
+
+
 def test_cancel_all_of_an_unknown_market_is_a_validation_error(buyer):
     response = client_for(buyer).delete("/v1/orders?symbol=NOPE/USDC")
     assert response.status_code == 400 and response.json()["code"] == "VALIDATION_ERROR"
@@ -229,3 +294,16 @@ def test_the_switch_job_cancels_everything_of_accounts_past_their_deadline_then_
     assert {e["reason"] for e in events} == {"cancel_all_after"}
     assert list(CancelAllAfter.objects.values_list("account_id", flat=True)) == [seller.account.id]
     assert cancel_all_after_run() == 0
+
+
+def test_the_switch_job_fires_for_nothing_when_the_row_vanished_or_was_pushed_back_after_it_was_listed(buyer):
+    """cancel_all_after_run lists the due accounts first; by the time it fires for one, its owner may have
+    turned the switch off (the row is gone) or pushed the deadline back: then nothing is cancelled."""
+    order = place(buyer, "buy", "10", "1")
+    account_id = buyer.account.id
+    assert services._cancel_all_after_fire(account_id=account_id) is False  # no switch at all
+    cancel_all_after_set(account_id=account_id, timeout_s=60)  # the deadline pushed back, still ahead
+    assert services._cancel_all_after_fire(account_id=account_id) is False
+    assert Order.objects.get(pk=order.id).status == "open"
+    assert CancelAllAfter.objects.filter(account_id=account_id).exists()
+    assert published("orders", account_id, "order_cancelled") == []
