@@ -154,11 +154,10 @@ def _json(status_code: int, body: dict) -> HttpResponse:
     return HttpResponse(dumps(body), status=status_code, content_type="application/json")
 
 
-def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """handler404, and the answer to any /v1 path no route takes (DEBUG's page does not replace it):
-    NOT_FOUND in the envelope for REST, Django's page elsewhere."""
-    if not _is_rest(request):
-        return defaults.page_not_found(request, exception)
+def page_not_found(request: HttpRequest) -> HttpResponse:
+    """The answer to any /v1 path no route takes (cantondex/urls.py's last route): NOT_FOUND in the envelope,
+    with DEBUG on too. A route, not handler404: DEBUG's technical page would replace a handler, and nothing
+    else under /v1 raises Http404 (DRF's views answer it through exception_handler)."""
     return _json(404, envelope("NOT_FOUND", f"Nothing is at {request.path}.", {"path": request.path}))
 
 
