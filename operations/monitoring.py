@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from kernel.errors import envelope
 from kernel.throttles import client_ip
 from streams.monitoring import scrape_prepare
 
@@ -44,22 +45,14 @@ async def readyz(request: HttpRequest) -> HttpResponse:
     if all(check["state"] == "ok" for check in checks.values()):
         return JsonResponse({"status": "ready", "checks": checks})
     failing = sorted(name for name, check in checks.items() if check["state"] != "ok")
-    body = {
-        "code": "SERVICE_UNAVAILABLE",
-        "message": f"Not ready: {', '.join(failing)} failing.",
-        "details": {"reason": "not_ready", "checks": checks},
-    }
+    body = envelope("SERVICE_UNAVAILABLE", f"Not ready: {', '.join(failing)} failing.", {"reason": "not_ready", "checks": checks})
     return JsonResponse(body, status=503)
 
 
 async def metrics(request: HttpRequest) -> HttpResponse:
     if not metrics_access_allowed(request):
-        body = {
-            "code": "PERMISSION_DENIED",
-            "message": "Metrics are served to the monitoring addresses, or with the metrics token.",
-            "details": {"reason": "metrics_not_allowed"},
-        }
-        return JsonResponse(body, status=403)
+        message = "Metrics are served to the monitoring addresses, or with the metrics token."
+        return JsonResponse(envelope("PERMISSION_DENIED", message, {"reason": "metrics_not_allowed"}), status=403)
     await scrape_prepare()  # on the event loop, where the hub's sockets are
     # Rendering every series takes milliseconds: off the event loop, so no socket waits for it.
     exposition = await sync_to_async(generate_latest, thread_sensitive=False)()
