@@ -7,6 +7,7 @@ says the process answers (nothing else is touched); /readyz runs the readiness c
 the addresses in CDX_METRICS_ALLOWED_IPS or a caller with the bearer token CDX_METRICS_TOKEN.
 """
 
+import functools
 import hmac
 import ipaddress
 
@@ -33,7 +34,13 @@ def metrics_access_allowed(request: HttpRequest) -> bool:
     if ip is None:
         return False
     address = ipaddress.ip_address(ip)
-    return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in settings.CDX_METRICS_ALLOWED_IPS)
+    return any(address in network for network in _networks(tuple(settings.CDX_METRICS_ALLOWED_IPS)))
+
+
+@functools.cache
+def _networks(cidrs: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Parsed once per list (settings checked them at start-up), not per scrape; a test's list is parsed anew."""
+    return [ipaddress.ip_network(cidr, strict=False) for cidr in cidrs]
 
 
 async def healthz(request: HttpRequest) -> HttpResponse:
