@@ -313,7 +313,7 @@ if CDX_LOG_FORMAT not in ("json", "console"):
 
 # Lines of the standard library's loggers (Django, daphne, ours) and of structlog's get the same fields:
 # the ids bound for the request or connection (contextvars), logger, level, UTC timestamp, `extra`.
-_LOG_FIELDS = [
+_LOG_FIELDS: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
@@ -350,12 +350,9 @@ LOGGING = {
 }
 structlog.configure(
     processors=[
-        structlog.contextvars.merge_contextvars,
         structlog.stdlib.filter_by_level,
-        structlog.stdlib.add_logger_name,
-        structlog.stdlib.add_log_level,
+        *_LOG_FIELDS,  # the same fields as the standard library's lines (ExtraAdder passes structlog's over)
         structlog.stdlib.PositionalArgumentsFormatter(),
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
         structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
     ],
