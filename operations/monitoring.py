@@ -10,8 +10,9 @@ the addresses in CDX_METRICS_ALLOWED_IPS or a caller with the bearer token CDX_M
 import functools
 import hmac
 import ipaddress
+from typing import Any
 
-from asgiref.sync import markcoroutinefunction, sync_to_async
+from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -70,17 +71,25 @@ ENDPOINTS = {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics}
 
 
 class MonitoringEndpoints:
-    """The first middleware: serves ENDPOINTS itself and hands every other request on."""
+    """The first middleware: serves ENDPOINTS itself and hands every other request on.
 
-    sync_capable = False
+    Sync and async, as the chain is: the server's chain is sync (kernel/asgi.py), and an async-only middleware
+    there would cost every request two more hops (thread, event loop, thread). The endpoints still run on the
+    server's event loop, where the hubs live: async_to_sync from the request's thread goes back to it."""
+
+    sync_capable = True
     async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
-        markcoroutinefunction(self)
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
-    async def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> Any:
         endpoint = ENDPOINTS.get(request.path_info)
+        if self.is_async:
+            return endpoint(request) if endpoint is not None else self.get_response(request)  # a coroutine either way
         if endpoint is None:
-            return await self.get_response(request)
-        return await endpoint(request)
+            return self.get_response(request)
+        return async_to_sync(endpoint)(request)
