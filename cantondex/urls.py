@@ -23,5 +23,4 @@ urlpatterns = [
     re_path(r"^v1/", page_not_found, name="rest_not_found"),
 ]
 
-handler404 = "kernel.errors.page_not_found"  # JSON under /v1, Django's page elsewhere
 handler500 = "kernel.errors.server_error"

@@ -115,12 +115,16 @@ def exception_handler(exc, context):
     return response
 
 
-def _code_and_message(exc: exceptions.APIException) -> tuple[str, str]:
+def _message_and_reason(exc: exceptions.APIException) -> tuple[str, str]:
+    """The refusal's text and its reason (`code`: "token_not_valid", ...; "" when none)."""
     detail = exc.detail
     if isinstance(detail, dict):  # simplejwt's {"detail", "code", "messages"}
-        message, reason = str(detail.get("detail", "")), str(detail.get("code", ""))
-    else:
-        message, reason = str(detail), str(getattr(detail, "code", ""))
+        return str(detail.get("detail", "")), str(detail.get("code") or "")
+    return str(detail), str(getattr(detail, "code", "") or "")
+
+
+def _code_and_message(exc: exceptions.APIException) -> tuple[str, str]:
+    message, reason = _message_and_reason(exc)
     if reason == TOKEN_EXPIRED_REASON:  # an access token (accounts.authentication.JwtAuthentication)
         return "TOKEN_EXPIRED", "The access token has expired: refresh it (POST /v1/auth/token/refresh) or sign in again."
     if isinstance(exc.__cause__, ExpiredTokenError):  # a refresh token, refused by simplejwt's token views
@@ -133,9 +137,8 @@ def _code_and_message(exc: exceptions.APIException) -> tuple[str, str]:
 
 def _details(exc: exceptions.APIException, context) -> dict[str, Any]:
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
-        detail = exc.detail
-        reason = detail.get("code") if isinstance(detail, dict) else getattr(detail, "code", None)
-        return {"reason": str(reason)} if reason else {}
+        reason = _message_and_reason(exc)[1]
+        return {"reason": reason} if reason else {}
     if isinstance(exc, exceptions.MethodNotAllowed):
         view = context.get("view")
         return {"method": context["request"].method, "allowed": view.allowed_methods if view else []}
@@ -154,11 +157,10 @@ def _json(status_code: int, body: dict) -> HttpResponse:
     return HttpResponse(dumps(body), status=status_code, content_type="application/json")
 
 
-def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """handler404, and the answer to any /v1 path no route takes (DEBUG's page does not replace it):
-    NOT_FOUND in the envelope for REST, Django's page elsewhere."""
-    if not _is_rest(request):
-        return defaults.page_not_found(request, exception)
+def page_not_found(request: HttpRequest) -> HttpResponse:
+    """The answer to any /v1 path no route takes (cantondex/urls.py's last route): NOT_FOUND in the envelope,
+    with DEBUG on too. A route, not handler404: DEBUG's technical page would replace a handler, and nothing
+    else under /v1 raises Http404 (DRF's views answer it through exception_handler)."""
     return _json(404, envelope("NOT_FOUND", f"Nothing is at {request.path}.", {"path": request.path}))
 
 

@@ -7,14 +7,17 @@ says the process answers (nothing else is touched); /readyz runs the readiness c
 the addresses in CDX_METRICS_ALLOWED_IPS or a caller with the bearer token CDX_METRICS_TOKEN.
 """
 
+import functools
 import hmac
 import ipaddress
+from typing import Any
 
-from asgiref.sync import markcoroutinefunction, sync_to_async
+from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from kernel.errors import envelope
 from kernel.throttles import client_ip
 from streams.monitoring import scrape_prepare
 
@@ -32,7 +35,13 @@ def metrics_access_allowed(request: HttpRequest) -> bool:
     if ip is None:
         return False
     address = ipaddress.ip_address(ip)
-    return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in settings.CDX_METRICS_ALLOWED_IPS)
+    return any(address in network for network in _networks(tuple(settings.CDX_METRICS_ALLOWED_IPS)))
+
+
+@functools.cache
+def _networks(cidrs: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Parsed once per list (settings checked them at start-up), not per scrape; a test's list is parsed anew."""
+    return [ipaddress.ip_network(cidr, strict=False) for cidr in cidrs]
 
 
 async def healthz(request: HttpRequest) -> HttpResponse:
@@ -44,22 +53,14 @@ async def readyz(request: HttpRequest) -> HttpResponse:
     if all(check["state"] == "ok" for check in checks.values()):
         return JsonResponse({"status": "ready", "checks": checks})
     failing = sorted(name for name, check in checks.items() if check["state"] != "ok")
-    body = {
-        "code": "SERVICE_UNAVAILABLE",
-        "message": f"Not ready: {', '.join(failing)} failing.",
-        "details": {"reason": "not_ready", "checks": checks},
-    }
+    body = envelope("SERVICE_UNAVAILABLE", f"Not ready: {', '.join(failing)} failing.", {"reason": "not_ready", "checks": checks})
     return JsonResponse(body, status=503)
 
 
 async def metrics(request: HttpRequest) -> HttpResponse:
     if not metrics_access_allowed(request):
-        body = {
-            "code": "PERMISSION_DENIED",
-            "message": "Metrics are served to the monitoring addresses, or with the metrics token.",
-            "details": {"reason": "metrics_not_allowed"},
-        }
-        return JsonResponse(body, status=403)
+        message = "Metrics are served to the monitoring addresses, or with the metrics token."
+        return JsonResponse(envelope("PERMISSION_DENIED", message, {"reason": "metrics_not_allowed"}), status=403)
     await scrape_prepare()  # on the event loop, where the hub's sockets are
     # Rendering every series takes milliseconds: off the event loop, so no socket waits for it.
     exposition = await sync_to_async(generate_latest, thread_sensitive=False)()
@@ -70,17 +71,25 @@ ENDPOINTS = {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics}
 
 
 class MonitoringEndpoints:
-    """The first middleware: serves ENDPOINTS itself and hands every other request on."""
+    """The first middleware: serves ENDPOINTS itself and hands every other request on.
 
-    sync_capable = False
+    Sync and async, as the chain is: the server's chain is sync (kernel/asgi.py), and an async-only middleware
+    there would cost every request two more hops (thread, event loop, thread). The endpoints still run on the
+    server's event loop, where the hubs live: async_to_sync from the request's thread goes back to it."""
+
+    sync_capable = True
     async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
-        markcoroutinefunction(self)
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
-    async def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> Any:
         endpoint = ENDPOINTS.get(request.path_info)
+        if self.is_async:
+            return endpoint(request) if endpoint is not None else self.get_response(request)  # a coroutine either way
         if endpoint is None:
-            return await self.get_response(request)
-        return await endpoint(request)
+            return self.get_response(request)
+        return async_to_sync(endpoint)(request)

@@ -1,5 +1,5 @@
 """Readiness: can this process serve? Its database, channel layer and Redis (when configured) answer, and its
-hub and relay run. Every check runs at once, each bounded by TIMEOUT_S; /readyz reports them all.
+hub and relay run. Every check runs at once, each bounded by the probes' TIMEOUT_S; /readyz reports them all.
 """
 
 import asyncio
@@ -16,8 +16,6 @@ from . import probes
 from .models import HealthStatus
 
 log = logging.getLogger(__name__)
-
-TIMEOUT_S = probes.TIMEOUT_S
 
 
 class CheckFailed(Exception):
@@ -50,7 +48,7 @@ async def _relay() -> None:
 
 async def _state(check: Callable[[], Awaitable[None]]) -> dict[str, str]:
     try:
-        async with asyncio.timeout(TIMEOUT_S):
+        async with asyncio.timeout(probes.TIMEOUT_S):
             await check()
     except Exception as exc:  # whatever went wrong, the check failed
         log.warning("readiness: %s failed", check.__name__.lstrip("_"), exc_info=not isinstance(exc, CheckFailed))

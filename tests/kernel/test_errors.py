@@ -129,3 +129,14 @@ def test_an_unexpected_failure_under_v1_is_json_500(trader, monkeypatch):
     response = client.get("/v1/orders", HTTP_AUTHORIZATION=f"Bearer {token_for(trader)}")
     assert response.status_code == 500
     assert envelope_of(response)["code"] == "INTERNAL_ERROR"
+
+
+@pytest.mark.django_db
+def test_an_unexpected_failure_outside_v1_keeps_the_html_page(monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("django.views.generic.base.TemplateView.get", fail)
+    response = Client(raise_request_exception=False).get("/")  # the landing page
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")

@@ -1,11 +1,16 @@
 """/healthz, /readyz and /metrics in process: who may scrape, what a scrape holds, readiness of a working process.
 tests/e2e/test_metrics.py scrapes real daphne and breaks its database and channel layer."""
 
+import asyncio
+
 import pytest
-from django.test import AsyncClient
+from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.http import HttpResponse, JsonResponse
+from django.test import AsyncClient, RequestFactory
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from operations.monitoring import ENDPOINTS, MonitoringEndpoints
 from streams.hub import hubs_started
 
 OUTSIDER = "203.0.113.5"  # TEST-NET-3: not loopback
@@ -89,3 +94,21 @@ async def test_readyz_reports_every_check_ok_and_starts_the_hub(ws, settings):
     checks = ["database", "channel_layer", *(["redis"] if settings.REDIS_URL else []), "hub", "relay"]
     assert response.json() == {"status": "ready", "checks": {name: {"state": "ok"} for name in checks}}
     assert len(hubs_started()) == started_before + 1
+
+
+async def test_in_the_servers_sync_chain_requests_pass_straight_on_and_endpoints_run_on_the_loop(monkeypatch):
+    # kernel/asgi.py runs the chain in the request's thread: an async-only middleware would add two hops to each request.
+    loop = asyncio.get_running_loop()
+    loops_seen = []
+
+    async def probe(request):
+        loops_seen.append(asyncio.get_running_loop())
+        return JsonResponse({"probe": True})
+
+    monkeypatch.setitem(ENDPOINTS, "/probe", probe)
+    middleware = MonitoringEndpoints(lambda request: HttpResponse("the rest of the chain"))
+    assert not iscoroutinefunction(middleware)
+    passed_on = await sync_to_async(middleware)(RequestFactory().get("/v1/system/status"))
+    assert passed_on.content == b"the rest of the chain"
+    served = await sync_to_async(middleware)(RequestFactory().get("/probe"))
+    assert served.status_code == 200 and loops_seen == [loop], "the endpoint ran on the server's loop"
