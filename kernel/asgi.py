@@ -12,36 +12,47 @@ CDX_HTTP_CONCURRENCY requests run at once (concurrency_bounded says why).
 
 import asyncio
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 
 import django
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest
+
+# Paths answered without waiting for a request slot (an app's AppConfig.ready() adds them: operations adds its
+# health and metrics endpoints, which a saturated process must still answer).
+unqueued_paths: set[str] = set()
 
 
 class SyncChainASGIHandler(ASGIHandler):
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
         chain = sync_to_async(self._middleware_chain, thread_sensitive=True)  # type: ignore[has-type]
-        self._middleware_chain = concurrency_bounded(chain, limit=settings.CDX_HTTP_CONCURRENCY)
+        self._middleware_chain = concurrency_bounded(chain, limit=settings.CDX_HTTP_CONCURRENCY, unqueued=unqueued_paths)
 
 
-def concurrency_bounded(chain: Callable[..., Coroutine[Any, Any, Any]], *, limit: int) -> Callable[..., Coroutine[Any, Any, Any]]:
+Chain = Callable[[HttpRequest], Coroutine[Any, Any, Any]]
+
+
+def concurrency_bounded(chain: Chain, *, limit: int, unqueued: Collection[str] = ()) -> Chain:
     """`chain` with at most `limit` calls running at once per event loop; the others wait their turn on the loop.
 
     Each request runs in a thread of its own, and all of them and the event loop share one GIL: with a dozen
     requests runnable at once the loop got the GIL too seldom to relay and fan out what they committed (the order
     benchmark on four markets: `order_created` 500 ms to 1.3 s after the REST answer). A few threads at a time
-    keep a 2-core server as busy, and the loop, which queues the rest at almost no cost, stays responsive."""
+    keep a 2-core server as busy, and the loop, which queues the rest at almost no cost, stays responsive.
+    Requests for a path in `unqueued` go straight on."""
     slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
-    async def bounded(*args, **kwargs):
+    async def bounded(request: HttpRequest):
+        if request.path_info in unqueued:
+            return await chain(request)
         loop = asyncio.get_running_loop()
         slot = slots.get(loop) or slots.setdefault(loop, asyncio.Semaphore(limit))
         async with slot:
-            return await chain(*args, **kwargs)
+            return await chain(request)
 
     return bounded
 

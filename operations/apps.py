@@ -7,9 +7,10 @@ class OperationsConfig(AppConfig):
 
     def ready(self):
         from accounts.roles import ADMIN, extend_group_permissions
-        from kernel import jobs
+        from kernel import asgi, jobs
 
         from . import channels, probes, services  # noqa: F401  (channels registers system_health)
+        from .monitoring import ENDPOINTS
 
         extend_group_permissions(
             ADMIN,
@@ -22,6 +23,7 @@ class OperationsConfig(AppConfig):
             ],
         )
 
+        asgi.unqueued_paths.update(ENDPOINTS)  # a busy process still answers its health checks and scrapes
         jobs.register(
             "maintenance_windows", services.maintenance_windows_advance, interval_setting="CDX_MAINTENANCE_WINDOWS_INTERVAL_S"
         )
