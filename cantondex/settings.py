@@ -320,10 +320,17 @@ _LOG_FIELDS: list[structlog.typing.Processor] = [
     structlog.stdlib.ExtraAdder(),
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
+# Tracebacks without their frames' local variables, in either format: a local can hold a password (a connection
+# string). Drawing them with rich also took ~100 ms a traceback with the GIL held, enough to stall the event loop
+# of a server logging a failing database's errors.
 _LOG_RENDER = (
-    [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+    [
+        structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False)),
+        structlog.processors.JSONRenderer(),
+    ]
     if CDX_LOG_FORMAT == "json"
-    else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]  # no escape codes in a file
+    # No escape codes in a file.
+    else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback)]
 )
 LOGGING = {
     "version": 1,

@@ -9,7 +9,7 @@ from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.roles import ADMIN, COMPLIANCE, TRADER
@@ -23,6 +23,7 @@ from tests.event_shapes import (  # noqa: F401 (hooks: every declared event type
     pytest_terminal_summary,
 )
 from tests.support.ci import required_in_ci
+from tests.support.flush import flush_patch
 from tests.support.ws import CommunicatorTransport, WsClient
 
 DEFAULT_MARKETS = [("AAPL/USDC", "AAPL", "USDC"), ("GOOGL/USDC", "GOOGL", "USDC")]
@@ -41,29 +42,12 @@ def redis_reachable() -> bool:
         return False
 
 
-FLUSH_ATTEMPTS = 5
-
-
 @pytest.fixture(scope="session", autouse=True)
-def flush_retried_after_a_deadlock():
-    """Tests that start daphne (tests/e2e, the SDKs') let it run its background jobs, as in production. A job's
-    transaction may hold a table that the teardown's TRUNCATE of every table needs while it waits for one the
-    TRUNCATE has locked already; PostgreSQL then aborts the TRUNCATE as the deadlock's victim, and the next test
-    would start on the last one's rows. The flush rolled back whole, so it is run again once the job has gone on.
-    Session-scoped: in place until every test's flush has run."""
-    operations = type(connection.ops)
-    flush = operations.execute_sql_flush
-
-    def flush_retried(self, sql_list):
-        for attempt in range(1, FLUSH_ATTEMPTS + 1):
-            try:
-                return flush(self, sql_list)
-            except OperationalError as error:
-                if "deadlock detected" not in str(error) or attempt == FLUSH_ATTEMPTS:
-                    raise
-
+def quick_flush():
+    """How transactional tests empty the database after themselves (tests/support/flush.py). Session-scoped: in
+    place until every test's flush has run."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(operations, "execute_sql_flush", flush_retried)
+        flush_patch(patch, type(connection.ops))
         yield
 
 

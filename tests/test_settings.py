@@ -146,3 +146,25 @@ def test_tests_change_settings_only_through_the_settings_fixture():
             if isinstance(node, ast.Name | ast.Attribute) and name in ("override_settings", "modify_settings", "setenv", "delenv"):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} uses {name}")
     assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_a_logged_traceback_shows_where_it_failed_but_no_local_variable(log_format):
+    """A frame's locals can hold a password (a connection string): neither format writes them (a fresh process,
+    as the format is chosen when settings load)."""
+    script = (
+        "import logging, logging.config, cantondex.settings as s;"
+        "logging.config.dictConfig(s.LOGGING)\n"
+        "def connect():\n"
+        "    conninfo = 'password=hunter2'\n"
+        "    raise ConnectionError('the database went away')\n"
+        "try:\n"
+        "    connect()\n"
+        "except ConnectionError:\n"
+        "    logging.getLogger('probe').exception('could not connect')\n"
+    )
+    env = {**os.environ, "CDX_LOG_FORMAT": log_format, "DJANGO_SECRET_KEY": "k" * 50}
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert "could not connect" in result.stderr and "the database went away" in result.stderr
+    assert "connect" in result.stderr.split("could not connect", 1)[1], "the failing frame is named"
+    assert "hunter2" not in result.stderr
