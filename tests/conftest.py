@@ -16,6 +16,7 @@ from accounts.roles import ADMIN, COMPLIANCE, TRADER
 from accounts.services import user_create
 from cantondex.asgi import application
 from streams.hub import stop_hub
+from tests.e2e import server as e2e_server
 from tests.event_shapes import (  # noqa: F401 (hooks: every declared event type must be exercised)
     pytest_deselected,
     pytest_runtest_logfinish,
@@ -49,6 +50,20 @@ def quick_flush():
     with pytest.MonkeyPatch.context() as patch:
         flush_patch(patch, type(connection.ops))
         yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_server_outlives_its_module():
+    """Fails the module that leaves a daphne it started running (and stops it): it would go on running background
+    jobs on the test database, holding the leases and locks of the tests after it. Module-scoped and autouse, so
+    it is set up before, and checked after, the module's own server fixtures."""
+    yield
+    left = [process for process in e2e_server.started if process.poll() is None]
+    e2e_server.started.clear()
+    for process in left:
+        process.kill()
+        process.wait(timeout=10)
+    assert not left, f"{len(left)} daphne process(es) outlived their test module: {[p.args for p in left]}"
 
 
 @pytest.fixture(autouse=True)

@@ -110,13 +110,16 @@ class Cluster:
 
     def start(self) -> None:
         self.redis.start()
-        self.servers = [self._start_server(), self._start_server()]
+        for _ in range(2):  # one at a time into the list: if the second fails to start, close() stops the first
+            self.servers.append(self._start_server())
 
     def heal(self) -> None:
         """Redis up and both processes alive (a killed one is replaced by a new process)."""
         if not self.redis.running:
             self.redis.start()
-        self.servers = [s if s.process.poll() is None else self._start_server() for s in self.servers]
+        for index, server in enumerate(self.servers):
+            if server.process.poll() is not None:
+                self.servers[index] = self._start_server()
 
     def kill(self, server: Server) -> None:
         """SIGKILL: no close frames, no cleanup, as when a machine or process dies."""

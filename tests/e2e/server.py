@@ -64,6 +64,10 @@ class Server:
 
 
 SERVER_APP_NAME = "cdx-e2e-daphne"
+# Every daphne this pytest process started: a server left running after its module would go on running its
+# background jobs on the test database, taking the job leases and locks that later tests need
+# (tests/conftest.py fails the module that leaves one).
+started: list[subprocess.Popen] = []
 
 
 def database_url() -> str:
@@ -117,6 +121,7 @@ def start(*, redis_url: str | None = None, env: dict[str, str] | None = None, lo
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
+    started.append(process)
     server = Server(port=port, process=process, log_path=log_path, env=child_env)
     _wait_until_listening(server)
     return server
