@@ -1,5 +1,7 @@
-"""A daphne that can be stopped and started again on the same port and database, and an order flow to follow."""
+"""A daphne that can be stopped and started again on the same port and database, an order flow to follow, and
+the items a Python SDK client yields."""
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +15,7 @@ from trading.services import deposit_create, order_place
 PASSWORD = "correct-horse-1"  # tests.conftest make_user's default
 # Short enough that a test outlives several access tokens; the client refreshes at 3/4 of the lifetime.
 SHORT_ACCESS_LIFETIME_S = "4"
+TIMEOUT_S = 30
 
 
 @dataclass
@@ -46,3 +49,13 @@ def place_resting_order(account_id: str, price: str = "150.27") -> str:
     """A buy that rests (nothing to sell): exactly one order_created on the account's orders stream."""
     order = order_place(account_id=account_id, symbol="AAPL/USDC", side="buy", order_type="limit", quantity=Decimal("2"), price=Decimal(price))
     return order.id
+
+
+async def next_of(items, kind: type, seen: list | None = None):
+    """The next item of `kind` from the client, keeping everything read on the way in `seen`."""
+    while True:
+        item = await asyncio.wait_for(anext(items), TIMEOUT_S)
+        if seen is not None:
+            seen.append(item)
+        if isinstance(item, kind):
+            return item

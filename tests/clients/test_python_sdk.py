@@ -14,22 +14,11 @@ from cantondex_client import Client, Connected, Disconnected, JwtAuth, Subscribe
 from cantondex_client.rest import ApiError, Rest, request
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.clients.support import PASSWORD, fund, place_resting_order, restartable  # noqa: F401  (fixture)
+from tests.clients.support import PASSWORD, TIMEOUT_S, fund, next_of, place_resting_order, restartable  # noqa: F401  (fixture)
 from tests.conftest import token_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-TIMEOUT_S = 30
 EXAMPLE = Path(__file__).resolve().parents[2] / "clients" / "python" / "examples" / "follow_orders.py"
-
-
-async def next_of(items, kind: type, seen: list | None = None):
-    """The next item of `kind` from the client, keeping everything read on the way in `seen`."""
-    while True:
-        item = await asyncio.wait_for(anext(items), TIMEOUT_S)
-        if seen is not None:
-            seen.append(item)
-        if isinstance(item, kind):
-            return item
 
 
 async def created_orders(items, count: int, seen: list) -> list[events.OrderCreated]:

@@ -4,6 +4,9 @@ Per stream (a channel of one account, one symbol of market data, a broadcast cha
 sequence delivered. After any break it reconnects with exponential backoff and jitter, authenticates with a
 fresh token and subscribes again with `since` on durable streams: the server replays what was missed, the
 client drops what it delivered already, and a gap in the numbers is treated as a broken connection.
+
+Client messages that the server answers directly (order entry, bids) go through `request()`: the reply is
+matched by `correlation_id` and returned to the caller, never yielded by the iteration.
 """
 
 import asyncio
@@ -14,6 +17,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import websockets
@@ -21,7 +25,7 @@ import websockets
 from . import exact_json
 from .auth import ApiKeyAuth, AuthError, JwtAuth, Tokens
 from .events import Connected, Disconnected, Event, ResyncRequired, ServerError, parse_event
-from .rest import ApiError, Rest
+from .rest import ApiError, Rest, order_body
 
 log = logging.getLogger("cantondex_client")
 
@@ -32,6 +36,8 @@ WITH_SNAPSHOT = frozenset({"system_health"})
 ACCOUNT_CHANNELS = frozenset({"orders", "trades", "settlements", "account_notifications"})
 # Close codes after which reconnecting cannot help: the user was disabled or the API key revoked.
 FINAL_CLOSE_CODES = frozenset({4003})
+# The correlation ids of `request()`: a reply carrying one is a caller's, never an event of the iteration.
+REQUEST_PREFIX = "request-"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +67,25 @@ class _Reconnect(Exception):
     """This connection cannot go on (a gap, a silent server, a refused token): open another."""
 
 
+class RequestError(Exception):
+    """The server's `error` reply to a `request()`: a message it refused to handle (malformed, not allowed, over
+    a rate). A business refusal is a reply instead (`order_rejected`, `bid_rejected`)."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any]):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class NotConnectedError(ConnectionError):
+    """A `request()` while no connection is open and authenticated (not started, reconnecting, closed): nothing was sent."""
+
+
+class ConnectionLostError(ConnectionError):
+    """The connection closed before the reply to a `request()`: the message may or may not have been applied."""
+
+
 class Client:
     """Events of every subscribed stream, in order and exactly once, across reconnects.
 
@@ -71,7 +96,8 @@ class Client:
                 print(event)
 
     Iterating yields typed events (`events.Event` subclasses), unknown event types as dicts, and the client's
-    notices: `Connected`, `Disconnected`, `Subscribed`, `ResyncRequired`, `ServerError`.
+    notices: `Connected`, `Disconnected`, `Subscribed`, `ResyncRequired`, `ServerError`. Once `Connected`,
+    `place_order`, `cancel_order`, ... (and `request` for any client message) send on the socket and return its reply.
     """
 
     def __init__(
@@ -108,6 +134,7 @@ class Client:
         self._socket: Any = None
         self._runner: asyncio.Task | None = None
         self._correlation = itertools.count(1)
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}  # requests awaiting their reply, by correlation_id
         self._attempt = 0  # failed connections in a row, for the backoff
         self._last_heard = 0.0
         self._stopped = object()
@@ -164,6 +191,79 @@ class Client:
                 message["account_id"] = account_id
             await self._send(message)
 
+    # Requests: client messages answered directly
+
+    async def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Send a client message (`{"type": ..., ...}`) on the open connection and return the server's direct reply.
+
+        The message goes out with a fresh `correlation_id`, and the reply that echoes it comes back here rather
+        than through the iteration. An `error` reply raises `RequestError` (`code`, `message`, `details`).
+        Not connected (not started, reconnecting, closed): `NotConnectedError` at once, nothing sent.
+
+        Not retried: a connection lost before the reply raises `ConnectionLostError`, and the message may or may
+        not have been applied. For an order, find out by its client_order_id (`rest.get_order_by_client_id`), or
+        send the same place_order again: a used client_order_id is answered with the original order.
+        """
+        socket = self._socket
+        if socket is None:
+            raise NotConnectedError("not connected: the request was not sent")
+        correlation_id = f"{REQUEST_PREFIX}{next(self._correlation)}"
+        text = exact_json.dumps({**message, "correlation_id": correlation_id})
+        reply: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = reply
+        try:
+            try:
+                await socket.send(text)
+            except websockets.ConnectionClosed:
+                _lost(reply)  # closing while sending: whether the server read it is unknown
+            return await reply
+        finally:
+            self._pending.pop(correlation_id, None)  # answered, lost, or abandoned by a cancelled caller
+
+    async def place_order(
+        self,
+        *,
+        symbol: str,
+        side: str,
+        quantity: Decimal,
+        order_type: str = "limit",
+        price: Decimal | None = None,
+        client_order_id: str | None = None,
+        time_in_force: str | None = None,
+        post_only: bool | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """place_order on the socket, with the arguments of `rest.place_order`. The reply is `order_accepted` with
+        `order` (as REST shows it) and `created` (False: a retry with a used client_order_id, answered with the
+        original order, nothing placed), or `order_rejected` with `code`, `message`, `details`."""
+        body = order_body(
+            symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price, client_order_id=client_order_id,
+            time_in_force=time_in_force, post_only=post_only, **extra,
+        )
+        return await self.request({"type": "place_order", **body})
+
+    async def cancel_order(self, order_id: str) -> dict[str, Any]:
+        """`order_accepted` with the cancelled `order`, or `order_rejected` (ORDER_NOT_FOUND, ORDER_NOT_OPEN)."""
+        return await self.request({"type": "cancel_order", "order_id": order_id})
+
+    async def cancel_all(self, symbol: str | None = None) -> dict[str, Any]:
+        """Cancel every open order, or one market's: `order_accepted` with `cancelled` (order ids) and `count`."""
+        message: dict[str, Any] = {"type": "cancel_all"}
+        if symbol is not None:
+            message["symbol"] = symbol
+        return await self.request(message)
+
+    async def cancel_all_after(self, timeout_s: int) -> dict[str, Any]:
+        """The dead-man's switch: cancel all unless sent again within `timeout_s` seconds; 0 turns it off.
+        `order_accepted` with `current_time` and `trigger_time` (None: off)."""
+        return await self.request({"type": "cancel_all_after", "timeout_s": timeout_s})
+
+    async def set_cancel_on_disconnect(self, enabled: bool) -> dict[str, Any]:
+        """Enabled, the account's open orders are cancelled when this connection closes; False turns it off.
+        `order_accepted` with `cancel_on_disconnect`. The server keeps it per connection: after a reconnect
+        (`Connected` with `reconnect=True`) it is off until set again."""
+        return await self.request({"type": "set_cancel_on_disconnect", "enabled": enabled})
+
     # The connection loop
 
     async def _run(self) -> None:
@@ -178,6 +278,7 @@ class Client:
                         finally:
                             self._socket = None
                             code, reason = socket.close_code, socket.close_reason or "closed"
+                            self._lose_pending_requests()
                 except AuthError:
                     raise
                 except (OSError, websockets.WebSocketException, _Reconnect, TimeoutError, ApiError) as problem:
@@ -248,9 +349,23 @@ class Client:
         if self._socket is not None:
             await self._socket.send(exact_json.dumps(message))
 
+    def _lose_pending_requests(self) -> None:
+        """Replies come on the connection that carried the request: this one is gone, so no reply will come."""
+        for reply in self._pending.values():
+            _lost(reply)
+        self._pending.clear()
+
     # Messages
 
     async def _receive(self, message: dict[str, Any]) -> None:
+        correlation_id = message.get("correlation_id")
+        if isinstance(correlation_id, str) and correlation_id.startswith(REQUEST_PREFIX):
+            reply = self._pending.pop(correlation_id, None)
+            if reply is None:
+                log.info("%s for a request whose caller stopped waiting (cancelled)", message.get("type"))
+            else:
+                _answer(reply, message)
+            return
         kind = message.get("type")
         if kind == "ping":
             await self._send({"type": "pong"})
@@ -303,6 +418,20 @@ class Client:
 
     def _notify(self, item: Event | dict[str, Any] | Connected | Disconnected | ResyncRequired | ServerError | Subscribed) -> None:
         self._queue.put_nowait(item)
+
+
+def _answer(reply: asyncio.Future[dict[str, Any]], message: dict[str, Any]) -> None:
+    if reply.done():  # the caller was cancelled and no longer waits
+        return
+    if message.get("type") == "error":
+        reply.set_exception(RequestError(message.get("code", ""), message.get("message", ""), message.get("details") or {}))
+    else:
+        reply.set_result(message)
+
+
+def _lost(reply: asyncio.Future[dict[str, Any]]) -> None:
+    if not reply.done():
+        reply.set_exception(ConnectionLostError("the connection closed before the reply: the message may or may not have been applied"))
 
 
 def _subscribe_items(streams: list[_Stream]) -> list[dict[str, Any]]:

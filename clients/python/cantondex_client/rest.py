@@ -51,6 +51,26 @@ def _send(http_request: urllib.request.Request) -> Any:
     return exact_json.loads(text) if text else None
 
 
+def order_body(
+    *,
+    symbol: str,
+    side: str,
+    quantity: Decimal,
+    order_type: str = "limit",
+    price: Decimal | None = None,
+    client_order_id: str | None = None,
+    time_in_force: str | None = None,
+    post_only: bool | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The body of POST /v1/orders, and the fields of the socket's place_order: the options that are set, and
+    `extra` (fields newer servers take) as given."""
+    optional = {"price": price, "client_order_id": client_order_id, "time_in_force": time_in_force, "post_only": post_only}
+    body = {"symbol": symbol, "side": side, "order_type": order_type, "quantity": quantity, **extra}
+    body.update({name: value for name, value in optional.items() if value is not None})
+    return body
+
+
 def _with_query(path: str, filters: dict[str, Any]) -> str:
     """`path` with the filters that are set as its query string (booleans as true/false)."""
     values = {key: str(value).lower() if isinstance(value, bool) else value for key, value in filters.items() if value is not None}
@@ -85,9 +105,10 @@ class Rest:
     ) -> dict[str, Any]:
         """POST /v1/orders; a retry with the same client_order_id answers the original order and places nothing.
         `extra` passes fields newer servers take."""
-        optional = {"price": price, "client_order_id": client_order_id, "time_in_force": time_in_force, "post_only": post_only}
-        body = {"symbol": symbol, "side": side, "order_type": order_type, "quantity": quantity, **extra}
-        body.update({name: value for name, value in optional.items() if value is not None})
+        body = order_body(
+            symbol=symbol, side=side, quantity=quantity, order_type=order_type, price=price, client_order_id=client_order_id,
+            time_in_force=time_in_force, post_only=post_only, **extra,
+        )
         return await self.call("POST", "/v1/orders", body)
 
     async def get_order(self, order_id: str) -> dict[str, Any]:
