@@ -57,7 +57,10 @@ def paginate(queryset: QuerySet, *, query_params, list_name: str, owner: str, ti
     salt = _salt(list_name, owner)
     if cursor := query.validated_data.get("cursor"):
         moment, last_id = _cursor_key(cursor, salt=salt)
-        queryset = queryset.filter(Q(**{f"{time_field}__lt": moment}) | Q(**{time_field: moment, "id__lt": last_id}))
+        # The `lte` bound says nothing the OR does not, but PostgreSQL starts an index scan at it (it cannot at an
+        # OR): a page deep in the list no longer reads every newer row first.
+        at_or_before = Q(**{f"{time_field}__lte": moment})
+        queryset = queryset.filter(at_or_before & (Q(**{f"{time_field}__lt": moment}) | Q(**{time_field: moment, "id__lt": last_id})))
     rows: list[Model] = list(queryset.order_by(f"-{time_field}", "-id")[: limit + 1])
     if len(rows) <= limit:
         return Page(results=rows, next_cursor=None)
