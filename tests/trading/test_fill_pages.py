@@ -91,20 +91,24 @@ fills_drawn = st.lists(st.tuples(st.sampled_from(PAIRS), st.sampled_from([AAPL, 
 
 
 @PROPERTY
-@given(drawn=fills_drawn, limit=st.integers(1, 5), symbol=st.sampled_from([None, AAPL]))
-def test_the_pages_are_the_sorted_fills_of_the_account_one_statement_each(orders, buyer, drawn, limit, symbol):
+@given(drawn=fills_drawn, limit=st.integers(1, 5), symbol=st.sampled_from([None, AAPL]), order_side=st.sampled_from([None, "buy", "sell"]))
+def test_the_pages_are_the_sorted_fills_of_the_account_one_statement_each(orders, buyer, drawn, limit, symbol, order_side):
     Trade.objects.all().delete()  # one example's trades at a time; the orders stay
     trades = [trade(orders, buyer=bought, seller=sold, symbol=market, seconds=seconds) for (bought, sold), market, seconds in drawn]
     account_id = buyer.account.id
+    order_id = orders["buyer", order_side, AAPL].id if order_side else None  # one of the account's AAPL orders
     walked, cursor = [], None
     while True:
         with CaptureQueriesContext(connection) as captured:
             page = paginate(
-                fill_list(account_id=account_id, symbol=symbol), query_params={"limit": limit} | ({"cursor": cursor} if cursor else {}),
+                fill_list(account_id=account_id, symbol=symbol, order_id=order_id), query_params={"limit": limit} | ({"cursor": cursor} if cursor else {}),
                 list_name="trades", owner=account_id, time_field="executed_at",
             )  # fmt: skip
         assert len(captured.captured_queries) == 1
         walked += [(fill.id, fill.side, fill.order_id) for fill in page.results]
         if not (cursor := page.next_cursor):
             break
-    assert walked == as_seen_by(account_id, [t for t in trades if symbol in (None, t.market_id)])
+    def of_order(t: Trade) -> bool:  # the account's order on either side, as one `buyer OR seller` filter had it
+        return order_id is None or (t.buyer_id, t.buy_order_id) == (account_id, order_id) or (t.seller_id, t.sell_order_id) == (account_id, order_id)
+
+    assert walked == as_seen_by(account_id, [t for t in trades if symbol in (None, t.market_id) and of_order(t)])
