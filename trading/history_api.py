@@ -3,7 +3,6 @@
 
 from collections.abc import Callable
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -13,7 +12,7 @@ from accounts.models import ApiKeyScope
 from accounts.permissions import IsStaffRole, IsTrader
 from accounts.selectors import account_of_trader
 from kernel.inputs import query_filters
-from kernel.pagination import PAGE_PARAMETERS, page_response, page_serializer
+from kernel.pagination import PAGE_PARAMETERS, Pageable, page_response, page_serializer
 
 from . import history
 from .api import DepositCreateApi, WithdrawalCreateApi
@@ -35,7 +34,7 @@ class OwnListApi(APIView):
 
     permission_classes = [IsTrader]
     list_name: str
-    select: Callable[..., QuerySet]
+    select: Callable[..., Pageable]
     filters: type[Serializer]
     rows: type[Serializer]
     time_field: str

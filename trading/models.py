@@ -152,8 +152,9 @@ class Trade(models.Model):
     market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="trades")
     buy_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="buy_trades")
     sell_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="sell_trades")
-    buyer = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="buy_trades")
-    seller = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="sell_trades")
+    # Indexed by the `fills_*` indexes below, which lead with them: an index of their own would only cost writes.
+    buyer = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="buy_trades", db_index=False)
+    seller = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="sell_trades", db_index=False)
     taker_side = models.CharField(max_length=4, choices=Side.choices)
     price = models.DecimalField(**MONEY)
     quantity = models.DecimalField(**MONEY)
@@ -164,6 +165,12 @@ class Trade(models.Model):
 
     class Meta:
         ordering = ["-executed_at"]
+        # An account's fills newest first, one side each (trading.history.fill_list): a page is a short backward
+        # range scan of each, however many fills the account has.
+        indexes = [
+            models.Index(fields=["buyer", "executed_at", "id"], name="fills_bought"),
+            models.Index(fields=["seller", "executed_at", "id"], name="fills_sold"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.id} {self.quantity} {self.market_id} @ {self.price}"

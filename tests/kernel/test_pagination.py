@@ -10,7 +10,7 @@ from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
 
 from kernel.errors import ServiceError
-from kernel.pagination import MAX_LIMIT, _salt, paginate
+from kernel.pagination import MAX_LIMIT, DisjointUnion, _salt, paginate
 from trading.models import Deposit
 
 pytestmark = pytest.mark.django_db
@@ -20,9 +20,9 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 @pytest.fixture
 def deposit(trader):
-    def create(seconds: int) -> Deposit:
+    def create(seconds: int, currency: str = "USDC") -> Deposit:
         return Deposit.objects.create(
-            account=trader.account, currency="USDC", amount=Decimal("1"), transaction_hash="0x", created_at=START + timedelta(seconds=seconds)
+            account=trader.account, currency=currency, amount=Decimal("1"), transaction_hash="0x", created_at=START + timedelta(seconds=seconds)
         )
 
     return create
@@ -45,6 +45,14 @@ def test_pages_hold_every_row_once_newest_first_ties_broken_by_id(deposit):
     assert [len(page) for page in pages] == [2, 2, 2, 1]
     assert [row_id for page in pages for row_id in page] == expected
     assert walk(Deposit.objects.all(), limit=7) == [expected]  # exactly one page: no empty page after it
+
+
+def test_a_disjoint_union_pages_as_the_one_queryset_of_all_its_rows(deposit):
+    for seconds, currency in [(0, "USDC"), (1, "AAPL"), (1, "USDC"), (1, "AAPL"), (2, "AAPL"), (3, "USDC"), (3, "USDC")]:
+        deposit(seconds, currency)
+    by_currency = DisjointUnion(parts=(Deposit.objects.filter(currency="USDC"), Deposit.objects.exclude(currency="USDC")))
+    for limit in (1, 2, 3, 7, 8):
+        assert walk(by_currency, limit=limit) == walk(Deposit.objects.all(), limit=limit), limit
 
 
 def test_rows_inserted_between_pages_neither_repeat_nor_push_older_rows_out(deposit):
