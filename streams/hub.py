@@ -27,6 +27,7 @@ from channels.layers import get_channel_layer
 from . import metrics, wakeup
 from .coalesce import Coalescer
 from .flow import utf8_size
+from .layer_send import HUB_CHANNEL_PREFIX
 from .limits import connection_counter_close
 from .registry import StreamRef
 from .relay import CONTROL_GROUP, Relay
@@ -107,7 +108,7 @@ class Hub:
         self.short_tasks: set[asyncio.Task] = set()  # held here: the loop keeps only weak references
 
     async def start(self) -> None:
-        self.channel_name = await self.layer.new_channel("cdx.hub")
+        self.channel_name = await self.layer.new_channel(HUB_CHANNEL_PREFIX)
         await self.layer.group_add(CONTROL_GROUP, self.channel_name)
         relay = self.relay = Relay(self.layer)
         self.relay_run = asyncio.create_task(relay.run(), name="cdx-relay")

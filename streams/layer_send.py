@@ -10,8 +10,10 @@ every event waited about a second.
 So on a channels-redis layer the relay reads every stream group's members in one pipeline per
 Redis host, and queues one `hub.runs` message per hub channel, holding that hub's runs in the
 batch's order, with one script per host: the same queues, capacities and expiries channels-redis's
-group_send uses. A hub receives a batch once. Any other layer (the in-process one: no round trips)
-gets one `hub.events` group_send per run, as before.
+group_send uses. A hub receives a batch once. A hub of an older release (its channel named without
+HUB_CHANNEL_PREFIX: it knows only `hub.events`), met during a rolling upgrade, gets one `hub.events`
+message per run, in the same script. Any other layer (the in-process one: no round trips) gets one
+`hub.events` group_send per run, as before.
 """
 
 import logging
@@ -19,6 +21,8 @@ import time
 from collections import defaultdict
 
 log = logging.getLogger(__name__)
+
+HUB_CHANNEL_PREFIX = "cdx.hub.runs"  # the channel name of a hub that takes `hub.runs` (within the layer's "cdx.hub*" capacity)
 
 Runs = list[tuple[str, list[list]]]  # (stream, [[sequence, text], ...]) in log order
 
@@ -68,8 +72,14 @@ async def send_runs(layer, runs: Runs) -> None:
     queued: dict[int, list[tuple[str, bytes, int]]] = defaultdict(list)  # Redis host -> (key, message, capacity)
     for channel, its_runs in per_channel.items():
         local = layer.non_local_name(channel) if "!" in channel else channel
-        message = layer.serialize({"type": "hub.runs", "runs": its_runs, "__asgi_channel__": [channel]})
-        queued[layer.consistent_hash(local)].append((layer.prefix + local, message, layer.get_capacity(channel)))
+        if channel.startswith(HUB_CHANNEL_PREFIX + "."):
+            messages = [{"type": "hub.runs", "runs": its_runs}]
+        else:
+            messages = [{"type": "hub.events", "stream": stream, "events": events} for stream, events in its_runs]
+        key, capacity = layer.prefix + local, layer.get_capacity(channel)
+        queued[layer.consistent_hash(local)] += [
+            (key, layer.serialize({**message, "__asgi_channel__": [channel]}), capacity) for message in messages
+        ]
     for index, entries in queued.items():
         now = time.time()
         args: list[bytes | float] = [message for _, message, _ in entries]

@@ -13,7 +13,7 @@ from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
 
 from streams.hub import Hub, StreamState
-from streams.layer_send import send_runs
+from streams.layer_send import HUB_CHANNEL_PREFIX, send_runs
 
 pytestmark = pytest.mark.redis
 
@@ -45,7 +45,7 @@ def runs_of(message: dict) -> list:
 
 
 async def test_each_hub_gets_a_batch_once_with_its_streams_runs_in_log_order(layer):
-    first, second = await layer.new_channel("cdx.hub"), await layer.new_channel("cdx.hub")
+    first, second = await layer.new_channel(HUB_CHANNEL_PREFIX), await layer.new_channel(HUB_CHANNEL_PREFIX)
     for stream in ("cdx.orders.a", "cdx.trades.a"):
         await layer.group_add(stream, first)
     await layer.group_add("cdx.trades.a", second)
@@ -74,8 +74,24 @@ async def test_each_hub_gets_a_batch_once_with_its_streams_runs_in_log_order(lay
     assert runs_of(await receive(layer, second)) == [["cdx.trades.a", [[2, "t2"]]]]
 
 
+async def test_a_hub_of_the_release_before_gets_one_hub_events_message_per_run_in_order(layer):
+    # During a rolling upgrade: its channel is named as before, and it ignores a message type it does not know.
+    old_hub, new_hub = await layer.new_channel("cdx.hub"), await layer.new_channel(HUB_CHANNEL_PREFIX)
+    for stream in ("cdx.orders.a", "cdx.trades.a"):
+        await layer.group_add(stream, old_hub)
+        await layer.group_add(stream, new_hub)
+    await send_runs(layer, [("cdx.orders.a", [[1, "o1"]]), ("cdx.trades.a", [[1, "t1"]]), ("cdx.orders.a", [[2, "o2"]])])
+    received = [await receive(layer, old_hub) for _ in range(3)]
+    assert [(m["type"], m["stream"], [list(e) for e in m["events"]]) for m in received] == [
+        ("hub.events", "cdx.orders.a", [[1, "o1"]]),
+        ("hub.events", "cdx.trades.a", [[1, "t1"]]),
+        ("hub.events", "cdx.orders.a", [[2, "o2"]]),
+    ]
+    assert (await receive(layer, new_hub))["type"] == "hub.runs"
+
+
 async def test_a_batch_costs_two_round_trips_whatever_its_number_of_runs(layer, monkeypatch):
-    hub_channel = await layer.new_channel("cdx.hub")
+    hub_channel = await layer.new_channel(HUB_CHANNEL_PREFIX)
     streams = [f"cdx.orders.acc{i}" for i in range(50)]
     for stream in streams:
         await layer.group_add(stream, hub_channel)
