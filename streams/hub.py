@@ -27,6 +27,7 @@ from channels.layers import get_channel_layer
 from . import metrics, wakeup
 from .coalesce import Coalescer
 from .flow import utf8_size
+from .layer_send import HUB_CHANNEL_PREFIX
 from .limits import connection_counter_close
 from .registry import StreamRef
 from .relay import CONTROL_GROUP, Relay
@@ -107,7 +108,7 @@ class Hub:
         self.short_tasks: set[asyncio.Task] = set()  # held here: the loop keeps only weak references
 
     async def start(self) -> None:
-        self.channel_name = await self.layer.new_channel("cdx.hub")
+        self.channel_name = await self.layer.new_channel(HUB_CHANNEL_PREFIX)
         await self.layer.group_add(CONTROL_GROUP, self.channel_name)
         relay = self.relay = Relay(self.layer)
         self.relay_run = asyncio.create_task(relay.run(), name="cdx-relay")
@@ -245,6 +246,8 @@ class Hub:
             try:
                 if message["type"] == "hub.events":
                     await self._on_events(message["stream"], message["events"])
+                elif message["type"] == "hub.runs":
+                    await self._on_runs(message["runs"])
                 elif message["type"] == "hub.control":
                     self._on_control(message)
             except asyncio.CancelledError:
@@ -279,6 +282,17 @@ class Hub:
         await self.layer.group_add(CONTROL_GROUP, self.channel_name)
         for group in list(self.streams):
             await self.layer.group_add(group, self.channel_name)
+
+    async def _on_runs(self, runs: list[list]) -> None:
+        """A relay's batch for this hub (streams/layer_send.py): each stream's run in the batch's order. A run
+        that fails (its gap could not be read from the log) leaves that stream to its next run, not the others."""
+        for stream, events in runs:
+            try:
+                await self._on_events(stream, events)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("hub failed to deliver a run of %s", stream)
 
     async def _on_events(self, group: str, events: list[list]) -> None:
         """A batch of one stream's events, in sequence order: deliver the new ones, filling any gap first."""

@@ -22,6 +22,7 @@ from django.db import connection
 from kernel.sql import PreparedQuery
 
 from . import metrics, wakeup
+from .layer_send import send_runs
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,9 @@ def _mark_relayed(ids: list[int]) -> None:
 def _runs(batch: list[tuple[int, str, int, str, datetime]]) -> list[tuple[str, list[list]]]:
     """The batch as runs of consecutive events of one stream, in log order.
 
-    One layer message per run lets the hub write a whole run to each socket in one loop pass (the
-    transport then sends it in one go, not one write per event), while events of different streams
-    still reach a client in the order they were committed.
+    A hub gets each run whole and writes it to each socket in one loop pass (the transport then sends
+    it in one go, not one write per event), and gets the runs in log order, so events of different
+    streams still reach a client in the order they were committed (layer_send.py hands a batch over).
     """
     runs: list[tuple[str, list[list]]] = []
     for _, stream, sequence, text, _ in batch:
@@ -140,8 +141,7 @@ class Relay:
             batch = await database_sync_to_async(_pending_batch)()
             if not batch:
                 return
-            for stream, events in _runs(batch):
-                await self.layer.group_send(stream, {"type": "hub.events", "stream": stream, "events": events})
+            await send_runs(self.layer, _runs(batch))
             handed_over = time.time()
             for *_, created_at in batch:
                 metrics.RELAY_LAG.observe(handed_over - created_at.timestamp())
