@@ -74,7 +74,7 @@ async def test_requests_get_their_own_reply_and_those_waiting_when_the_connectio
     abandoned_heard = asyncio.Event()
 
     async def request_read(socket) -> dict:
-        sent.append(json.loads(await socket.recv()))
+        sent.append(json.loads(await socket.recv(), parse_float=Decimal))
         return sent[-1]
 
     async def reply(socket, answered: dict, kind: str, **fields) -> None:
@@ -125,8 +125,8 @@ async def test_requests_get_their_own_reply_and_those_waiting_when_the_connectio
     assert (refused.value.code, refused.value.details) == ("INVALID_REQUEST", {"field": "order_id"})
     assert refused.value.message.startswith("Give either")
     place = {key: value for key, value in sent[0].items() if key != "correlation_id"}
-    assert place == {"type": "place_order", "symbol": "AAPL/USDC", "side": "buy", "order_type": "limit", "quantity": "1.10",
-                     "price": "123456789012.12345678", "client_order_id": "bot-1"}  # decimals as their exact digits
+    assert place == {"type": "place_order", "symbol": "AAPL/USDC", "side": "buy", "order_type": "limit", "quantity": Decimal("1.10"),
+                     "price": Decimal("123456789012.12345678"), "client_order_id": "bot-1"}  # JSON numbers, every digit
     assert [request["type"] for request in sent] == ["place_order", "cancel_order", "cancel_all", "cancel_all_after"]
     assert len({request["correlation_id"] for request in sent}) == 4
     # Neither the replies, the error nor the late reply reached the iteration; the event did.
