@@ -58,12 +58,8 @@ def no_server_outlives_its_module():
     jobs on the test database, holding the leases and locks of the tests after it. Module-scoped and autouse, so
     it is set up before, and checked after, the module's own server fixtures."""
     yield
-    left = [process for process in e2e_server.started if process.poll() is None]
-    e2e_server.started.clear()
-    for process in left:
-        process.kill()
-        process.wait(timeout=10)
-    assert not left, f"{len(left)} daphne process(es) outlived their test module: {[p.args for p in left]}"
+    left = e2e_server.leftovers_stopped()
+    assert not left, f"{len(left)} daphne process(es) outlived their test module: {left}"
 
 
 @pytest.fixture(autouse=True)

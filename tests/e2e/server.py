@@ -70,6 +70,16 @@ SERVER_APP_NAME = "cdx-e2e-daphne"
 started: list[subprocess.Popen] = []
 
 
+def leftovers_stopped() -> list[list[str]]:
+    """Kill every daphne started so far that still runs, forget them all; the command lines of those killed."""
+    left = [process for process in started if process.poll() is None]
+    started.clear()
+    for process in left:
+        process.kill()
+        process.wait(timeout=10)
+    return [list(process.args) for process in left]  # type: ignore[arg-type]  # started with a list of arguments
+
+
 def database_url() -> str:
     """The URL of the database this test run uses (the test database once pytest-django set it up)."""
     db = connection.settings_dict
